@@ -1,0 +1,1 @@
+"""hmicfrs-archive: versioned archive of HMICFRS recommendations."""

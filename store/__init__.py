@@ -1,0 +1,1 @@
+"""The archive database: schema, versions, views. Knows nothing of HTTP or HTML."""
