@@ -1,0 +1,5 @@
+"""`python -m scraper` is `hmicfrs`."""
+
+from scraper.cli import main
+
+main()

@@ -1,0 +1,390 @@
+"""The `hmicfrs` command line: parse flags, load config, call one function, print.
+
+The only module that imports click, sets up logging and turns exceptions into exit codes:
+0 done; 1 done but some pages failed; 2 bad usage or config; 3 another run holds the lock;
+4 the site refused us or could not be reached at all.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from scraper.config import Config, load_config
+from scraper.errors import ConfigError, HmicfrsError, UsageError
+
+log = logging.getLogger("hmicfrs")
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_LOCKED, EXIT_REFUSED = 0, 1, 2, 3, 4
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per log line, for machines (--json-log)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "message": record.getMessage(),
+        }
+        data.update(getattr(record, "fields", {}))
+        return json.dumps(data, default=str)
+
+
+def setup_logging(json_log: bool, quiet: bool, verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if json_log:
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    root = logging.getLogger("hmicfrs")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
+    root.propagate = False
+
+
+class Context:
+    """What every command gets: the loaded config and the output switches."""
+
+    def __init__(self, config: Config, json_log: bool, quiet: bool) -> None:
+        self.config = config
+        self.json_log = json_log
+        self.quiet = quiet
+
+    def archive(self) -> Any:
+        from store.archive import Archive
+
+        return Archive(self.config.store.path)
+
+
+def common_options(func: Callable[..., int | None]) -> Callable[..., None]:
+    """--config, --db, --json-log, -q, -v on every command; errors become exit codes."""
+
+    @click.option(
+        "--config",
+        "config_path",
+        default="config.yaml",
+        show_default=True,
+        type=click.Path(dir_okay=False),
+        help="The configuration file.",
+    )
+    @click.option("--db", "db_path", default=None, help="The database file (overrides store.path).")
+    @click.option("--json-log", is_flag=True, help="Log one JSON object per line, for machines.")
+    @click.option(
+        "-q", "--quiet", is_flag=True, help="Say nothing unless something needs attention."
+    )
+    @click.option("-v", "--verbose", is_flag=True, help="Log every request.")
+    @functools.wraps(func)
+    def wrapper(
+        config_path: str, db_path: str | None, json_log: bool, quiet: bool, verbose: bool, **kw: Any
+    ) -> None:
+        setup_logging(json_log, quiet, verbose)
+        try:
+            config = load_config(config_path)
+            if db_path:
+                config = config.with_overrides(store={"path": db_path})
+            code = func(Context(config, json_log, quiet), **kw) or 0
+        except ConfigError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(EXIT_USAGE)
+        except HmicfrsError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(e.exit_code)
+        except LookupError as e:
+            click.echo(f"error: {e.args[0] if e.args else e}", err=True)
+            sys.exit(EXIT_USAGE)
+        sys.exit(code)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hmicfrs-archive")
+def main() -> None:
+    """A versioned, citable archive of HMICFRS recommendations and their status logs."""
+
+
+def _run_locked(ctx: Context, command: str, body: Callable[[Any, Any], Any]) -> int:
+    """Take the lock, open the archive, run body(crawler-factory), print the summary."""
+    from scraper.crawl import Crawler, make_fetcher
+    from store.archive import utc_now
+    from store.lock import LockBusy, RunLock
+
+    db_path = ctx.config.store.path
+    try:
+        lock = RunLock(db_path, command, utc_now()).acquire()
+    except LockBusy as e:
+        click.echo(f"error: {e}", err=True)
+        return EXIT_LOCKED
+    try:
+        archive = ctx.archive()
+        try:
+            progress = Progress(ctx)
+            crawler = Crawler(ctx.config, archive, make_fetcher(ctx.config), report=progress)
+            summary = body(crawler, archive)
+        finally:
+            archive.close()
+    finally:
+        lock.release()
+    _print_summary(ctx, summary)
+    return summary.exit_code
+
+
+class Progress:
+    """Turns crawl events into a progress bar on a terminal, plain log lines elsewhere."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.bar: Any = None
+        self.tty = sys.stderr.isatty() and not ctx.json_log and not ctx.quiet
+
+    def __call__(self, event: str, data: dict[str, Any]) -> None:
+        if event == "pages":
+            if self.tty and data["total"]:
+                self.bar = click.progressbar(
+                    length=data["total"], label="pages", file=sys.stderr, show_pos=True
+                )
+                self.bar.__enter__()
+            log.info("fetching %d due page(s)", data["total"], extra={"fields": data})
+        elif event == "page":
+            if self.bar is not None:
+                self.bar.update(1)
+            level = logging.WARNING if data["outcome"] in ("error", "too_large") else logging.DEBUG
+            if data["outcome"] in ("new", "changed", "not_found", "gone", "soft_404"):
+                level = max(level, logging.INFO)
+            if self.bar is None or level >= logging.WARNING:
+                log.log(level, "%s %s", data["outcome"], data["url"], extra={"fields": data})
+        elif event == "run_finished":
+            if self.bar is not None:
+                self.bar.__exit__(None, None, None)
+                self.bar = None
+        elif event == "robots":
+            log.info("robots.txt read: %s", data["url"], extra={"fields": data})
+        elif event == "backfill":
+            log.info(
+                "backfill: %d of %d already done",
+                data["done"],
+                data["total"],
+                extra={"fields": data},
+            )
+
+
+def _print_summary(ctx: Context, summary: Any) -> None:
+    s = summary.stats
+    line = (
+        f"{summary.command}: {summary.status}; {s.get('pages_fetched', 0)} fetched, "
+        f"{s.get('pages_new', 0)} new, {s.get('pages_changed', 0)} changed, "
+        f"{s.get('pages_unchanged', 0)} unchanged, {s.get('pages_missing', 0)} missing, "
+        f"{s.get('errors', 0)} errors"
+    )
+    if summary.message:
+        line += f" ({summary.message})"
+    attention = summary.exit_code != 0
+    if not ctx.quiet or attention:
+        click.echo(line)
+        click.echo(json.dumps({"run": {k: v for k, v in s.items() if k != "stats"}}, default=str))
+
+
+@main.command()
+@common_options
+def crawl(ctx: Context) -> int:
+    """The cron job: discover, re-check what is due, archive changes, record missing pages."""
+    return _run_locked(ctx, "crawl", lambda crawler, archive: crawler.crawl())
+
+
+def parse_id_range(text: str) -> range:
+    """'A-B' (inclusive) as a range; UsageError naming the problem otherwise."""
+    m = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", text)
+    if not m:
+        raise UsageError(f"--ids should look like 100-200, got {text!r}")
+    a, b = int(m[1]), int(m[2])
+    if a > b:
+        raise UsageError(f"--ids range runs backwards: {text!r}")
+    return range(a, b + 1)
+
+
+@main.command()
+@click.option("--ids", "ids", default=None, help="An inclusive id range such as 1-9000.")
+@click.option(
+    "--urls",
+    "urls_file",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A file of URLs, one per line (# comments allowed).",
+)
+@common_options
+def backfill(ctx: Context, ids: str | None, urls_file: str | None) -> int:
+    """One-off sweep over ids or URLs; a rerun continues where a killed one stopped."""
+    from scraper import discover
+
+    if bool(ids) == bool(urls_file):
+        raise UsageError("backfill takes exactly one of --ids A-B or --urls FILE")
+    if ids:
+        id_range = parse_id_range(ids)
+        template = ctx.config.discovery.id_url_template
+        base = ctx.config.site.base_url
+        urls = [discover.id_url(base, template, i) for i in id_range]
+        job = f"ids:{id_range.start}-{id_range.stop - 1}"
+    else:
+        urls = []
+        for n, line in enumerate(Path(urls_file).read_text(encoding="utf-8").splitlines(), 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            url = ctx.config.url(line) if line.startswith("/") else line
+            if not re.match(r"https?://", url):
+                raise UsageError(f"{urls_file}:{n}: not a URL or a path: {line!r}")
+            urls.append(discover.canonical_url(url))
+        job = f"urls:{Path(urls_file).resolve()}"
+    return _run_locked(ctx, "backfill", lambda crawler, archive: crawler.backfill(urls, job))
+
+
+@main.command()
+@common_options
+def reparse(ctx: Context) -> int:
+    """Rebuild the parsed tables from the stored raw bodies, without fetching."""
+    from scraper.reparse import reparse_archive
+
+    archive = ctx.archive()
+    try:
+        counts = reparse_archive(archive)
+    finally:
+        archive.close()
+    if not ctx.quiet:
+        click.echo(
+            f"reparse: {counts['snapshots']} snapshot(s) read, {counts['changed']} parsed "
+            f"differently (parser {counts['parser_version']})"
+        )
+    return EXIT_OK
+
+
+@main.command()
+@click.argument("rec")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@common_options
+def history(ctx: Context, rec: str, as_json: bool) -> int:
+    """Versions of one recommendation (REC = id or URL) with dates and statuses."""
+    from store import reports
+
+    archive = ctx.archive()
+    try:
+        rows = reports.history(archive.db, rec)
+    finally:
+        archive.close()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+    else:
+        click.echo(reports.render_history(rows))
+    return EXIT_OK
+
+
+@main.command()
+@click.argument("rec")
+@click.option(
+    "--from",
+    "from_version",
+    type=int,
+    default=None,
+    help="Older version (default: the one before --to).",
+)
+@click.option(
+    "--to", "to_version", type=int, default=None, help="Newer version (default: the latest)."
+)
+@click.option(
+    "--color/--no-color", default=None, help="Colour the diff (default: on a terminal only)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@common_options
+def diff(
+    ctx: Context,
+    rec: str,
+    from_version: int | None,
+    to_version: int | None,
+    color: bool | None,
+    as_json: bool,
+) -> int:
+    """Text diff plus structured diff of the status log between two versions."""
+    from store import reports
+
+    archive = ctx.archive()
+    try:
+        result = reports.version_diff(archive.db, rec, from_version, to_version)
+    finally:
+        archive.close()
+    if as_json:
+        click.echo(json.dumps(result, indent=2, default=str))
+    else:
+        use_color = sys.stdout.isatty() if color is None else color
+        click.echo(reports.render_diff(result, color=use_color), color=use_color)
+    return EXIT_OK
+
+
+@main.command()
+@click.option("--since", required=True, help="A date or time (ISO 8601), e.g. 2026-11-01.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@common_options
+def changes(ctx: Context, since: str, as_json: bool) -> int:
+    """What changed, appeared, regressed, was rewritten or went missing since DATE."""
+    from store import reports
+
+    archive = ctx.archive()
+    try:
+        result = reports.changes_since(archive.db, since)
+    finally:
+        archive.close()
+    if as_json:
+        click.echo(json.dumps(result, indent=2, default=str))
+    else:
+        text = reports.render_changes(result)
+        if text or not ctx.quiet:
+            click.echo(text or f"no changes since {since}")
+    return EXIT_OK
+
+
+@main.command()
+@click.option("--port", default=8001, show_default=True, type=int, help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@common_options
+def serve(ctx: Context, port: int, host: str) -> int:
+    """Datasette on the database, read-only, with the project's metadata and canned queries."""
+    from store.serve import serve as serve_db
+
+    path = ctx.config.store.path
+    if not Path(path).exists():
+        raise UsageError(f"no database at {path}: run `hmicfrs crawl` first")
+    serve_db(path, host=host, port=port)
+    return EXIT_OK
+
+
+@main.command()
+@click.option(
+    "--format",
+    "fmt",
+    required=True,
+    type=click.Choice(["csv", "json", "warc"]),
+    help="csv/json: current recommendations and full logs; warc: every stored capture.",
+)
+@click.option(
+    "--output", required=True, type=click.Path(), help="File (json, warc) or folder (csv)."
+)
+@common_options
+def export(ctx: Context, fmt: str, output: str) -> int:
+    """The archive for others' tools: csv, json or WARC 1.1."""
+    from store.export import export_archive
+
+    archive = ctx.archive()
+    try:
+        counts = export_archive(archive.db, fmt, output)
+    finally:
+        archive.close()
+    if not ctx.quiet:
+        click.echo(f"export {fmt}: {json.dumps(counts)} -> {output}")
+    return EXIT_OK

@@ -1,0 +1,588 @@
+"""The archive: decides versions and keeps every observation, one transaction per page.
+
+It is handed plain records (PageResult, ParsedRecord) and knows nothing of HTTP or HTML.
+A new version is written only when the content changed: identical bytes, or bytes whose
+parsed record hashes the same (page chrome, whitespace, a footer timestamp), only move the
+current version's `last_seen_at`. Page state transitions (went missing, came back) are kept
+in `page_events`. Never imports scraper.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from store.diff import diff_logs
+from store.schema import MISSING_STATES, migrate
+
+LIVE_STATES = ("live",)
+
+
+def utc_now() -> str:
+    """Now as ISO 8601 UTC text with milliseconds, the format of every time in the database."""
+    return format_time(datetime.now(UTC))
+
+
+def format_time(moment: datetime) -> str:
+    """ISO 8601 UTC text for a datetime."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def parse_time(text: str) -> datetime:
+    """The datetime of a time stored by this module (or any ISO 8601 text)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
+class FetchRow:
+    """One request as it goes into `fetches`; outcome None lets the archive decide it."""
+
+    url: str
+    requested_at: str
+    http_status: int | None
+    final_url: str | None
+    elapsed_ms: int | None
+    bytes: int | None
+    outcome: str | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedRecord:
+    """What the parser read from a body: recommendation_versions columns and the log."""
+
+    page_kind: str
+    normalised_sha256: str
+    row: Mapping[str, Any]
+    events: Sequence[Mapping[str, Any]] = ()
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """Everything one page's visit produced, written in one transaction by Archive.record."""
+
+    url: str
+    kind: str  # recommendation, listing, sitemap, robots, other
+    observed_at: str
+    state: str | None  # None: a transient failure, leave the known state as it is
+    http_status: int | None
+    fetches: tuple[FetchRow, ...] = ()
+    body: bytes | None = None
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    parsed: ParsedRecord | None = None
+    not_modified: bool = False
+    redirect_target: str | None = None
+    error: str | None = None
+    rec_id: int | None = None
+    force: str | None = None
+
+
+@dataclass(frozen=True)
+class Discovered:
+    """A URL found by discovery, before it is fetched."""
+
+    url: str
+    kind: str
+    rec_id: int | None = None
+    force: str | None = None
+    via: str = "link"  # listing, sitemap, backfill, link
+
+
+@dataclass
+class RunCounts:
+    """The counters of the runs row, kept in step with what record() decided."""
+
+    pages_fetched: int = 0
+    pages_new: int = 0
+    pages_changed: int = 0
+    pages_unchanged: int = 0
+    pages_missing: int = 0
+    errors: int = 0
+    requests: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+OUTCOME_COUNTER = {
+    "new": "pages_new",
+    "changed": "pages_changed",
+    "unchanged": "pages_unchanged",
+    "not_modified": "pages_unchanged",
+    "not_found": "pages_missing",
+    "gone": "pages_missing",
+    "soft_404": "pages_missing",
+    "error": "errors",
+    "too_large": "errors",
+}
+
+
+class Archive:
+    """The SQLite archive. One instance per process; not shared between threads."""
+
+    def __init__(self, path: str | Path, *, now: Callable[[], str] = utc_now) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite_utils.Database(self.path)
+            self.db.execute("PRAGMA journal_mode=WAL")
+        else:
+            self.db = sqlite_utils.Database(memory=True)
+        # WAL with synchronous=NORMAL survives a killed process; only power loss can lose
+        # the last commits, never the database's integrity.
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA busy_timeout=10000")
+        self.now = now
+        migrate(self.db)
+        self.counts: dict[int, RunCounts] = {}
+
+    def close(self) -> None:
+        self.db.close()
+
+    # runs -------------------------------------------------------------------------------
+
+    def start_run(self, command: str, pid: int | None = None) -> int:
+        """Open a runs row; the caller holds the lock, so any row still 'running' was killed."""
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE runs SET status = 'interrupted' WHERE status = 'running'",
+            )
+            cursor = self.db.execute(
+                "INSERT INTO runs (command, started_at, status, pid) VALUES (?, ?, 'running', ?)",
+                [command, self.now(), pid],
+            )
+        run_id = int(cursor.lastrowid)
+        self.counts[run_id] = RunCounts()
+        return run_id
+
+    def finish_run(
+        self, run_id: int, status: str, message: str | None = None, stats: Mapping | None = None
+    ) -> dict[str, Any]:
+        """Close a runs row with its status and counts; returns the row."""
+        with self.db.atomic():
+            self.db.execute(
+                """UPDATE runs SET finished_at = ?, status = ?, message = ?, stats = ?
+                   WHERE id = ?""",
+                [self.now(), status, message, json.dumps(stats or {}, sort_keys=True), run_id],
+            )
+        return self.run(run_id)
+
+    def run(self, run_id: int) -> dict[str, Any]:
+        return self.db["runs"].get(run_id)
+
+    # discovery --------------------------------------------------------------------------
+
+    def note_pages(self, found: Iterable[Discovered]) -> int:
+        """Add URLs not known yet to `pages`; mark when each was last listed or in a sitemap.
+
+        Returns how many were new.
+        """
+        now = self.now()
+        new = 0
+        with self.db.atomic():
+            for d in found:
+                cur = self.db.execute(
+                    """INSERT OR IGNORE INTO pages (url, kind, rec_id, force, first_seen_at)
+                       VALUES (?, ?, ?, ?, ?)""",
+                    [d.url, d.kind, d.rec_id, d.force, now],
+                )
+                new += cur.rowcount
+                if d.via == "listing":
+                    self.db.execute(
+                        "UPDATE pages SET last_listed_at = ? WHERE url = ?", [now, d.url]
+                    )
+                elif d.via == "sitemap":
+                    self.db.execute(
+                        "UPDATE pages SET last_in_sitemap_at = ? WHERE url = ?", [now, d.url]
+                    )
+        return new
+
+    # recording --------------------------------------------------------------------------
+
+    def record(self, run_id: int, result: PageResult, job: str | None = None) -> str:
+        """Write one page's fetches, version decision, parse and state in one transaction.
+
+        Returns the outcome of the page's final request (new, changed, unchanged,
+        not_modified, not_found, gone, soft_404, redirect, error, too_large,
+        robots_disallowed).
+        """
+        with self.db.atomic():
+            outcome, snapshot_id = self._record(run_id, result)
+            if job is not None:
+                self.db.execute(
+                    """INSERT OR REPLACE INTO job_items (job, url, done_at, outcome)
+                       VALUES (?, ?, ?, ?)""",
+                    [job, result.url, result.observed_at, outcome],
+                )
+            self._write_fetches(run_id, result.fetches, outcome, snapshot_id)
+            self._count(run_id, result, outcome)
+        return outcome
+
+    def record_fetches(
+        self, run_id: int, fetches: Sequence[FetchRow], outcome: str, error: str
+    ) -> None:
+        """Keep requests whose page result is not recorded (held back by the drift guard)."""
+        rows = tuple(replace(f, outcome=outcome, error=f.error or error) for f in fetches)
+        with self.db.atomic():
+            self._write_fetches(run_id, rows, outcome, None)
+
+    def _count(self, run_id: int, result: PageResult, outcome: str) -> None:
+        counts = self.counts.setdefault(run_id, RunCounts())
+        sent = [f for f in result.fetches if f.outcome != "robots_disallowed"]
+        counts.requests += len(sent)
+        if sent:
+            counts.pages_fetched += 1
+        counts.outcomes[outcome] = counts.outcomes.get(outcome, 0) + 1
+        column = OUTCOME_COUNTER.get(outcome)
+        if column:
+            setattr(counts, column, getattr(counts, column) + 1)
+        self.db.execute(
+            """UPDATE runs SET pages_fetched = ?, pages_new = ?, pages_changed = ?,
+                   pages_unchanged = ?, pages_missing = ?, errors = ?, requests = ?
+               WHERE id = ?""",
+            [
+                counts.pages_fetched,
+                counts.pages_new,
+                counts.pages_changed,
+                counts.pages_unchanged,
+                counts.pages_missing,
+                counts.errors,
+                counts.requests,
+                run_id,
+            ],
+        )
+
+    def _write_fetches(
+        self,
+        run_id: int,
+        fetches: Sequence[FetchRow],
+        outcome: str,
+        snapshot_id: int | None,
+    ) -> None:
+        rows = []
+        for i, f in enumerate(fetches):
+            last = i == len(fetches) - 1
+            rows.append(
+                [
+                    run_id,
+                    f.url,
+                    f.requested_at,
+                    f.http_status,
+                    f.final_url,
+                    f.elapsed_ms,
+                    f.bytes,
+                    f.outcome or (outcome if last else "error"),
+                    f.error,
+                    snapshot_id if last else None,
+                ]
+            )
+        self.db.conn.executemany(
+            """INSERT INTO fetches (run_id, url, requested_at, http_status, final_url,
+                   elapsed_ms, bytes, outcome, error, snapshot_id)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            rows,
+        )
+
+    def _record(self, run_id: int, r: PageResult) -> tuple[str, int | None]:
+        page = self._ensure_page(r)
+        before = page.get("state")
+        snapshot_id = page.get("current_snapshot_id")
+        updates: dict[str, Any] = {
+            "last_checked_at": r.observed_at,
+            "last_http_status": r.http_status,
+        }
+        if r.not_modified:
+            outcome, state = "not_modified", "live"
+            if snapshot_id is not None:
+                self._seen(snapshot_id, r.observed_at)
+        elif r.state == "live" and r.body is not None:
+            outcome, snapshot_id = self._capture(run_id, r, page)
+            state = "live"
+        elif r.state in MISSING_STATES:
+            outcome, state = r.state, r.state
+        elif r.state == "redirected":
+            outcome, state = "redirect", "redirected"
+            updates["redirect_target"] = r.redirect_target
+        elif r.state == "blocked":
+            outcome, state = "robots_disallowed", "blocked"
+            updates.pop("last_http_status")
+        else:
+            final = r.fetches[-1].outcome if r.fetches else None
+            outcome = final if final in ("too_large", "error") else "error"
+            state = r.state or before or "error"
+        if r.error is not None or outcome in ("error", "too_large"):
+            updates["last_error"] = r.error
+        elif state == "live":
+            updates["last_error"] = None
+        if r.etag is not None or r.last_modified is not None or outcome in ("new", "changed"):
+            updates["etag"] = r.etag
+            updates["last_modified"] = r.last_modified
+        elif state in MISSING_STATES:
+            updates["etag"] = updates["last_modified"] = None
+        updates["state"] = state
+        self._transition(run_id, r, before, state, updates)
+        if snapshot_id is not None and (outcome in ("new", "changed")):
+            updates["current_snapshot_id"] = snapshot_id
+        if r.parsed is not None and outcome in ("new", "changed"):
+            updates["current_status"] = r.parsed.row.get("current_status")
+            updates["page_kind"] = r.parsed.page_kind
+        sets = ", ".join(f"[{k}] = ?" for k in updates)
+        self.db.execute(f"UPDATE pages SET {sets} WHERE url = ?", [*updates.values(), r.url])
+        return outcome, snapshot_id if outcome in (
+            "new",
+            "changed",
+            "unchanged",
+            "not_modified",
+        ) else None
+
+    def _ensure_page(self, r: PageResult) -> dict[str, Any]:
+        row = self.db.execute("SELECT * FROM pages WHERE url = ?", [r.url]).fetchone()
+        if row is None:
+            self.db.execute(
+                """INSERT INTO pages (url, kind, rec_id, force, first_seen_at)
+                   VALUES (?, ?, ?, ?, ?)""",
+                [r.url, r.kind, r.rec_id, r.force, r.observed_at],
+            )
+            row = self.db.execute("SELECT * FROM pages WHERE url = ?", [r.url]).fetchone()
+        columns = [c[0] for c in self.db.execute("SELECT * FROM pages LIMIT 0").description]
+        return dict(zip(columns, row, strict=True))
+
+    def _transition(
+        self, run_id: int, r: PageResult, before: str | None, after: str, updates: dict
+    ) -> None:
+        was_missing = before in MISSING_STATES
+        is_missing = after in MISSING_STATES
+        event = None
+        if is_missing and not was_missing:
+            event = "went_missing"
+            updates["missing_since"] = r.observed_at
+        elif was_missing and after == "live":
+            event = "came_back"
+            updates["missing_since"] = None
+        elif before != after and after in ("redirected", "blocked"):
+            event = after
+        elif before is None and after == "live":
+            event = "appeared"
+        if event is not None:
+            self.db.execute(
+                """INSERT INTO page_events (url, run_id, at, event, state_before, state_after,
+                       http_status) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                [r.url, run_id, r.observed_at, event, before, after, r.http_status],
+            )
+
+    def _seen(self, snapshot_id: int, at: str) -> None:
+        self.db.execute(
+            "UPDATE snapshots SET last_seen_at = MAX(last_seen_at, ?) WHERE id = ?",
+            [at, snapshot_id],
+        )
+
+    def _capture(self, run_id: int, r: PageResult, page: Mapping[str, Any]) -> tuple[str, int]:
+        assert r.body is not None
+        content_sha256 = hashlib.sha256(r.body).hexdigest()
+        latest = self.db.execute(
+            """SELECT id, version, content_sha256, normalised_sha256 FROM snapshots
+               WHERE url = ? ORDER BY version DESC LIMIT 1""",
+            [r.url],
+        ).fetchone()
+        normalised = r.parsed.normalised_sha256 if r.parsed is not None else content_sha256
+        if latest is not None and (latest[2] == content_sha256 or latest[3] == normalised):
+            self._seen(latest[0], r.observed_at)
+            return "unchanged", latest[0]
+        version = 1 if latest is None else latest[1] + 1
+        cursor = self.db.execute(
+            """INSERT INTO snapshots (url, version, captured_at, last_seen_at, content_sha256,
+                   normalised_sha256, body, body_compression, http_status, content_type, run_id)
+               VALUES (?, ?, ?, ?, ?, ?, ?, 'zlib', ?, ?, ?)""",
+            [
+                r.url,
+                version,
+                r.observed_at,
+                r.observed_at,
+                content_sha256,
+                normalised,
+                zlib.compress(r.body, 6),
+                r.http_status,
+                r.content_type,
+                run_id,
+            ],
+        )
+        snapshot_id = int(cursor.lastrowid)
+        if r.parsed is not None:
+            self._write_parsed(snapshot_id, r.url, r.parsed)
+            if latest is not None:
+                self._write_log_changes(r.url, latest[0], snapshot_id)
+        return ("new" if latest is None else "changed"), snapshot_id
+
+    def _write_parsed(self, snapshot_id: int, url: str, parsed: ParsedRecord) -> None:
+        if parsed.page_kind not in ("recommendation", "unexpected"):
+            return
+        row = {**parsed.row, "snapshot_id": snapshot_id, "url": url}
+        row["page_kind"] = parsed.page_kind
+        columns = ", ".join(f"[{k}]" for k in row)
+        marks = ", ".join("?" for _ in row)
+        self.db.execute(
+            f"INSERT INTO recommendation_versions ({columns}) VALUES ({marks})", list(row.values())
+        )
+        self.db.conn.executemany(
+            """INSERT INTO status_events (snapshot_id, seq, on_date, raw_date, kind, status,
+                   comment) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            [
+                [
+                    snapshot_id,
+                    e.get("seq", i),
+                    e.get("on_date"),
+                    e.get("raw_date"),
+                    e.get("kind"),
+                    e.get("status"),
+                    e.get("comment"),
+                ]
+                for i, e in enumerate(parsed.events)
+            ],
+        )
+
+    def events(self, snapshot_id: int) -> list[dict[str, Any]]:
+        """The status log of one snapshot, in page order."""
+        return list(
+            self.db.query(
+                "SELECT * FROM status_events WHERE snapshot_id = ? ORDER BY seq", [snapshot_id]
+            )
+        )
+
+    def _is_recommendation(self, snapshot_id: int) -> bool:
+        row = self.db.execute(
+            "SELECT page_kind FROM recommendation_versions WHERE snapshot_id = ?", [snapshot_id]
+        ).fetchone()
+        return row is not None and row[0] == "recommendation"
+
+    def _write_log_changes(self, url: str, from_id: int, to_id: int) -> None:
+        self.db.execute("DELETE FROM log_changes WHERE to_snapshot_id = ?", [to_id])
+        if not (self._is_recommendation(from_id) and self._is_recommendation(to_id)):
+            return
+        for c in diff_logs(self.events(from_id), self.events(to_id)):
+            self.db.execute(
+                """INSERT INTO log_changes (url, from_snapshot_id, to_snapshot_id, change, kind,
+                       on_date, before, after, before_date, after_date)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [
+                    url,
+                    from_id,
+                    to_id,
+                    c.change,
+                    c.kind,
+                    c.on_date,
+                    c.before,
+                    c.after,
+                    c.before_date,
+                    c.after_date,
+                ],
+            )
+
+    # re-parsing -------------------------------------------------------------------------
+
+    def snapshots_for_reparse(self) -> Iterable[dict[str, Any]]:
+        """Every stored snapshot of a recommendation page, oldest first, with its body."""
+        yield from self.db.query(
+            """SELECT s.id, s.url, s.version, s.body, s.body_compression, s.content_type,
+                      s.normalised_sha256
+               FROM snapshots s JOIN pages p ON p.url = s.url
+               WHERE p.kind = 'recommendation' ORDER BY s.url, s.version"""
+        )
+
+    def replace_parsed(self, snapshot_id: int, url: str, parsed: ParsedRecord) -> None:
+        """Swap the parsed rows of one snapshot for a new parse, and redo its log diff."""
+        with self.db.atomic():
+            self.db.execute("DELETE FROM status_events WHERE snapshot_id = ?", [snapshot_id])
+            self.db.execute(
+                "DELETE FROM recommendation_versions WHERE snapshot_id = ?", [snapshot_id]
+            )
+            self._write_parsed(snapshot_id, url, parsed)
+            self.db.execute(
+                "UPDATE snapshots SET normalised_sha256 = ? WHERE id = ?",
+                [parsed.normalised_sha256, snapshot_id],
+            )
+            prev = self.db.execute(
+                """SELECT b.id FROM snapshots a JOIN snapshots b
+                   ON b.url = a.url AND b.version = a.version - 1 WHERE a.id = ?""",
+                [snapshot_id],
+            ).fetchone()
+            if prev is not None:
+                self._write_log_changes(url, prev[0], snapshot_id)
+            nxt = self.db.execute(
+                """SELECT b.id FROM snapshots a JOIN snapshots b
+                   ON b.url = a.url AND b.version = a.version + 1 WHERE a.id = ?""",
+                [snapshot_id],
+            ).fetchone()
+            if nxt is not None:
+                self._write_log_changes(url, snapshot_id, nxt[0])
+            self.db.execute(
+                """UPDATE pages SET current_status = ?, page_kind = ?
+                   WHERE url = ? AND current_snapshot_id = ?""",
+                [parsed.row.get("current_status"), parsed.page_kind, url, snapshot_id],
+            )
+
+    # reading ----------------------------------------------------------------------------
+
+    def page(self, url: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM pages WHERE url = ?", [url]))
+        return rows[0] if rows else None
+
+    def snapshot_body(self, snapshot_id: int) -> bytes:
+        row = self.db.execute(
+            "SELECT body, body_compression FROM snapshots WHERE id = ?", [snapshot_id]
+        ).fetchone()
+        if row is None:
+            raise KeyError(snapshot_id)
+        return decompress(row[0], row[1])
+
+    def job_done(self, job: str) -> set[str]:
+        """URLs a resumable job (a backfill) has already finished."""
+        return {r[0] for r in self.db.execute("SELECT url FROM job_items WHERE job = ?", [job])}
+
+    def due_pages(
+        self,
+        now: datetime,
+        open_hours: float,
+        closed_hours: float,
+        closed_statuses: Sequence[str],
+        kinds: Sequence[str] = ("recommendation",),
+    ) -> list[str]:
+        """Known pages due for a visit: never-checked first, then the longest-unchecked.
+
+        A page in a closed status waits `closed_hours`, any other `open_hours`.
+        """
+        open_cutoff = format_time(now - timedelta(hours=open_hours))
+        closed_cutoff = format_time(now - timedelta(hours=closed_hours))
+        kind_marks = ", ".join("?" for _ in kinds)
+        closed_marks = ", ".join("?" for _ in closed_statuses) or "NULL"
+        # Slow lane: live pages in a closed status, and ids that never existed (a backfill
+        # meets thousands); everything else is open.
+        slow = f"""(
+            (state = 'live' AND COALESCE(current_status IN ({closed_marks}), 0) = 1)
+            OR (current_snapshot_id IS NULL AND state IN ('not_found', 'gone', 'soft_404'))
+        )"""
+        sql = f"""
+            SELECT url FROM pages
+            WHERE kind IN ({kind_marks}) AND (
+                last_checked_at IS NULL
+                OR ({slow} AND last_checked_at <= ?)
+                OR (NOT {slow} AND last_checked_at <= ?)
+            )
+            ORDER BY last_checked_at IS NOT NULL, last_checked_at, url
+        """
+        params = [*kinds, *closed_statuses, closed_cutoff, *closed_statuses, open_cutoff]
+        return [r[0] for r in self.db.execute(sql, params)]
+
+
+def decompress(body: bytes, compression: str | None) -> bytes:
+    """The raw bytes of a stored body."""
+    if compression == "zlib":
+        return zlib.decompress(body)
+    return bytes(body)

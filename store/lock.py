@@ -1,0 +1,73 @@
+"""One run at a time: an flock on a file beside the database.
+
+The lock file holds the holder's pid and start time so that a refused run can name it.
+The kernel drops an flock when its process dies, so a killed run never leaves a stale lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from pathlib import Path
+from types import TracebackType
+
+
+class LockBusy(Exception):
+    """Another process holds the lock."""
+
+    def __init__(self, path: str, holder: dict) -> None:
+        self.path = path
+        self.holder = holder
+        pid = holder.get("pid", "?")
+        started = holder.get("started_at", "?")
+        command = holder.get("command", "?")
+        super().__init__(
+            f"another run holds the lock {path}: pid {pid}, '{command}' started at {started}"
+        )
+
+
+class RunLock:
+    """Exclusive, non-blocking lock for the database at `db_path` (file `<db>.lock`)."""
+
+    def __init__(self, db_path: str | Path, command: str, started_at: str) -> None:
+        self.path = f"{db_path}.lock"
+        self.command = command
+        self.started_at = started_at
+        self._fd: int | None = None
+
+    def acquire(self) -> RunLock:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                holder = json.loads(os.pread(fd, 4096, 0).decode() or "{}")
+            except (ValueError, OSError):
+                holder = {}
+            os.close(fd)
+            raise LockBusy(self.path, holder) from None
+        info = {"pid": os.getpid(), "started_at": self.started_at, "command": self.command}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(info).encode(), 0)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> RunLock:
+        return self.acquire()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()

@@ -1,0 +1,277 @@
+"""What researchers and operators ask of the archive: a record's history, a diff between two
+versions, and what changed since a date. Functions return plain data; render_* turn it into
+text. Reads only.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlite_utils
+
+from store.diff import EntryChange, diff_logs, diff_text
+
+FIELDS = ("report_title", "rec_type", "cause_of_concern", "text", "current_status", "status_date")
+
+
+def resolve(db: sqlite_utils.Database, rec: str) -> str:
+    """The page URL of REC (a numeric id or a URL); LookupError naming REC otherwise."""
+    rec = rec.strip()
+    if rec.isdigit():
+        rows = db.execute(
+            """SELECT url FROM pages WHERE kind = 'recommendation' AND rec_id = ?
+               ORDER BY current_snapshot_id IS NULL, last_checked_at DESC""",
+            [int(rec)],
+        ).fetchall()
+    else:
+        candidates = {rec, rec.rstrip("/") + "/", rec.rstrip("/")}
+        marks = ", ".join("?" for _ in candidates)
+        rows = db.execute(
+            f"SELECT url FROM pages WHERE url IN ({marks})", list(candidates)
+        ).fetchall()
+    if not rows:
+        raise LookupError(f"no recommendation {rec!r} in the archive (give an id or a page URL)")
+    return rows[0][0]
+
+
+def history(db: sqlite_utils.Database, rec: str) -> dict[str, Any]:
+    """Every version of one recommendation, with its status, and the page's state changes."""
+    url = resolve(db, rec)
+    page = next(db.query("SELECT * FROM pages WHERE url = ?", [url]))
+    versions = list(
+        db.query(
+            """SELECT s.version, s.id AS snapshot_id, s.captured_at, s.last_seen_at,
+                      s.http_status, s.content_sha256, rv.current_status, rv.status_date,
+                      rv.page_kind, rv.has_404_banner,
+                      (SELECT COUNT(*) FROM status_events e WHERE e.snapshot_id = s.id)
+                          AS log_entries
+               FROM snapshots s LEFT JOIN recommendation_versions rv ON rv.snapshot_id = s.id
+               WHERE s.url = ? ORDER BY s.version""",
+            [url],
+        )
+    )
+    events = list(
+        db.query(
+            "SELECT at, event, state_before, state_after, http_status FROM page_events "
+            "WHERE url = ? ORDER BY at, id",
+            [url],
+        )
+    )
+    return {
+        "url": url,
+        "rec_id": page["rec_id"],
+        "state": page["state"],
+        "missing_since": page["missing_since"],
+        "last_checked_at": page["last_checked_at"],
+        "versions": versions,
+        "page_events": events,
+    }
+
+
+def render_history(h: dict[str, Any]) -> str:
+    lines = [f"{h['url']}  (id {h['rec_id']}, {h['state']})"]
+    if h["missing_since"]:
+        lines.append(f"missing since {h['missing_since']}")
+    lines.append(f"{'version':>7}  {'captured':<24} {'last seen':<24} {'status':<26} log")
+    for v in h["versions"]:
+        status = v["current_status"] or "-"
+        if v["status_date"]:
+            status += f" ({v['status_date']})"
+        lines.append(
+            f"{v['version']:>7}  {v['captured_at']:<24} {v['last_seen_at']:<24} "
+            f"{status:<26} {v['log_entries']}"
+        )
+    for e in h["page_events"]:
+        lines.append(f"{e['at']}  {e['event']} ({e['state_before']} -> {e['state_after']})")
+    return "\n".join(lines)
+
+
+def _version(db: sqlite_utils.Database, url: str, version: int) -> dict[str, Any]:
+    rows = list(
+        db.query(
+            """SELECT s.id AS snapshot_id, s.version, s.captured_at, rv.rec_id, rv.page_kind,
+                      rv.report_title, rv.rec_type, rv.cause_of_concern, rv.text,
+                      rv.current_status, rv.status_date
+               FROM snapshots s LEFT JOIN recommendation_versions rv ON rv.snapshot_id = s.id
+               WHERE s.url = ? AND s.version = ?""",
+            [url, version],
+        )
+    )
+    if not rows:
+        raise LookupError(f"{url} has no version {version}")
+    row = rows[0]
+    row["events"] = list(
+        db.query(
+            "SELECT * FROM status_events WHERE snapshot_id = ? ORDER BY seq", [row["snapshot_id"]]
+        )
+    )
+    return row
+
+
+def version_diff(
+    db: sqlite_utils.Database, rec: str, from_version: int | None, to_version: int | None
+) -> dict[str, Any]:
+    """Field, text and status-log differences between two versions (default: the last two)."""
+    url = resolve(db, rec)
+    latest = db.execute("SELECT MAX(version) FROM snapshots WHERE url = ?", [url]).fetchone()[0]
+    if latest is None:
+        raise LookupError(f"{url} has no stored version")
+    to_v = to_version if to_version is not None else latest
+    from_v = from_version if from_version is not None else max(1, to_v - 1)
+    a, b = _version(db, url, from_v), _version(db, url, to_v)
+    changes: list[EntryChange] = diff_logs(a["events"], b["events"])
+    return {
+        "url": url,
+        "rec_id": b.get("rec_id") or a.get("rec_id"),
+        "from_version": from_v,
+        "to_version": to_v,
+        "from_captured_at": a["captured_at"],
+        "to_captured_at": b["captured_at"],
+        "fields_changed": {
+            f: [a.get(f), b.get(f)] for f in FIELDS if a.get(f) != b.get(f) and f != "text"
+        },
+        "text_diff": diff_text(
+            a.get("text"), b.get("text"), f"version {from_v}", f"version {to_v}"
+        ),
+        "log_changes": [c.__dict__ for c in changes],
+    }
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+
+def render_diff(d: dict[str, Any], color: bool = False) -> str:
+    lines = [
+        f"{d['url']}: version {d['from_version']} ({d['from_captured_at']}) -> "
+        f"version {d['to_version']} ({d['to_captured_at']})"
+    ]
+    for field, (before, after) in d["fields_changed"].items():
+        lines.append(f"{field}: {before!r} -> {after!r}")
+    if d["text_diff"]:
+        lines.append("")
+        for line in d["text_diff"].splitlines():
+            if line.startswith("+") and not line.startswith("+++"):
+                line = _paint(line, "32", color)
+            elif line.startswith("-") and not line.startswith("---"):
+                line = _paint(line, "31", color)
+            lines.append(line)
+    else:
+        lines.append("text: unchanged")
+    if d["log_changes"]:
+        lines.append("")
+        lines.append("status log:")
+    marks = {
+        "appended": ("+", "32"),
+        "removed": ("-", "31"),
+        "edited": ("~", "33"),
+        "redated": ("@", "36"),
+    }
+    for c in d["log_changes"]:
+        mark, code = marks[c["change"]]
+        what = f"{mark} {c['change']:<8} {c['kind']:<7} {c['on_date']}"
+        if c["change"] == "redated":
+            what += f" -> {c['after_date']}"
+        lines.append(_paint(what, code, color))
+        for label, value in (("before", c["before"]), ("after", c["after"])):
+            if value is not None and c["change"] != "redated":
+                lines.append(f"      {label}: {_short(value)}")
+    if not d["log_changes"]:
+        lines.append("status log: unchanged")
+    return "\n".join(lines)
+
+
+def _short(text: str, width: int = 160) -> str:
+    flat = re.sub(r"\s+", " ", text).strip()
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def since_time(since: str) -> str:
+    """The stored-time form of a --since value (a date or an ISO time); ValueError if neither."""
+    text = since.strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return text + "T00:00:00.000Z"
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z?", text):
+        return text.replace(" ", "T")
+    raise LookupError(f"--since should be a date like 2026-11-01 or an ISO time, got {since!r}")
+
+
+def changes_since(db: sqlite_utils.Database, since: str) -> dict[str, Any]:
+    """New, changed, regressed, rewritten, went-missing and came-back records since a time."""
+    t = since_time(since)
+    q = lambda sql: list(db.query(sql, [t]))  # noqa: E731
+    return {
+        "since": t,
+        "new": q(
+            """SELECT s.url, rv.rec_id, rv.report_title, rv.current_status, s.captured_at
+               FROM snapshots s JOIN recommendation_versions rv ON rv.snapshot_id = s.id
+               WHERE s.version = 1 AND s.captured_at >= ? AND rv.page_kind = 'recommendation'
+               ORDER BY s.captured_at, s.url"""
+        ),
+        "changed": q(
+            """SELECT url, rec_id, from_version, to_version, changed_at, status_before,
+                      status_after, text_changed, appended, edited, removed, redated
+               FROM version_changes WHERE changed_at >= ? ORDER BY changed_at, url"""
+        ),
+        "regressed": q(
+            """SELECT v.url, v.rec_id, v.from_version, v.to_version, v.changed_at,
+                      v.status_before, v.status_after
+               FROM version_changes v
+               JOIN status_ranks a ON a.status = v.status_before
+               JOIN status_ranks b ON b.status = v.status_after
+               WHERE v.changed_at >= ? AND b.rank < a.rank ORDER BY v.changed_at, v.url"""
+        ),
+        "rewritten": q(
+            """SELECT url, rec_id, from_version, to_version, changed_at, on_date, kind, change,
+                      before, after FROM rewritten_history
+               WHERE changed_at >= ? ORDER BY changed_at, url"""
+        ),
+        "went_missing": q(
+            """SELECT e.url, p.rec_id, e.at, e.state_after AS state, e.http_status
+               FROM page_events e JOIN pages p ON p.url = e.url
+               WHERE e.event = 'went_missing' AND e.at >= ? ORDER BY e.at, e.url"""
+        ),
+        "came_back": q(
+            """SELECT e.url, p.rec_id, e.at, e.state_before AS was, e.http_status
+               FROM page_events e JOIN pages p ON p.url = e.url
+               WHERE e.event = 'came_back' AND e.at >= ? ORDER BY e.at, e.url"""
+        ),
+    }
+
+
+def render_changes(c: dict[str, Any]) -> str:
+    """Text for cron mail; empty when nothing changed."""
+    out: list[str] = []
+    sections = (
+        ("new", lambda r: f"{r['rec_id']} {r['url']} ({r['current_status'] or 'no status'})"),
+        (
+            "changed",
+            lambda r: (
+                f"{r['rec_id']} {r['url']} v{r['from_version']}->v{r['to_version']}: "
+                f"{r['status_before']} -> {r['status_after']}; +{r['appended']} ~{r['edited']} "
+                f"-{r['removed']} @{r['redated']}" + ("; text changed" if r["text_changed"] else "")
+            ),
+        ),
+        (
+            "regressed",
+            lambda r: f"{r['rec_id']} {r['url']}: {r['status_before']} -> {r['status_after']}",
+        ),
+        (
+            "rewritten",
+            lambda r: f"{r['rec_id']} {r['url']}: {r['change']} {r['kind']} of {r['on_date']}",
+        ),
+        (
+            "went_missing",
+            lambda r: (
+                f"{r['rec_id']} {r['url']}: {r['state']} (HTTP {r['http_status']}) at {r['at']}"
+            ),
+        ),
+        ("came_back", lambda r: f"{r['rec_id']} {r['url']} at {r['at']}"),
+    )
+    for name, fmt in sections:
+        rows = c[name]
+        if rows:
+            out.append(f"{name.replace('_', ' ')} ({len(rows)}):")
+            out.extend(f"  {fmt(r)}" for r in rows)
+    return "\n".join(out)

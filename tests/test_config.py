@@ -1,0 +1,111 @@
+"""config.yaml is validated up front: bad keys, types and values exit 2 naming the key."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scraper.config import FIELDS, ConfigError, config_from_dict, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def shipped() -> dict:
+    return yaml.safe_load((ROOT / "config.yaml").read_text())
+
+
+def test_shipped_config_is_valid_and_aims_at_the_live_site() -> None:
+    config = load_config(ROOT / "config.yaml")
+    assert config.site.base_url == "https://www.justiceinspectorates.gov.uk"
+    assert config.crawl.delay_seconds == 2.0
+    assert config.crawl.concurrency == 1
+    assert config.store.path == "data/hmicfrs.sqlite"
+    assert "https://" in config.crawl.user_agent
+    assert [p.split("=")[1] for p in config.discovery.listings] == [
+        "harm", "case-files", "audit", "cautions", "call-handling", "abe", "evaluation",
+        "procurement", "plan",
+    ]  # fmt: skip
+
+
+def test_shipped_config_names_every_key() -> None:
+    data = shipped()
+    assert {f"{s}.{k}" for s, keys in data.items() for k in keys} == {f.key for f in FIELDS}
+
+
+def test_defaults_fill_missing_keys() -> None:
+    config = config_from_dict(
+        {"site": {"base_url": "https://example.org"}, "crawl": {"user_agent": "me"}}
+    )
+    assert config.site.allowed_hosts == ("example.org",)
+    assert config.crawl.revisit_closed_hours == 168.0
+    assert config.url("/a/?p=1") == "https://example.org/a/?p=1"
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "message"),
+    [
+        ("crawl", "delay_secnds", 2, "crawl.delay_secnds: unknown key"),
+        ("crawl", "delay_seconds", "fast", "crawl.delay_seconds: should be a number, got 'fast'"),
+        ("crawl", "delay_seconds", -1, "crawl.delay_seconds: should be at least 0, got -1"),
+        ("crawl", "concurrency", 1.5, "crawl.concurrency: should be a whole number, got 1.5"),
+        ("crawl", "concurrency", 0, "crawl.concurrency: should be at least 1, got 0"),
+        ("site", "base_url", "www.example.org", "site.base_url: should be an absolute http(s) URL"),
+        ("discovery", "listings", ["hmicfrs/?x=1"], "discovery.listings[0]: should be a path"),
+        ("discovery", "id_url_template", "/?p=", "discovery.id_url_template: should be a path containing {id}"),
+        ("crawl", "jitter_seconds", True, "crawl.jitter_seconds: should be a number, got True"),
+    ],
+)  # fmt: skip
+def test_bad_values_name_the_key(section: str, key: str, value: object, message: str) -> None:
+    data = shipped()
+    data[section][key] = value
+    with pytest.raises(ConfigError) as e:
+        config_from_dict(data)
+    assert message in str(e.value)
+
+
+def test_unknown_section() -> None:
+    with pytest.raises(ConfigError, match="sites: unknown section"):
+        config_from_dict({**shipped(), "sites": {}})
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "scraper", *args], cwd=cwd, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d["crawl"].update(delay_seconds=-2), "crawl.delay_seconds: should be at least 0"),
+        (lambda d: d["crawl"].update(colour="blue"), "crawl.colour: unknown key"),
+        (lambda d: d["site"].update(base_url="ftp:/nowhere"), "site.base_url: should be an absolute"),
+        (lambda d: d["crawl"].update(max_page_bytes="5MB"), "crawl.max_page_bytes: should be a whole number"),
+    ],
+)  # fmt: skip
+def test_cli_exits_2_before_any_request(tmp_path: Path, edit, message: str) -> None:
+    data = shipped()
+    edit(data)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(data))
+    result = run_cli("crawl", "--db", str(tmp_path / "a.sqlite"), cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert not (tmp_path / "a.sqlite").exists()
+
+
+def test_cli_missing_config_file_exits_2(tmp_path: Path) -> None:
+    result = run_cli("crawl", "--config", str(tmp_path / "nope.yaml"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "nope.yaml: cannot be read" in result.stderr
+
+
+def test_cli_broken_yaml_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text("site: [unclosed\n")
+    result = run_cli("crawl", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "is not valid YAML" in result.stderr
