@@ -114,7 +114,6 @@ def main() -> None:
 
 def _run_locked(ctx: Context, command: str, body: Callable[[Any, Any], Any]) -> int:
     """Take the lock, open the archive, run body(crawler-factory), print the summary."""
-    from scraper.crawl import Crawler, make_fetcher
     from store.archive import utc_now
     from store.lock import LockBusy, RunLock
 
@@ -125,6 +124,8 @@ def _run_locked(ctx: Context, command: str, body: Callable[[Any, Any], Any]) -> 
         click.echo(f"error: {e}", err=True)
         return EXIT_LOCKED
     try:
+        from scraper.crawl import Crawler, make_fetcher
+
         archive = ctx.archive()
         try:
             progress = Progress(ctx)

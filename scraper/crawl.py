@@ -20,7 +20,15 @@ from urllib.parse import urlsplit
 from scraper import discover
 from scraper.config import Config
 from scraper.errors import DriftDetected, SiteRefused, SiteUnreachable
-from scraper.fetch import Attempt, Fetcher, FetchPolicy, FetchResult, Robots, make_client
+from scraper.fetch import (
+    Attempt,
+    Fetcher,
+    FetchPolicy,
+    FetchResult,
+    Robots,
+    decode_text,
+    make_client,
+)
 from scraper.parse import ParsedPage, parse_page
 from store.archive import (
     Archive,
@@ -214,7 +222,10 @@ class Crawler:
         status, exit_code, message = "ok", 0, None
         try:
             self._load_robots()
-            body()
+            try:
+                body()
+            finally:
+                self._record_other_robots()
             self._release_held_back()
             if self.stop_reason:
                 status, message = "partial", self.stop_reason
@@ -258,23 +269,31 @@ class Crawler:
             raise
         robots = self.robots
         self.budget.requests += len(robots.attempts)
-        state = "live" if robots.body is not None else None
-        if robots.http_status and 400 <= robots.http_status < 500:
-            state = "not_found" if robots.http_status != 410 else "gone"
-        self.archive.record(
-            self.run_id,
-            PageResult(
-                url=robots.url,
-                kind="robots",
-                observed_at=self._iso(),
-                state=state,
-                http_status=robots.http_status,
-                fetches=fetch_rows(robots.attempts),
-                body=robots.body if robots.body else None,
-                content_type="text/plain",
-            ),
-        )
+        self.archive.record(self.run_id, self._robots_result(robots))
         self.report("robots", {"url": robots.url, "sitemaps": list(robots.sitemaps)})
+
+    def _robots_result(self, robots: Robots) -> PageResult:
+        state = "live" if robots.body else None
+        if robots.http_status and 400 <= robots.http_status < 500:
+            state = "gone" if robots.http_status == 410 else "not_found"
+        return PageResult(
+            url=robots.url,
+            kind="robots",
+            observed_at=robots.attempts[0].requested_at if robots.attempts else self._iso(),
+            state=state,
+            http_status=robots.http_status,
+            fetches=fetch_rows(robots.attempts),
+            body=robots.body or None,
+            content_type="text/plain",
+        )
+
+    def _record_other_robots(self) -> None:
+        """Keep the robots.txt of any other allowed host a redirect led us to."""
+        first = self.robots.url if self.robots else None
+        for robots in self.fetcher.loaded_robots:
+            if robots.url != first and robots.url not in self.done:
+                self.done.add(robots.url)
+                self.archive.record(self.run_id, self._robots_result(robots))
 
     # discovery --------------------------------------------------------------------------
 
@@ -359,8 +378,8 @@ class Crawler:
         state = page_state(result, parsed) if kind == "listing" else self._plain_state(result)
         self._record(self._result(url, kind, result, parsed, state))
         if result.outcome == "not_modified" and page.get("current_snapshot_id"):
-            body = self.archive.snapshot_body(page["current_snapshot_id"])
-            return body.decode("utf-8", errors="replace")
+            body, content_type = self.archive.stored_body(page["current_snapshot_id"])
+            return decode_text(body, content_type)[0]
         return text if state == "live" else None
 
     @staticmethod

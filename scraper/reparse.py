@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from scraper.crawl import parsed_record
+from scraper.fetch import decode_text
 from scraper.parse import PARSER_VERSION, parse_page
 from store.archive import Archive, decompress
 
@@ -18,7 +19,8 @@ def reparse_archive(archive: Archive) -> dict[str, Any]:
     seen = changed = 0
     for snap in list(archive.snapshots_for_reparse()):
         body = decompress(snap["body"], snap["body_compression"])
-        parsed = parsed_record(parse_page(body.decode("utf-8", errors="replace"), snap["url"]))
+        text, _ = decode_text(body, snap["content_type"])
+        parsed = parsed_record(parse_page(text, snap["url"]))
         seen += 1
         if parsed.normalised_sha256 != snap["normalised_sha256"]:
             changed += 1

@@ -328,7 +328,7 @@ class Archive:
         elif state in MISSING_STATES:
             updates["etag"] = updates["last_modified"] = None
         updates["state"] = state
-        self._transition(run_id, r, before, state, updates)
+        self._transition(run_id, r, page, state, updates)
         if snapshot_id is not None and (outcome in ("new", "changed")):
             updates["current_snapshot_id"] = snapshot_id
         if r.parsed is not None and outcome in ("new", "changed"):
@@ -356,12 +356,20 @@ class Archive:
         return dict(zip(columns, row, strict=True))
 
     def _transition(
-        self, run_id: int, r: PageResult, before: str | None, after: str, updates: dict
+        self, run_id: int, r: PageResult, page: Mapping[str, Any], after: str, updates: dict
     ) -> None:
+        before = page.get("state")
         was_missing = before in MISSING_STATES
         is_missing = after in MISSING_STATES
+        # An id that never existed (a backfill meets thousands) is not_found but was never
+        # missing: only a page that was live, or that a listing or sitemap vouched for, is.
+        vouched = bool(
+            page.get("current_snapshot_id")
+            or page.get("last_listed_at")
+            or page.get("last_in_sitemap_at")
+        )
         event = None
-        if is_missing and not was_missing:
+        if is_missing and not was_missing and vouched:
             event = "went_missing"
             updates["missing_since"] = r.observed_at
         elif was_missing and after == "live":
@@ -535,12 +543,18 @@ class Archive:
         return rows[0] if rows else None
 
     def snapshot_body(self, snapshot_id: int) -> bytes:
+        """The raw bytes of a stored version."""
+        return self.stored_body(snapshot_id)[0]
+
+    def stored_body(self, snapshot_id: int) -> tuple[bytes, str | None]:
+        """The raw bytes of a stored version and the Content-Type they came with."""
         row = self.db.execute(
-            "SELECT body, body_compression FROM snapshots WHERE id = ?", [snapshot_id]
+            "SELECT body, body_compression, content_type FROM snapshots WHERE id = ?",
+            [snapshot_id],
         ).fetchone()
         if row is None:
             raise KeyError(snapshot_id)
-        return decompress(row[0], row[1])
+        return decompress(row[0], row[1]), row[2]
 
     def job_done(self, job: str) -> set[str]:
         """URLs a resumable job (a backfill) has already finished."""

@@ -210,9 +210,12 @@ def changes_since(db: sqlite_utils.Database, since: str) -> dict[str, Any]:
                ORDER BY s.captured_at, s.url"""
         ),
         "changed": q(
-            """SELECT url, rec_id, from_version, to_version, changed_at, status_before,
-                      status_after, text_changed, appended, edited, removed, redated
-               FROM version_changes WHERE changed_at >= ? ORDER BY changed_at, url"""
+            """SELECT v.url, v.rec_id, v.from_version, v.to_version, v.changed_at,
+                      v.status_before, v.status_after, v.text_changed, v.appended, v.edited,
+                      v.removed, v.redated
+               FROM version_changes v JOIN pages p ON p.url = v.url
+               WHERE v.changed_at >= ? AND p.kind = 'recommendation'
+               ORDER BY v.changed_at, v.url"""
         ),
         "regressed": q(
             """SELECT v.url, v.rec_id, v.from_version, v.to_version, v.changed_at,

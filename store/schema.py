@@ -247,7 +247,7 @@ VIEWS: dict[str, str] = {
         SELECT p.url, p.rec_id, p.kind, p.state, p.missing_since, p.last_http_status,
                p.last_checked_at, p.current_snapshot_id AS last_snapshot_id
         FROM pages p
-        WHERE p.state IN ('not_found', 'gone', 'soft_404')
+        WHERE p.state IN ('not_found', 'gone', 'soft_404') AND p.missing_since IS NOT NULL
     """,
     "rewritten_history": """
         SELECT c.url, p.rec_id, fs.version AS from_version, ts.version AS to_version,

@@ -1,0 +1,898 @@
+"""The network layer: the ONLY module in the project that imports httpx or talks to the network.
+
+It owns everything between a URL and the bytes the site answered with:
+
+- robots.txt, read through Protego with RFC 9309 meaning (2xx parsed, 4xx allows everything,
+  5xx or no connection means the site cannot be crawled: `SiteUnreachable`, exit 4);
+- the politeness gate: at most `concurrency` requests in flight to one host, and the starts of
+  two requests to one host at least `current_delay` (+ random jitter) apart; retries and
+  redirect hops pass through the gate like any other request;
+- retries with tenacity (exponential backoff with jitter, Retry-After honoured in both forms);
+- throttling: 429/503 answers in a row double the delay, and too many stop the run
+  (`SiteRefused`, exit 4);
+- conditional requests, limits (connect/read timeouts, a total deadline per request,
+  `max_page_bytes` while streaming, redirects only within `allowed_hosts`) and decoding.
+
+The client, sleep, monotonic clock, wall clock and random source are all injected, so that
+every timing rule here is tested with `httpx.MockTransport` and a fake clock, without waiting.
+It knows nothing of HTML structure, the database or the command line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import math
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import httpx
+import tenacity
+from protego import Protego
+from tenacity.stop import stop_base
+from tenacity.wait import wait_base
+
+from scraper.errors import SiteRefused, SiteUnreachable
+
+logger = logging.getLogger(__name__)
+
+# Outcomes of FetchResult.outcome.
+OK = "ok"
+NOT_MODIFIED = "not_modified"
+REDIRECT_OFFSITE = "redirect_offsite"
+REDIRECT_LOOP = "redirect_loop"
+TOO_LARGE = "too_large"
+ERROR = "error"
+ROBOTS_DISALLOWED = "robots_disallowed"
+
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+THROTTLE_STATUSES = frozenset({429, 503})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+# Bodies we do not keep (redirects, 5xx pages) are read up to this much so the connection can
+# be reused; past it the connection is dropped instead.
+_DISCARDED_BODY_LIMIT = 64 * 1024
+# How far into a body to look for <meta charset> or an XML declaration (HTML's prescan uses
+# 1024 bytes; WordPress themes put a lot before the meta tag, so look further).
+_SNIFF_BYTES = 4096
+# Exponent ceiling for the throttle doubling, so a long streak cannot overflow a float.
+_MAX_DOUBLINGS = 30
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """Every politeness and limit setting the fetcher obeys; built once from config."""
+
+    user_agent: str
+    allowed_hosts: tuple[str, ...]  # host names, ports ignored, compared case-insensitively
+    delay_seconds: float = 2.0  # least gap between the STARTS of two requests to one host
+    jitter_seconds: float = 0.0  # random extra 0..jitter added to each gap
+    concurrency: int = 1  # max requests in flight to one host
+    timeout_seconds: float = 30.0  # read/write timeout AND a total deadline per request
+    connect_timeout_seconds: float = 10.0
+    max_page_bytes: int = 5_000_000  # enforced while streaming
+    max_retries: int = 4  # retries after the first attempt
+    backoff_base_seconds: float = 1.0
+    backoff_max_seconds: float = 300.0
+    retry_after_max_seconds: float = 600.0  # a Retry-After over this gives up on the URL
+    throttle_stop_after: int = 10  # this many 429/503 in a row across the run -> SiteRefused
+    crawl_delay_max_seconds: float = 60.0  # cap on an adopted robots Crawl-delay
+    max_redirects: int = 10
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if self.max_retries < 0 or self.max_redirects < 0 or self.throttle_stop_after < 1:
+            raise ValueError("max_retries, max_redirects >= 0 and throttle_stop_after >= 1")
+        if min(self.delay_seconds, self.jitter_seconds, self.backoff_base_seconds) < 0:
+            raise ValueError("delays must not be negative")
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One HTTP request actually sent; every one becomes a row in `fetches`."""
+
+    url: str
+    requested_at: str  # ISO 8601 UTC with milliseconds, from the injected `now`
+    http_status: int | None
+    final_url: str | None  # the URL that answered (we follow redirects ourselves: == url)
+    elapsed_ms: int
+    bytes: int  # body bytes received on the wire (before Content-Encoding decoding)
+    error: str | None  # None if a response was read in full and is not a failure
+    retried: bool  # True if a retry of this same request followed it (not a redirect hop)
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What came of asking for one URL, with every request sent on the way."""
+
+    url: str
+    outcome: str  # ok, not_modified, redirect_offsite, redirect_loop, too_large, error,
+    # robots_disallowed
+    http_status: int | None  # of the last request sent (None if it got no answer)
+    final_url: str | None  # after redirects; for redirect_offsite/_loop the target not fetched
+    body: bytes | None  # only for "ok": bytes as sent, Content-Encoding decoded
+    text: str | None
+    encoding: str | None
+    etag: str | None  # validators only for ok / not_modified
+    last_modified: str | None
+    content_type: str | None
+    error: str | None
+    attempts: tuple[Attempt, ...]
+
+
+@dataclass(frozen=True)
+class Robots:
+    """A site's robots.txt as read at the start of a run, and what it means for us."""
+
+    url: str
+    http_status: int | None
+    body: bytes | None  # kept as a snapshot by the store
+    sitemaps: tuple[str, ...]  # absolute Sitemap: URLs
+    crawl_delay: float | None  # as the file states it for our agent (before any cap)
+    attempts: tuple[Attempt, ...]
+    user_agent: str = ""
+    note: str | None = None  # why the rules mean what they mean, for the log
+    rules: Protego | None = field(default=None, repr=False, compare=False)
+
+    def allows(self, url: str) -> bool:
+        """Whether our user agent may fetch `url` (no rules means everything is allowed)."""
+        return self.rules is None or self.rules.can_fetch(url, self.user_agent)
+
+
+def make_client(policy: FetchPolicy, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """The one httpx.Client of a run, with every timeout and redirect decision made explicit."""
+    timeout = httpx.Timeout(
+        connect=policy.connect_timeout_seconds,
+        read=policy.timeout_seconds,
+        write=policy.timeout_seconds,
+        pool=policy.timeout_seconds,
+    )
+    return httpx.Client(
+        transport=transport,
+        timeout=timeout,
+        # We follow redirects ourselves so that every hop's host is checked and every hop
+        # passes the politeness gate.
+        follow_redirects=False,
+        headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip, deflate, br"},
+    )
+
+
+def decode_text(body: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """Decode a body to (text, codec name): BOM, header charset, meta/XML charset, UTF-8.
+
+    A byte-order mark outranks any declaration, as in browsers. Undecodable bytes become
+    U+FFFD and unknown charset names fall through to the next source, so this never raises.
+    """
+    for bom, codec in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
+        if body.startswith(bom):
+            return body[len(bom) :].decode(codec, errors="replace"), codec
+    codec = _codec(_header_charset(content_type)) or _codec(_sniffed_charset(body)) or "utf-8"
+    return body.decode(codec, errors="replace"), codec
+
+
+def _header_charset(content_type: str | None) -> str | None:
+    for part in (content_type or "").split(";")[1:]:
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "charset":
+            return value.strip().strip("\"'") or None
+    return None
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:\-]+)""", re.I)
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""")
+
+
+def _sniffed_charset(body: bytes) -> str | None:
+    head = body[:_SNIFF_BYTES]
+    match = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
+    return match.group(1).decode("ascii") if match else None
+
+
+def _codec(label: str | None) -> str | None:
+    """A Python codec name for a charset label, or None if the label names no codec."""
+    if not label:
+        return None
+    try:
+        name = codecs.lookup(label.strip().lower()).name
+    except (LookupError, ValueError):
+        return None
+    # WHATWG Encoding: pages labelled latin-1 or ascii are decoded as windows-1252, because
+    # that is what their authors' tools wrote (curly quotes at 0x91-0x94, not C1 controls).
+    if name in {"latin-1", "iso8859-1", "ascii"}:
+        return "cp1252"
+    return name
+
+
+def _iso(moment: datetime) -> str:
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _origin(url: httpx.URL) -> str:
+    port = f":{url.port}" if url.port is not None else ""
+    return f"{url.scheme}://{url.host}{port}"
+
+
+def _without_fragment(url: str) -> str:
+    return str(httpx.URL(url).copy_with(fragment=None))
+
+
+def _attempts(count: int) -> str:
+    return f"{count} attempt" if count == 1 else f"{count} attempts"
+
+
+def _describe(exc: Exception) -> str:
+    """A short cause for a transport failure, for `fetches.error`."""
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        kind = {
+            httpx.ConnectTimeout: "connect",
+            httpx.ReadTimeout: "read",
+            httpx.WriteTimeout: "write",
+            httpx.PoolTimeout: "pool",
+        }.get(type(exc), "request")
+        return f"timeout: {kind} ({detail})"
+    if isinstance(exc, httpx.ConnectError):
+        return f"connection failed: {detail}"
+    if _is_bad_location(exc):
+        return f"bad redirect Location: {detail}"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"protocol error: {detail}"
+    if isinstance(exc, httpx.NetworkError):
+        return f"connection reset: {detail}" if "reset" in detail.lower() else f"network: {detail}"
+    if isinstance(exc, httpx.DecodingError):
+        return f"bad content encoding: {detail}"
+    return f"request failed: {type(exc).__name__}: {detail}"
+
+
+def _is_retryable(exc: Exception) -> bool:
+    # Timeouts, refused/reset connections and truncated bodies may go away on a second try;
+    # a bad URL, a bad Location, a bad proxy or corrupt gzip will not.
+    if _is_bad_location(exc):
+        return False
+    return isinstance(exc, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError)
+
+
+def _is_bad_location(exc: Exception) -> bool:
+    # httpx reports an unparseable Location as a protocol error even with redirects off.
+    return isinstance(exc, httpx.RemoteProtocolError) and "location header" in str(exc).lower()
+
+
+class _DeadlineExceeded(Exception):
+    """The total deadline of one request passed while its answer was still arriving."""
+
+
+@dataclass
+class _Answer:
+    """One attempt's outcome as the retry loop and the redirect loop need it."""
+
+    status: int | None
+    headers: httpx.Headers | None
+    body: bytes | None
+    error: str | None
+    retryable: bool = False
+    retry_after: float | None = None
+    too_large: bool = False
+
+
+@dataclass
+class _Hop:
+    """Where following a URL's redirects ended."""
+
+    kind: str  # "answer" or one of REDIRECT_OFFSITE, REDIRECT_LOOP, ROBOTS_DISALLOWED, ERROR
+    url: str
+    answer: _Answer | None
+    error: str | None = None
+    tries: int = 0  # requests sent for the last URL of the chain (1 + retries)
+
+
+class _HostGate:
+    """Concurrency and spacing of request starts for one host.
+
+    A request's start is taken as the later of the moment it passed the gate and the moment
+    its answer began (or it failed): the only moment we know the server has it. Timing the
+    gap from there keeps it at least the delay as the server measures it, even when one
+    request had to open a connection and the next reused it.
+    """
+
+    def __init__(self, concurrency: int) -> None:
+        self._slots = threading.BoundedSemaphore(concurrency)
+        # One waiter at a time, so starts go out in the order threads reached the gate.
+        self._turn = threading.Lock()
+        self._state = threading.Lock()
+        self._last_start: float | None = None
+        self._not_before = float("-inf")
+
+    def confirm(self, at: float) -> None:
+        """The request that last passed the gate had certainly reached the server by `at`."""
+        with self._state:
+            self._last_start = at if self._last_start is None else max(self._last_start, at)
+
+    def defer(self, until: float) -> None:
+        """No request to this host may start before `until` (a Retry-After applies to all)."""
+        with self._state:
+            self._not_before = max(self._not_before, until)
+
+    @contextmanager
+    def slot(
+        self,
+        delay: Callable[[], float],
+        jitter: float,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+    ) -> Iterator[None]:
+        """Hold one in-flight slot, entered no sooner than the delay after the last start."""
+        with self._slots:
+            with self._turn:
+                while True:
+                    with self._state:
+                        # Re-read the delay each time round: a throttling answer to another
+                        # worker while we wait must slow us too.
+                        ready_at = self._not_before
+                        if self._last_start is not None:
+                            ready_at = max(ready_at, self._last_start + delay() + jitter)
+                        wait = ready_at - clock()
+                        if wait <= 0:
+                            self._last_start = clock()
+                            break
+                    sleep(wait)
+            yield
+
+
+class _BackoffWait(wait_base):
+    """Exponential backoff with jitter, but never sooner than the server's Retry-After."""
+
+    def __init__(self, policy: FetchPolicy, rand: Callable[[], float]) -> None:
+        # tenacity draws its own jitter from the global `random`; ours comes from the injected
+        # source so tests are deterministic, hence jitter=0 here.
+        self._exponential = tenacity.wait_exponential_jitter(
+            multiplier=policy.backoff_base_seconds, max=policy.backoff_max_seconds, jitter=0
+        )
+        self._jitter = policy.backoff_base_seconds
+        self._max = policy.backoff_max_seconds
+        self._rand = rand
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        backoff = min(self._exponential(retry_state) + self._rand() * self._jitter, self._max)
+        answer = retry_state.outcome.result() if retry_state.outcome else None
+        if answer is not None and answer.retry_after is not None:
+            return max(backoff, answer.retry_after)
+        return backoff
+
+
+class _StopIfRetryAfterOverCap(stop_base):
+    """Give up at once when the server asks us to wait longer than we are willing to."""
+
+    def __init__(self, cap: float) -> None:
+        self._cap = cap
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        outcome = retry_state.outcome
+        if outcome is None or outcome.failed:
+            return False
+        retry_after = outcome.result().retry_after
+        return retry_after is not None and retry_after > self._cap
+
+
+class Fetcher:
+    """Polite, thread-safe fetching of one site's pages; see the module docstring."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        policy: FetchPolicy,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self._client = client
+        self._policy = policy
+        self._sleep = sleep
+        self._clock = clock
+        self._now = now
+        self._rand = rand
+        self._hosts = frozenset(host.lower() for host in policy.allowed_hosts)
+        self._lock = threading.Lock()  # guards the shared state below
+        self._gates: dict[str, _HostGate] = {}
+        self._robots: dict[str, Robots] = {}
+        self._robots_loading = threading.Lock()
+        # A robots.txt we could not read ends the run; remembered so that no other worker
+        # sends the same doomed requests again.
+        self._robots_failed: dict[str, SiteRefused | SiteUnreachable] = {}
+        self._crawl_delay = 0.0  # adopted from robots.txt, already capped
+        self._throttle_streak = 0
+        self._refused: SiteRefused | None = None
+
+    # -- public -------------------------------------------------------------------------
+
+    @property
+    def current_delay(self) -> float:
+        """The least gap between request starts to one host in force now."""
+        with self._lock:
+            return self._delay_locked()
+
+    @property
+    def throttle_streak(self) -> int:
+        """Throttling answers (429/503) received in a row, across the run."""
+        with self._lock:
+            return self._throttle_streak
+
+    @property
+    def loaded_robots(self) -> tuple[Robots, ...]:
+        """Every robots.txt read so far (one per origin), for the store to snapshot."""
+        with self._lock:
+            return tuple(self._robots.values())
+
+    def is_allowed_host(self, url: str) -> bool:
+        """Whether `url` is http(s) on one of the allowed hosts (ports ignored)."""
+        try:
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL:
+            return False
+        return parsed.scheme in {"http", "https"} and parsed.host.lower() in self._hosts
+
+    def load_robots(self, base_url: str) -> Robots:
+        """Read the robots.txt of `base_url`'s origin and adopt it for that origin.
+
+        RFC 9309: a 2xx body is parsed (one that is plainly an HTML page, or empty, has no
+        rules and so allows everything); 4xx allows everything; 5xx, 429 or no answer after
+        retries, a redirect off the allowed hosts or a loop mean we cannot know the rules, so
+        we may crawl nothing: SiteUnreachable (429: SiteRefused), carrying the attempts.
+        """
+        self._raise_if_refused()
+        url = str(httpx.URL(base_url).join("/robots.txt"))
+        attempts: list[Attempt] = []
+        try:
+            hop = self._follow(url, {}, attempts, check_robots=False)
+            robots = self._interpret_robots(url, hop, attempts)
+        except (SiteRefused, SiteUnreachable) as exc:
+            exc.attempts = tuple(attempts)
+            raise
+        self._adopt(robots)
+        return robots
+
+    def robots_for(self, url: str) -> Robots:
+        """The robots.txt in force for `url`'s origin, reading it first if not yet read."""
+        origin = _origin(httpx.URL(url))
+        with self._lock:
+            robots = self._robots.get(origin)
+        if robots is not None:
+            return robots
+        # Only one worker reads a robots.txt; the others wait for its rules.
+        with self._robots_loading:
+            with self._lock:
+                robots = self._robots.get(origin)
+            if robots is not None:
+                return robots
+            failed = self._robots_failed.get(origin)
+            if failed is not None:
+                raise type(failed)(str(failed), url=failed.url, status=failed.status)
+            try:
+                return self.load_robots(origin)
+            except (SiteRefused, SiteUnreachable) as exc:
+                self._robots_failed[origin] = exc
+                raise
+
+    def fetch(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        check_robots: bool = True,
+    ) -> FetchResult:
+        """Fetch one URL politely. Never raises for a failure of this URL alone.
+
+        Raises SiteRefused when throttling answers in a row reach `throttle_stop_after` (or
+        already did, in any thread), and SiteUnreachable if the robots.txt of a host met here
+        for the first time cannot be read; both carry the requests sent as `.attempts`.
+        """
+        self._raise_if_refused()
+        headers: dict[str, bytes] = {}
+        # Sent on every hop: a redirect answer ignores them, and the page they came from may
+        # be the redirect's target. As bytes, because httpx refuses non-ASCII str headers and
+        # a server's validator is whatever it sent.
+        if etag:
+            headers["If-None-Match"] = etag.encode()
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified.encode()
+        attempts: list[Attempt] = []
+        try:
+            hop = self._follow(url, headers, attempts, check_robots=check_robots)
+        except (SiteRefused, SiteUnreachable) as exc:
+            exc.attempts = tuple(attempts) + tuple(getattr(exc, "attempts", ()))
+            raise
+        return self._result(url, hop, attempts, etag, last_modified)
+
+    # -- shared state -------------------------------------------------------------------
+
+    def _delay_locked(self) -> float:
+        base = max(self._policy.delay_seconds, self._crawl_delay)
+        if not self._throttle_streak:
+            return base
+        # Doubling zero would not slow anything, so a zero delay doubles from the backoff base.
+        start = base or self._policy.backoff_base_seconds
+        doubled = start * 2 ** min(self._throttle_streak, _MAX_DOUBLINGS)
+        return min(doubled, max(base, self._policy.backoff_max_seconds))
+
+    def _gate(self, url: httpx.URL) -> _HostGate:
+        host = url.host.lower()
+        with self._lock:
+            gate = self._gates.get(host)
+            if gate is None:
+                gate = self._gates[host] = _HostGate(self._policy.concurrency)
+            return gate
+
+    def _raise_if_refused(self) -> None:
+        with self._lock:
+            refused = self._refused
+        if refused is not None:
+            raise SiteRefused(str(refused), url=refused.url, status=refused.status)
+
+    def _note_status(self, url: str, status: int | None) -> None:
+        """Count throttling answers in a row; past the limit, refuse the rest of the run."""
+        if status is None:
+            return  # no answer says nothing about throttling either way
+        with self._lock:
+            if status not in THROTTLE_STATUSES:
+                self._throttle_streak = 0
+                return
+            self._throttle_streak += 1
+            streak = self._throttle_streak
+            delay = self._delay_locked()
+            if streak >= self._policy.throttle_stop_after and self._refused is None:
+                self._refused = SiteRefused(
+                    f"the site answered {streak} requests in a row with 429/503 (throttling), "
+                    f"the last {status} for {url}; stopping so as not to burden it, "
+                    "the next run carries on",
+                    url=url,
+                    status=status,
+                )
+            refused = self._refused
+        if refused is not None:
+            raise SiteRefused(str(refused), url=refused.url, status=refused.status)
+        logger.warning(
+            "throttled (%s) by %s: %d in a row, delay now %gs", status, url, streak, delay
+        )
+
+    def _adopt(self, robots: Robots) -> None:
+        with self._lock:
+            self._robots[_origin(httpx.URL(robots.url))] = robots
+            if robots.crawl_delay is None or robots.crawl_delay <= self._policy.delay_seconds:
+                return
+            adopted = min(robots.crawl_delay, self._policy.crawl_delay_max_seconds)
+            self._crawl_delay = max(self._crawl_delay, adopted)
+        if adopted < robots.crawl_delay:
+            logger.warning(
+                "robots.txt %s asks a Crawl-delay of %gs; honouring %gs (crawl_delay_max_seconds)",
+                robots.url,
+                robots.crawl_delay,
+                adopted,
+            )
+        else:
+            logger.info("robots.txt %s: adopting its Crawl-delay of %gs", robots.url, adopted)
+
+    # -- requests -----------------------------------------------------------------------
+
+    def _follow(
+        self, url: str, headers: dict[str, bytes], attempts: list[Attempt], *, check_robots: bool
+    ) -> _Hop:
+        """Request `url`, following redirects within the allowed hosts."""
+        if not self.is_allowed_host(url):
+            return _Hop(ERROR, url, None, f"not on an allowed host: {url}")
+        current = _without_fragment(url)
+        seen = {current}
+        redirects = 0
+        while True:
+            if check_robots and not self.robots_for(current).allows(current):
+                return _Hop(ROBOTS_DISALLOWED, current, None, "disallowed by robots.txt")
+            before = len(attempts)
+            answer = self._send(current, headers, attempts)
+            tries = len(attempts) - before
+            if answer.status not in REDIRECT_STATUSES or answer.error is not None:
+                return _Hop("answer", current, answer, tries=tries)
+            location = answer.headers.get("location") if answer.headers else None
+            if not location:
+                return _Hop(ERROR, current, answer, f"{answer.status} without Location", tries)
+            try:
+                target = _without_fragment(str(httpx.URL(current).join(location.strip())))
+            except httpx.InvalidURL:
+                return _Hop(ERROR, current, answer, f"bad Location: {location!r}", tries)
+            if not self.is_allowed_host(target):
+                return _Hop(REDIRECT_OFFSITE, target, answer, f"redirect off-site to {target}")
+            if target in seen:
+                return _Hop(REDIRECT_LOOP, target, answer, f"redirect loop back to {target}")
+            if redirects >= self._policy.max_redirects:
+                message = f"more than {self._policy.max_redirects} redirects"
+                return _Hop(REDIRECT_LOOP, target, answer, message)
+            redirects += 1
+            seen.add(target)
+            current = target
+
+    def _send(self, url: str, headers: dict[str, bytes], attempts: list[Attempt]) -> _Answer:
+        """One request with its retries."""
+        policy = self._policy
+        retrying = tenacity.Retrying(
+            sleep=self._sleep,
+            stop=(
+                tenacity.stop_after_attempt(policy.max_retries + 1)
+                | _StopIfRetryAfterOverCap(policy.retry_after_max_seconds)
+            ),
+            wait=_BackoffWait(policy, self._rand),
+            retry=tenacity.retry_if_result(lambda answer: answer.retryable),
+            # Giving up is an outcome, not an exception: hand back the last answer.
+            retry_error_callback=lambda state: state.outcome.result(),
+            before_sleep=self._log_retry,
+        )
+        first = len(attempts)
+        try:
+            return retrying(self._attempt, url, headers, attempts)
+        finally:
+            for index in range(first, len(attempts) - 1):
+                attempts[index] = replace(attempts[index], retried=True)
+
+    @staticmethod
+    def _log_retry(retry_state: tenacity.RetryCallState) -> None:
+        url = retry_state.args[0] if retry_state.args else "?"
+        answer = retry_state.outcome.result() if retry_state.outcome else None
+        wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
+        cause = answer.error if answer is not None else "?"
+        logger.info("retrying %s in %.1fs: %s", url, wait, cause)
+
+    def _attempt(self, url: str, headers: dict[str, bytes], attempts: list[Attempt]) -> _Answer:
+        """Send exactly one request through the gate and record it."""
+        self._raise_if_refused()
+        target = httpx.URL(url)
+        gate = self._gate(target)
+        jitter = self._policy.jitter_seconds * self._rand()
+        with gate.slot(self._delay_now, jitter, self._clock, self._sleep):
+            # Another worker may have been refused while we waited our turn.
+            self._raise_if_refused()
+            requested_at = _iso(self._now())
+            started = self._clock()
+            status: int | None = None
+            received = 0
+            answered_url: str | None = None
+            try:
+                with self._client.stream("GET", url, headers=headers) as response:
+                    gate.confirm(self._clock())
+                    status = response.status_code
+                    answered_url = str(response.url)
+                    try:
+                        answer = self._read(response, started)
+                    finally:
+                        received = response.num_bytes_downloaded
+            except _DeadlineExceeded:
+                total = self._policy.timeout_seconds
+                answer = _Answer(status, None, None, f"timeout: over the {total:g}s deadline", True)
+            except httpx.HTTPError as exc:
+                answer = _Answer(status, None, None, _describe(exc), _is_retryable(exc))
+            except httpx.InvalidURL as exc:
+                # httpx parses a redirect's Location even when not following it, and a
+                # malformed one ("mailto:x@y") fails there, before we see the response.
+                answer = _Answer(status, None, None, f"bad redirect Location: {exc}")
+            if status is None:
+                gate.confirm(self._clock())  # it failed before any answer
+            elapsed_ms = round((self._clock() - started) * 1000)
+        if answer.retry_after is not None:
+            gate.defer(
+                self._clock() + min(answer.retry_after, self._policy.retry_after_max_seconds)
+            )
+        attempts.append(
+            Attempt(
+                url=url,
+                requested_at=requested_at,
+                http_status=status,
+                final_url=answered_url,
+                elapsed_ms=elapsed_ms,
+                bytes=received,
+                error=answer.error,
+                retried=False,
+            )
+        )
+        self._note_status(url, status)
+        return answer
+
+    def _delay_now(self) -> float:
+        # Called by a gate under its own lock; taking ours inside it is safe because nothing
+        # takes a gate's lock while holding ours.
+        return self.current_delay
+
+    def _read(self, response: httpx.Response, started: float) -> _Answer:
+        """Read (or skip) a response's body within the size cap and the total deadline."""
+        policy = self._policy
+        status = response.status_code
+        headers = response.headers
+        self._check_deadline(started)
+        if status in RETRY_STATUSES:
+            self._read_body(response, started, _DISCARDED_BODY_LIMIT)
+            retry_after = self._retry_after(headers.get("retry-after"))
+            error = f"{status} {response.reason_phrase}"
+            if retry_after is not None:
+                error += f", retry after {retry_after:g}s"
+                if retry_after > policy.retry_after_max_seconds:
+                    error += f" (over the {policy.retry_after_max_seconds:g}s we wait)"
+            return _Answer(status, headers, None, error, True, retry_after)
+        if status >= 500 or status in REDIRECT_STATUSES or status == 304:
+            self._read_body(response, started, _DISCARDED_BODY_LIMIT)
+            error = f"{status} {response.reason_phrase}" if status >= 500 else None
+            return _Answer(status, headers, None, error)
+        too_large = f"body over max_page_bytes ({policy.max_page_bytes})"
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > policy.max_page_bytes:
+            # Declared too large: do not download any of it.
+            return _Answer(status, headers, None, too_large, too_large=True)
+        body = self._read_body(response, started, policy.max_page_bytes)
+        if body is None:
+            return _Answer(status, headers, None, too_large, too_large=True)
+        return _Answer(status, headers, body, None)
+
+    def _read_body(self, response: httpx.Response, started: float, limit: int) -> bytes | None:
+        """The decoded body, or None once it grows past `limit` (the rest is never read)."""
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+            # httpx's read timeout bounds each gap between bytes; only this bounds the total,
+            # so a server dripping a byte a second cannot hold a worker for ever.
+            self._check_deadline(started)
+        return b"".join(chunks)
+
+    def _check_deadline(self, started: float) -> None:
+        if self._clock() - started > self._policy.timeout_seconds:
+            raise _DeadlineExceeded
+
+    def _retry_after(self, value: str | None) -> float | None:
+        """Seconds to wait from a Retry-After header (delta seconds or HTTP date), or None."""
+        if value is None:
+            return None
+        value = value.strip()
+        try:
+            seconds = float(value)
+        except ValueError:
+            pass
+        else:
+            return seconds if seconds >= 0 else None
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            logger.info("ignoring an unreadable Retry-After: %r", value)
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)  # HTTP dates are GMT
+        # An HTTP date has whole seconds: round up, never retry sooner than asked.
+        return float(max(0, math.ceil((when - self._now()).total_seconds())))
+
+    # -- results ------------------------------------------------------------------------
+
+    def _result(
+        self,
+        url: str,
+        hop: _Hop,
+        attempts: list[Attempt],
+        etag: str | None,
+        last_modified: str | None,
+    ) -> FetchResult:
+        answer = hop.answer
+        status = attempts[-1].http_status if attempts else None
+        headers = answer.headers if answer is not None and answer.headers is not None else None
+        content_type = headers.get("content-type") if headers is not None else None
+        result = FetchResult(
+            url=url,
+            outcome=hop.kind,
+            http_status=status,
+            final_url=hop.url,
+            body=None,
+            text=None,
+            encoding=None,
+            etag=None,
+            last_modified=None,
+            content_type=content_type,
+            error=hop.error,
+            attempts=tuple(attempts),
+        )
+        if hop.kind != "answer" or answer is None:
+            return result
+        if answer.too_large:
+            return replace(result, outcome=TOO_LARGE, error=answer.error)
+        if answer.error is not None:
+            error = answer.error
+            if answer.retryable:
+                error = f"gave up after {_attempts(hop.tries)}: {error}"
+            return replace(result, outcome=ERROR, error=error)
+        assert headers is not None and answer.status is not None
+        if answer.status == 304:
+            # A 304 need not repeat the validators; the ones we sent still stand.
+            return replace(
+                result,
+                outcome=NOT_MODIFIED,
+                etag=headers.get("etag") or etag,
+                last_modified=headers.get("last-modified") or last_modified,
+            )
+        body = answer.body or b""
+        if not body and 200 <= answer.status < 300:
+            return replace(result, outcome=ERROR, error="empty body")
+        text, encoding = decode_text(body, content_type)
+        return replace(
+            result,
+            outcome=OK,
+            body=body,
+            text=text,
+            encoding=encoding,
+            etag=headers.get("etag"),
+            last_modified=headers.get("last-modified"),
+        )
+
+    def _interpret_robots(self, url: str, hop: _Hop, attempts: list[Attempt]) -> Robots:
+        status = attempts[-1].http_status if attempts else None
+        answer = hop.answer
+        if hop.kind != "answer" or answer is None:
+            raise SiteUnreachable(f"cannot read {url}: {hop.error}", url=url, status=status)
+        if answer.too_large:
+            raise SiteUnreachable(f"cannot read {url}: {answer.error}", url=url, status=status)
+        if answer.error is not None:
+            message = f"cannot read {url} after {_attempts(hop.tries)}: {answer.error}"
+            if status == 429:
+                raise SiteRefused(message, url=url, status=status)
+            # RFC 9309 2.3.1.4: unreachable rules mean a complete disallow.
+            raise SiteUnreachable(message, url=url, status=status)
+        robots = Robots(
+            url=url,
+            http_status=status,
+            body=None,
+            sitemaps=(),
+            crawl_delay=None,
+            attempts=tuple(attempts),
+            user_agent=self._policy.user_agent,
+        )
+        assert answer.status is not None
+        if 400 <= answer.status < 500:
+            # RFC 9309 2.3.1.3: "unavailable" (4xx) means no rules: everything is allowed.
+            note = f"robots.txt answered {answer.status}: no rules, everything allowed"
+            logger.info("%s %s", url, note)
+            return replace(robots, note=note)
+        if not 200 <= answer.status < 300:
+            message = f"cannot read {url}: unexpected {answer.status}"
+            raise SiteUnreachable(message, url=url, status=status)
+        body = answer.body or b""
+        text = body.decode("utf-8-sig", errors="replace")
+        # Judged by the body, not the Content-Type: servers label real rule files text/html,
+        # and ignoring real rules would be the impolite mistake.
+        if text.lstrip().startswith("<"):
+            # A 2xx page that is not a robots file holds no parseable rules (RFC 9309 2.3.1.1):
+            # nothing is disallowed. Note it loudly: a CMS may be hiding the real file.
+            note = "robots.txt answered 2xx with an HTML page: no rules, everything allowed"
+            logger.warning("%s %s", url, note)
+            return replace(robots, body=body, note=note)
+        rules = Protego.parse(text)
+        base = httpx.URL(url)
+        sitemaps: list[str] = []
+        for sitemap in rules.sitemaps:
+            try:
+                sitemaps.append(str(base.join(sitemap.strip())))
+            except httpx.InvalidURL:
+                logger.info("%s: ignoring a bad Sitemap line %r", url, sitemap)
+        return replace(
+            robots,
+            body=body,
+            sitemaps=tuple(sitemaps),
+            crawl_delay=rules.crawl_delay(self._policy.user_agent),
+            rules=rules,
+        )
