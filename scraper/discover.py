@@ -1,0 +1,331 @@
+"""URL rules and link discovery: sitemaps, listing pagination, page links, recommendation URLs.
+
+This module owns every rule about what a URL means on the site: which URLs are recommendation
+pages (and their force slug and id), how a URL is written canonically, how an id becomes a URL for
+a backfill, which links a page or sitemap offers and where a listing's next page is.
+
+It is pure: text in, plain data out. It must not import httpx, sqlite, a clock or click, must not
+import scraper.parse (parse imports this module), and never raises on bad input.
+"""
+
+from __future__ import annotations
+
+import gzip
+import html as htmllib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
+
+from selectolax.lexbor import LexborHTMLParser
+
+__all__ = [
+    "SitemapLinks",
+    "canonical_url",
+    "id_from_query",
+    "id_url",
+    "is_recommendation_url",
+    "listing_next_page",
+    "next_page_from_tree",
+    "page_links",
+    "page_number",
+    "parse_sitemap",
+    "recommendation_key",
+    "sitemaps_from_robots",
+]
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+# The old host serves the site under /hmicfrs/, the current host at the root.
+_REC_PATH_RE = re.compile(r"^/(?:hmicfrs/)?recommendation/([A-Za-z0-9_-]+)/(\d{1,9})/?$")
+
+# WordPress post-id query keys (/?p=<id>, ?page_id=<id>, ?post=<id>)
+_ID_QUERY_KEYS = ("p", "page_id", "post")
+
+
+@dataclass(frozen=True)
+class SitemapLinks:
+    """The links one sitemap document offers."""
+
+    pages: tuple[str, ...]  # <urlset><url><loc>
+    sitemaps: tuple[str, ...]  # <sitemapindex><sitemap><loc>
+
+
+def canonical_url(url: str) -> str:
+    """Canonical spelling of a URL: lower-case scheme and host, no fragment, no default port.
+
+    The query is kept as it is. Recommendation URLs get their trailing slash. A string that is not
+    a parseable URL comes back stripped, unchanged otherwise.
+    """
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        return url
+    if not scheme or not parts.netloc:
+        return urlunsplit((scheme, parts.netloc, parts.path, parts.query, ""))
+    netloc = host
+    if ":" in host and not host.startswith("["):
+        netloc = f"[{host}]"  # IPv6 literal
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        netloc = f"{netloc}:{port}"
+    if parts.username is not None:
+        userinfo = parts.username
+        if parts.password is not None:
+            userinfo = f"{userinfo}:{parts.password}"
+        netloc = f"{userinfo}@{netloc}"
+    path = parts.path or "/"
+    if _REC_PATH_RE.match(path) and not path.endswith("/"):
+        path += "/"
+    return urlunsplit((scheme, netloc, path, parts.query, ""))
+
+
+@lru_cache(maxsize=4096)  # called several times per page with the same URL
+def recommendation_key(url: str) -> tuple[str, int] | None:
+    """(force slug, id) for a recommendation page URL on any host, else None."""
+    try:
+        path = urlsplit(url.strip()).path
+    except ValueError:
+        return None
+    m = _REC_PATH_RE.match(path)
+    if m is None:
+        return None
+    return m.group(1), int(m.group(2))
+
+
+def is_recommendation_url(url: str) -> bool:
+    """True when the URL is a recommendation page (/hmicfrs/recommendation/<force>/<id>/)."""
+    return recommendation_key(url) is not None
+
+
+@lru_cache(maxsize=4096)
+def id_from_query(url: str) -> int | None:
+    """The WordPress post id of a /?p=<id> style URL, else None."""
+    try:
+        query = urlsplit(url.strip()).query
+    except ValueError:
+        return None
+    for key, value in parse_qsl(query):
+        if key in _ID_QUERY_KEYS and value.isdigit():
+            return int(value)
+    return None
+
+
+def id_url(base_url: str, template: str, rec_id: int) -> str:
+    """The URL that should answer for recommendation id `rec_id`, e.g. template "/hmicfrs/?p={id}".
+
+    The template is a path under base_url (an absolute template is used as it is); any path on
+    base_url is kept as a prefix, so a fixture site mounted under a path works too.
+    """
+    filled = template.replace("{id}", str(int(rec_id)))
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", filled):
+        return canonical_url(filled)
+    return canonical_url(base_url.rstrip("/") + "/" + filled.lstrip("/"))
+
+
+def _absolute(href: str, base: str) -> str | None:
+    """href resolved against base, canonicalised, when it is an http(s) URL; else None."""
+    href = href.strip()
+    if not href or href.startswith("#"):
+        return None
+    try:
+        absolute = urljoin(base, href)
+    except ValueError:
+        return None
+    if not absolute.lower().startswith(("http://", "https://")):
+        return None
+    return canonical_url(absolute)
+
+
+def _base_href(tree: LexborHTMLParser, url: str) -> str:
+    node = tree.css_first("base[href]")
+    if node is not None:
+        href = node.attributes.get("href") or ""
+        if href.strip():
+            try:
+                return urljoin(url, href.strip())
+            except ValueError:
+                return url
+    return url
+
+
+def page_links(html: str, url: str) -> tuple[str, ...]:
+    """Every absolute http(s) link in the page, canonicalised, deduplicated, in page order."""
+    try:
+        tree = LexborHTMLParser(_as_text(html))
+        base = _base_href(tree, url)
+        seen: dict[str, None] = {}
+        for node in tree.css("a[href], area[href]"):
+            link = _absolute(node.attributes.get("href") or "", base)
+            if link is not None:
+                seen.setdefault(link, None)
+        return tuple(seen)
+    except Exception:  # pure helper on untrusted input: never raise
+        return ()
+
+
+_PAGED_QUERY_RE = re.compile(r"(?:^|&)paged=(\d+)(?:&|$)")
+_PAGED_PATH_RE = re.compile(r"/page/(\d+)/?$")
+_NEXT_TEXT_RE = re.compile(
+    r"^(?:next(?:\s+(?:page|results|entries|posts|recommendations))?"
+    r"|older(?:\s+(?:posts|entries|recommendations|results))?|more(?:\s+results)?)"
+    r"[\s»›→>.]*$|^[»›→>]+$",
+    re.I,
+)
+
+
+def page_number(url: str) -> int:
+    """The listing page number a URL asks for (WordPress `paged=N` or `/page/N/`); 1 if none."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return 1
+    m = _PAGED_QUERY_RE.search(parts.query) or _PAGED_PATH_RE.search(parts.path)
+    return int(m.group(1)) if m else 1
+
+
+def _same_listing(a: str, b: str) -> bool:
+    """True when two URLs are pages of one listing (same path and query once paging is removed)."""
+
+    def strip(u: str) -> tuple[str, str, str]:
+        parts = urlsplit(u)
+        query = "&".join(
+            f"{k}={v}"
+            for k, v in sorted(parse_qsl(parts.query, keep_blank_values=True))
+            if k != "paged"
+        )
+        path = _PAGED_PATH_RE.sub("/", parts.path).rstrip("/")
+        return parts.netloc, path, query
+
+    try:
+        return strip(a) == strip(b)
+    except ValueError:
+        return False
+
+
+def next_page_from_tree(tree: LexborHTMLParser, url: str) -> str | None:
+    """The next-page URL of a listing page's DOM, or None (see listing_next_page)."""
+    base = _base_href(tree, url)
+    here = canonical_url(url)
+
+    def usable(href: str | None) -> str | None:
+        link = _absolute(href or "", base)
+        return link if link is not None and link != here else None
+
+    # Most explicit first: rel=next, then WordPress's classes, then the link's words.
+    for node in tree.css('link[rel~="next" i][href], a[rel~="next" i][href]'):
+        link = usable(node.attributes.get("href"))
+        if link:
+            return link
+    for node in tree.css("a.next[href], .nav-previous a[href], .pagination-next a[href]"):
+        link = usable(node.attributes.get("href"))
+        if link:
+            return link
+    anchors = tree.css("a[href]")
+    for node in anchors:
+        words = " ".join(node.text(separator=" ").split())
+        if not words:
+            words = (node.attributes.get("aria-label") or "").strip()
+        if words and _NEXT_TEXT_RE.match(words):
+            link = usable(node.attributes.get("href"))
+            if link:
+                return link
+    # Numbered pagination only: the link to page current+1 of this same listing.
+    wanted = page_number(here) + 1
+    for node in anchors:
+        link = usable(node.attributes.get("href"))
+        if link and page_number(link) == wanted and _same_listing(link, here):
+            return link
+    return None
+
+
+def listing_next_page(html: str | bytes | LexborHTMLParser, url: str) -> str | None:
+    """The absolute URL of a listing page's next page (rel=next, WordPress pagination, "Next" /
+    "Older" links, or a numbered link to the following page), or None on the last page."""
+    try:
+        tree = html if isinstance(html, LexborHTMLParser) else LexborHTMLParser(_as_text(html))
+        return next_page_from_tree(tree, url)
+    except Exception:  # pure helper on untrusted input: never raise
+        return None
+
+
+def _as_text(data: str | bytes | None) -> str:
+    if data is None:
+        return ""
+    if isinstance(data, bytes):
+        return data.decode("utf-8", errors="replace")
+    return str(data)
+
+
+# Regex, not an XML parser: a sitemap cut short or with a stray "&" must still yield its links.
+_BLOCK_RE = re.compile(
+    r"<(?:[\w.-]+:)?(url|sitemap)\b[^>]*>(.*?)(?:</(?:[\w.-]+:)?\1\s*>|(?=<(?:[\w.-]+:)?(?:url|sitemap)\b[^>]*>)|$)",
+    re.S | re.I,
+)
+_LOC_RE = re.compile(r"<(?:[\w.-]+:)?loc\b[^>]*>\s*(<!\[CDATA\[.*?(?:\]\]>|$)|[^<]*)", re.S | re.I)
+_CDATA_RE = re.compile(r"<!\[CDATA\[(.*?)(?:\]\]>|$)", re.S)
+_XML_COMMENT_RE = re.compile(r"<!--.*?(?:-->|$)", re.S)
+_INDEX_RE = re.compile(r"<(?:[\w.-]+:)?sitemapindex\b", re.I)
+
+
+def _loc_text(raw: str) -> str:
+    raw = _CDATA_RE.sub(lambda m: m.group(1), raw)
+    return htmllib.unescape(raw).strip()
+
+
+def parse_sitemap(xml: str | bytes, base_url: str) -> SitemapLinks:
+    """Page and child-sitemap links of a sitemap (urlset or sitemapindex; gzip, broken or cut-short
+    XML tolerated). Relative locs resolve against base_url; only http(s) links are kept."""
+    try:
+        data = xml
+        if isinstance(data, bytes):
+            if data[:2] == b"\x1f\x8b":
+                try:
+                    data = gzip.decompress(data)
+                except (OSError, EOFError):
+                    data = b""
+            data = data.decode("utf-8", errors="replace")
+        text = _XML_COMMENT_RE.sub("", data or "")
+        pages: dict[str, None] = {}
+        sitemaps: dict[str, None] = {}
+        found_block = False
+        for m in _BLOCK_RE.finditer(text):
+            found_block = True
+            target = sitemaps if m.group(1).lower() == "sitemap" else pages
+            for loc in _LOC_RE.finditer(m.group(2)):
+                link = _absolute(_loc_text(loc.group(1)), base_url)
+                if link:
+                    target.setdefault(link, None)
+        if not found_block:
+            # Bare <loc> lines, or a plain-text sitemap with one URL per line.
+            target = sitemaps if _INDEX_RE.search(text) else pages
+            locs = [_loc_text(m.group(1)) for m in _LOC_RE.finditer(text)]
+            if not locs and "<" not in text:
+                locs = [line.strip() for line in text.splitlines()]
+            for loc in locs:
+                link = _absolute(loc, base_url)
+                if link:
+                    target.setdefault(link, None)
+        return SitemapLinks(pages=tuple(pages), sitemaps=tuple(sitemaps))
+    except Exception:  # pure helper on untrusted input: never raise
+        return SitemapLinks(pages=(), sitemaps=())
+
+
+_ROBOTS_SITEMAP_RE = re.compile(r"^\s*sitemap\s*:\s*(\S+)", re.I | re.M)
+
+
+def sitemaps_from_robots(robots_txt: str | bytes, base_url: str) -> tuple[str, ...]:
+    """The `Sitemap:` URLs of a robots.txt, absolute and canonical, deduplicated, in order."""
+    try:
+        text = _as_text(robots_txt)
+        seen: dict[str, None] = {}
+        for m in _ROBOTS_SITEMAP_RE.finditer(text):
+            link = _absolute(m.group(1), base_url)
+            if link:
+                seen.setdefault(link, None)
+        return tuple(seen)
+    except Exception:  # pure helper on untrusted input: never raise
+        return ()

@@ -1,0 +1,240 @@
+"""End to end: `hmicfrs crawl` against the fixture site, the database asserted whole.
+
+One fixture site and one archive go through three crawls: the initial site, the same site
+again (nothing may be added; conditional requests must be sent), and the site in its later
+state (exactly the expected versions added, missing pages recorded).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fixturesite import FixtureSite, RecSpec
+from tests.support import hmicfrs, rows, write_config
+
+CHANGED_LATER = {"appended", "edited", "removed", "redated", "regressed", "text_changed"}
+
+
+class Crawls:
+    """The databases after each of the three crawls, and what the server saw in each."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.db = tmp / "archive.sqlite"
+        self.stages: dict[str, Path] = {}
+        self.requests: dict[str, list] = {}
+        self.results: dict[str, Any] = {}
+
+    def crawl(self, site: FixtureSite, config: Path, stage: str) -> None:
+        site.clear_requests()
+        self.results[stage] = hmicfrs("crawl", "--config", str(config))
+        self.requests[stage] = site.requests
+        copy = self.tmp / f"{stage}.sqlite"
+        rows(self.db, "VACUUM INTO ?", (str(copy),))
+        self.stages[stage] = copy
+
+
+@pytest.fixture(scope="module")
+def crawls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Crawls, FixtureSite]]:
+    tmp = tmp_path_factory.mktemp("e2e")
+    c = Crawls(tmp)
+    with FixtureSite(state="initial") as site:
+        config = write_config(tmp / "config.yaml", site.base_url, c.db)
+        c.crawl(site, config, "first")
+        c.crawl(site, config, "again")
+        site.set_state("later")
+        c.crawl(site, config, "later")
+        yield c, site
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def expected_record(spec: RecSpec, version: int) -> dict[str, Any]:
+    return {
+        "url": spec.url,
+        "rec_id": spec.rec_id,
+        "force": spec.force,
+        "report_title": spec.report_title,
+        "rec_type": spec.rec_type,
+        "cause_of_concern": spec.cause_of_concern,
+        "text": spec.text,
+        "current_status": spec.current_status,
+        "status_date": spec.status_date,
+        "has_404_banner": int(spec.has_404_banner),
+        "state": spec.state,
+        "version": version,
+    }
+
+
+def archived_record(db: Path, url: str) -> dict[str, Any] | None:
+    found = rows(
+        db,
+        """SELECT url, rec_id, force, report_title, rec_type, cause_of_concern, text,
+                  current_status, status_date, has_404_banner, state, version
+           FROM recommendations WHERE url = ?""",
+        (url,),
+    )
+    return found[0] if found else None
+
+
+def archived_log(db: Path, url: str) -> list[tuple]:
+    return [
+        (r["on_date"], r["kind"], r["status"], r["comment"])
+        for r in rows(
+            db,
+            """SELECT e.on_date, e.kind, e.status, e.comment FROM pages p
+               JOIN status_events e ON e.snapshot_id = p.current_snapshot_id
+               WHERE p.url = ? ORDER BY e.seq""",
+            (url,),
+        )
+    ]
+
+
+def page_states(db: Path) -> dict[str, tuple]:
+    # A 304 says the page is as archived: compare it as the status it had.
+    return {
+        r["url"]: (
+            r["state"],
+            200 if r["last_http_status"] == 304 else r["last_http_status"],
+            r["missing_since"] is not None,
+        )
+        for r in rows(db, "SELECT * FROM pages WHERE kind = 'recommendation'")
+    }
+
+
+def expected_states(specs: list[RecSpec]) -> dict[str, tuple]:
+    return {
+        s.url: (
+            s.state,
+            None if s.state == "blocked" else s.http_status,
+            s.state in ("not_found", "gone", "soft_404"),
+        )
+        for s in specs
+    }
+
+
+def test_first_crawl_archives_every_recommendation_whole(crawls) -> None:
+    c, site = crawls
+    assert c.results["first"].exit_code == 0, c.results["first"].output
+    db = c.stages["first"]
+    specs = site.catalogue("initial")
+    live = [s for s in specs if s.state == "live"]
+    assert len(live) >= 30
+    for spec in live:
+        assert archived_record(db, spec.url) == expected_record(spec, 1), spec.url
+        assert archived_log(db, spec.url) == list(spec.log), spec.url
+
+
+def test_first_crawl_records_every_page_state(crawls) -> None:
+    c, site = crawls
+    specs = site.catalogue("initial")
+    assert page_states(c.stages["first"]) == expected_states(specs)
+    kinds = {s.state for s in specs}
+    assert {"live", "not_found", "soft_404", "blocked"} <= kinds
+
+
+def test_robots_disallowed_pages_are_never_requested(crawls) -> None:
+    c, site = crawls
+    disallowed = {s.path for s in site.catalogue("initial") if s.disallowed}
+    assert disallowed
+    requested = {r.path for stage in c.requests.values() for r in stage}
+    assert requested & disallowed == set()
+    outcomes = rows(
+        c.stages["first"],
+        "SELECT DISTINCT outcome FROM fetches WHERE url LIKE '%/3017/'",
+    )
+    assert outcomes == [{"outcome": "robots_disallowed"}]
+
+
+def test_every_request_carries_the_user_agent(crawls) -> None:
+    c, _ = crawls
+    agents = {r.headers.get("user-agent") for stage in c.requests.values() for r in stage}
+    assert len(agents) == 1
+    assert agents.pop().startswith("hmicfrs-archive/")
+
+
+def test_unchanged_site_adds_no_snapshot_and_is_asked_conditionally(crawls) -> None:
+    c, site = crawls
+    assert c.results["again"].exit_code == 0, c.results["again"].output
+    count = "SELECT COUNT(*) AS n FROM snapshots"
+    assert rows(c.stages["again"], count) == rows(c.stages["first"], count)
+    live_paths = {s.path for s in site.catalogue("initial") if s.state == "live"}
+    asked = [r for r in c.requests["again"] if r.path in live_paths]
+    assert {r.path for r in asked} == live_paths
+    assert all("if-none-match" in r.headers for r in asked)
+    outcomes = rows(
+        c.stages["again"],
+        """SELECT f.url, f.outcome FROM fetches f JOIN pages p ON p.url = f.url
+           WHERE f.run_id = 2 AND p.state = 'live' AND p.kind = 'recommendation'""",
+    )
+    # A page answering 404 (under its banner) has no 304 to give: it is read and found equal.
+    assert {r["url"]: r["outcome"] for r in outcomes} == {
+        s.url: "not_modified" if s.http_status == 200 else "unchanged"
+        for s in site.catalogue("initial")
+        if s.state == "live"
+    }
+    assert page_states(c.stages["again"]) == page_states(c.stages["first"])
+
+
+def test_later_crawl_adds_exactly_the_expected_versions(crawls) -> None:
+    c, site = crawls
+    assert c.results["later"].exit_code == 0, c.results["later"].output
+    before = {
+        r["url"]: r["n"]
+        for r in rows(c.stages["again"], "SELECT url, COUNT(*) AS n FROM snapshots GROUP BY url")
+    }
+    after = {
+        r["url"]: r["n"]
+        for r in rows(c.stages["later"], "SELECT url, COUNT(*) AS n FROM snapshots GROUP BY url")
+    }
+    later = site.catalogue("later")
+    rec_urls = {s.url for s in later}
+    added = {u: after[u] - before.get(u, 0) for u in after if u in rec_urls}
+    expected = {
+        s.url: 1 for s in later if s.change in CHANGED_LATER or s.change in ("new", "returned")
+    }
+    assert {u: n for u, n in added.items() if n} == expected
+    changes = {s.change for s in later}
+    assert {"cosmetic", "new", "returned", "vanished", "gone", "soft_404"} <= changes
+
+
+def test_later_crawl_records_what_the_site_says_now(crawls) -> None:
+    c, site = crawls
+    db = c.stages["later"]
+    for spec in site.catalogue("later"):
+        if spec.state != "live":
+            continue
+        version = 2 if spec.change in CHANGED_LATER else 1
+        assert archived_record(db, spec.url) == expected_record(spec, version), spec.url
+        assert archived_log(db, spec.url) == list(spec.log), spec.url
+
+
+def test_later_crawl_records_missing_pages_and_returns(crawls) -> None:
+    c, site = crawls
+    later = site.catalogue("later")
+    assert page_states(c.stages["later"]) == expected_states(later)
+    missing = rows(c.stages["later"], "SELECT url, state FROM missing_pages ORDER BY url")
+    assert missing == sorted(
+        ({"url": s.url, "state": s.state} for s in later if s.state in
+         ("not_found", "gone", "soft_404")),
+        key=lambda r: r["url"],
+    )  # fmt: skip
+    returned = [s.url for s in later if s.change == "returned"]
+    events = rows(c.stages["later"], "SELECT url FROM page_events WHERE event = 'came_back'")
+    assert [e["url"] for e in events] == returned
+
+
+def test_missing_pages_keep_their_archive(crawls) -> None:
+    c, site = crawls
+    vanished = [s for s in site.catalogue("later") if s.change in ("vanished", "gone", "soft_404")]
+    for spec in vanished:
+        found = rows(
+            c.stages["later"],
+            "SELECT state, version FROM recommendations WHERE url = ?",
+            (spec.url,),
+        )
+        assert found == [{"state": spec.state, "version": 1}], spec.url
