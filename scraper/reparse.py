@@ -22,7 +22,5 @@ def reparse_archive(archive: Archive) -> dict[str, Any]:
         text, _ = decode_text(body, snap["content_type"])
         parsed = parsed_record(parse_page(text, snap["url"]))
         seen += 1
-        if parsed.normalised_sha256 != snap["normalised_sha256"]:
-            changed += 1
-        archive.replace_parsed(snap["id"], snap["url"], parsed)
+        changed += archive.replace_parsed(snap["id"], snap["url"], parsed)
     return {"snapshots": seen, "changed": changed, "parser_version": PARSER_VERSION}

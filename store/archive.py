@@ -504,9 +504,19 @@ class Archive:
                WHERE p.kind = 'recommendation' ORDER BY s.url, s.version"""
         )
 
-    def replace_parsed(self, snapshot_id: int, url: str, parsed: ParsedRecord) -> None:
-        """Swap the parsed rows of one snapshot for a new parse, and redo its log diff."""
+    def replace_parsed(self, snapshot_id: int, url: str, parsed: ParsedRecord) -> bool:
+        """Swap the parsed rows of one snapshot for a new parse, and redo its log diffs.
+
+        Rows the new parse reads the same way are left untouched (only their parser_version
+        moves), so a reparse with an unchanged parser changes nothing. True if rows changed.
+        """
         with self.db.atomic():
+            if self._parsed_as(snapshot_id) == _parsed_rows(parsed):
+                self.db.execute(
+                    "UPDATE recommendation_versions SET parser_version = ? WHERE snapshot_id = ?",
+                    [parsed.row.get("parser_version"), snapshot_id],
+                )
+                return False
             self.db.execute("DELETE FROM status_events WHERE snapshot_id = ?", [snapshot_id])
             self.db.execute(
                 "DELETE FROM recommendation_versions WHERE snapshot_id = ?", [snapshot_id]
@@ -516,25 +526,37 @@ class Archive:
                 "UPDATE snapshots SET normalised_sha256 = ? WHERE id = ?",
                 [parsed.normalised_sha256, snapshot_id],
             )
-            prev = self.db.execute(
-                """SELECT b.id FROM snapshots a JOIN snapshots b
-                   ON b.url = a.url AND b.version = a.version - 1 WHERE a.id = ?""",
+            neighbours = self.db.execute(
+                """SELECT b.id, b.version - a.version FROM snapshots a JOIN snapshots b
+                   ON b.url = a.url AND ABS(b.version - a.version) = 1 WHERE a.id = ?""",
                 [snapshot_id],
-            ).fetchone()
-            if prev is not None:
-                self._write_log_changes(url, prev[0], snapshot_id)
-            nxt = self.db.execute(
-                """SELECT b.id FROM snapshots a JOIN snapshots b
-                   ON b.url = a.url AND b.version = a.version + 1 WHERE a.id = ?""",
-                [snapshot_id],
-            ).fetchone()
-            if nxt is not None:
-                self._write_log_changes(url, snapshot_id, nxt[0])
+            ).fetchall()
+            for other, step in neighbours:
+                if step < 0:
+                    self._write_log_changes(url, other, snapshot_id)
+                else:
+                    self._write_log_changes(url, snapshot_id, other)
             self.db.execute(
                 """UPDATE pages SET current_status = ?, page_kind = ?
                    WHERE url = ? AND current_snapshot_id = ?""",
                 [parsed.row.get("current_status"), parsed.page_kind, url, snapshot_id],
             )
+            return True
+
+    def _parsed_as(self, snapshot_id: int) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """The stored parse of a snapshot, in the shape _parsed_rows gives a new one."""
+        found = list(
+            self.db.query(
+                "SELECT * FROM recommendation_versions WHERE snapshot_id = ?", [snapshot_id]
+            )
+        )
+        row = None
+        if found:
+            row = {k: v for k, v in found[0].items() if k not in _UNCOMPARED}
+        events = [
+            {k: v for k, v in e.items() if k in _EVENT_COLUMNS} for e in self.events(snapshot_id)
+        ]
+        return row, events
 
     # reading ----------------------------------------------------------------------------
 
@@ -593,6 +615,23 @@ class Archive:
         """
         params = [*kinds, *closed_statuses, closed_cutoff, *closed_statuses, open_cutoff]
         return [r[0] for r in self.db.execute(sql, params)]
+
+
+_UNCOMPARED = frozenset(("snapshot_id", "url", "parser_version"))
+_EVENT_COLUMNS = ("seq", "on_date", "raw_date", "kind", "status", "comment")
+
+
+def _parsed_rows(parsed: ParsedRecord) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """A new parse in the shape of its stored rows, for comparison."""
+    if parsed.page_kind not in ("recommendation", "unexpected"):
+        return None, []
+    row = {k: v for k, v in parsed.row.items() if k not in _UNCOMPARED}
+    row["page_kind"] = parsed.page_kind
+    events = [
+        {"seq": e.get("seq", i), **{k: e.get(k) for k in _EVENT_COLUMNS if k != "seq"}}
+        for i, e in enumerate(parsed.events)
+    ]
+    return row, events
 
 
 def decompress(body: bytes, compression: str | None) -> bytes:

@@ -1,0 +1,75 @@
+"""`hmicfrs reparse` rebuilds the parsed tables from stored bodies, never touching versions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scraper import parse
+from tests.fixturesite import FixtureSite
+from tests.support import hmicfrs, rows, write_config
+
+PARSED_TABLES = {
+    "recommendation_versions": "SELECT * FROM recommendation_versions ORDER BY snapshot_id",
+    "status_events": "SELECT * FROM status_events ORDER BY snapshot_id, seq",
+    "log_changes": "SELECT * FROM log_changes ORDER BY id",
+    "snapshots": "SELECT id, url, version, captured_at, last_seen_at, content_sha256, "
+    "normalised_sha256 FROM snapshots ORDER BY id",
+    "pages": "SELECT * FROM pages ORDER BY url",
+}
+
+
+def dump(db: Path) -> dict[str, list[dict]]:
+    return {name: rows(db, sql) for name, sql in PARSED_TABLES.items()}
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    tmp = tmp_path_factory.mktemp("reparse")
+    db = tmp / "archive.sqlite"
+    with FixtureSite(state="initial") as site:
+        config = write_config(tmp / "config.yaml", site.base_url, db)
+        assert hmicfrs("crawl", "--config", str(config)).exit_code == 0
+        site.set_state("later")
+        assert hmicfrs("crawl", "--config", str(config)).exit_code == 0
+    return config, db
+
+
+def test_reparse_with_an_unchanged_parser_leaves_every_row_identical(crawled) -> None:
+    config, db = crawled
+    before = dump(db)
+    assert before["log_changes"], "the later state should have produced log changes"
+    result = hmicfrs("reparse", "--config", str(config))
+    assert result.exit_code == 0, result.output
+    assert "0 parsed differently" in result.output
+    assert dump(db) == before
+
+
+def test_reparse_after_a_parser_change_rewrites_rows_but_adds_no_version(
+    crawled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, db = crawled
+    before = dump(db)
+    real = parse.parse_page
+
+    def shouting(html: str, url: str) -> parse.ParsedPage:
+        page = real(html, url)
+        if page.text is None:
+            return page
+        return parse.ParsedPage(**{**page.__dict__, "text": page.text.upper()})
+
+    monkeypatch.setattr("scraper.reparse.parse_page", shouting)
+    monkeypatch.setattr("scraper.reparse.PARSER_VERSION", "test-upper")
+    result = hmicfrs("reparse", "--config", str(config))
+    assert result.exit_code == 0, result.output
+    after = dump(db)
+    assert [(s["url"], s["version"]) for s in after["snapshots"]] == [
+        (s["url"], s["version"]) for s in before["snapshots"]
+    ]
+    texts = {r["snapshot_id"]: r["text"] for r in after["recommendation_versions"]}
+    assert texts == {
+        r["snapshot_id"]: r["text"].upper() if r["text"] else r["text"]
+        for r in before["recommendation_versions"]
+    }
+    assert rows(db, "SELECT COUNT(*) AS n FROM runs WHERE command = 'crawl'") == [{"n": 2}]
