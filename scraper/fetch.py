@@ -304,21 +304,31 @@ class _HostGate:
     A request's start is taken as the later of the moment it passed the gate and the moment
     its answer began (or it failed): the only moment we know the server has it. Timing the
     gap from there keeps it at least the delay as the server measures it, even when one
-    request had to open a connection and the next reused it.
+    request had to open a connection and the next reused it. For the same reason, while a
+    gap is to be kept, no request passes until the one before it is known to have arrived:
+    a request that passed the gate may still sit unsent for a while (a new connection, a
+    busy thread), and timing the next from the moment it passed would let the two reach the
+    server closer together than the delay.
     """
 
     def __init__(self, concurrency: int) -> None:
         self._slots = threading.BoundedSemaphore(concurrency)
         # One waiter at a time, so starts go out in the order threads reached the gate.
         self._turn = threading.Lock()
-        self._state = threading.Lock()
+        self._state = threading.Condition(threading.Lock())
         self._last_start: float | None = None
         self._not_before = float("-inf")
+        self._passed = 0  # requests let through so far; each one's number is its ticket
+        self._unconfirmed = 0  # ticket of the last one through, until it is confirmed; 0: none
 
-    def confirm(self, at: float) -> None:
-        """The request that last passed the gate had certainly reached the server by `at`."""
+    def _confirm(self, ticket: int, at: float) -> None:
+        """Request `ticket` had certainly reached the server by `at`."""
         with self._state:
+            if ticket != self._unconfirmed:
+                return  # confirmed already: a later moment would only push the next start on
             self._last_start = at if self._last_start is None else max(self._last_start, at)
+            self._unconfirmed = 0
+            self._state.notify_all()
 
     def defer(self, until: float) -> None:
         """No request to this host may start before `until` (a Retry-After applies to all)."""
@@ -332,23 +342,36 @@ class _HostGate:
         jitter: float,
         clock: Callable[[], float],
         sleep: Callable[[float], None],
-    ) -> Iterator[None]:
-        """Hold one in-flight slot, entered no sooner than the delay after the last start."""
+    ) -> Iterator[Callable[[float], None]]:
+        """Hold one in-flight slot, entered no sooner than the delay after the last start.
+
+        Yields `confirm(at)`, to be called once the request is known to have reached the
+        server (its answer began, or it failed); leaving the slot confirms it in any case.
+        """
         with self._slots:
             with self._turn:
                 while True:
                     with self._state:
                         # Re-read the delay each time round: a throttling answer to another
                         # worker while we wait must slow us too.
+                        gap = delay() + jitter
+                        if gap > 0 and self._unconfirmed:
+                            self._state.wait()
+                            continue
                         ready_at = self._not_before
                         if self._last_start is not None:
-                            ready_at = max(ready_at, self._last_start + delay() + jitter)
+                            ready_at = max(ready_at, self._last_start + gap)
                         wait = ready_at - clock()
                         if wait <= 0:
                             self._last_start = clock()
+                            self._passed += 1
+                            ticket = self._unconfirmed = self._passed
                             break
                     sleep(wait)
-            yield
+            try:
+                yield lambda at: self._confirm(ticket, at)
+            finally:
+                self._confirm(ticket, clock())
 
 
 class _BackoffWait(wait_base):
@@ -659,7 +682,7 @@ class Fetcher:
         target = httpx.URL(url)
         gate = self._gate(target)
         jitter = self._policy.jitter_seconds * self._rand()
-        with gate.slot(self._delay_now, jitter, self._clock, self._sleep):
+        with gate.slot(self._delay_now, jitter, self._clock, self._sleep) as confirm:
             # Another worker may have been refused while we waited our turn.
             self._raise_if_refused()
             requested_at = _iso(self._now())
@@ -669,7 +692,7 @@ class Fetcher:
             answered_url: str | None = None
             try:
                 with self._client.stream("GET", url, headers=headers) as response:
-                    gate.confirm(self._clock())
+                    confirm(self._clock())
                     status = response.status_code
                     answered_url = str(response.url)
                     try:
@@ -686,7 +709,7 @@ class Fetcher:
                 # malformed one ("mailto:x@y") fails there, before we see the response.
                 answer = _Answer(status, None, None, f"bad redirect Location: {exc}")
             if status is None:
-                gate.confirm(self._clock())  # it failed before any answer
+                confirm(self._clock())  # it failed before any answer
             elapsed_ms = round((self._clock() - started) * 1000)
         if answer.retry_after is not None:
             gate.defer(
