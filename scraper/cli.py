@@ -1,8 +1,12 @@
 """The `hmicfrs` command line: parse flags, load config, call one function, print.
 
-The only module that imports click, sets up logging and turns exceptions into exit codes:
-0 done; 1 done but some pages failed; 2 bad usage or config; 3 another run holds the lock;
-4 the site refused us or could not be reached at all.
+The only module that imports click, sets up logging, handles signals and turns exceptions
+into exit codes: 0 done (a run stopped by its budget is done: status partial, the next run
+continues); 1 done but some pages failed, or the layout-drift guard stopped the run; 2 bad
+usage or config; 3 another run holds the lock; 4 the site refused us or could not be reached
+at all. SIGINT and SIGTERM stop a crawl or backfill after the page in hand is written: the run
+is recorded interrupted and the exit status is 128 + the signal (130, 143). A second signal
+stops at once (the page in hand is rolled back).
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ import functools
 import json
 import logging
 import re
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +30,9 @@ from scraper.errors import ConfigError, HmicfrsError, UsageError
 log = logging.getLogger("hmicfrs")
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_LOCKED, EXIT_REFUSED = 0, 1, 2, 3, 4
+EXIT_SIGINT = 128 + signal.SIGINT
+# The loggers of the project's packages; httpx's own INFO line per request stays out.
+LOGGERS = ("hmicfrs", "scraper", "store")
 
 
 class JsonFormatter(logging.Formatter):
@@ -45,10 +54,20 @@ def setup_logging(json_log: bool, quiet: bool, verbose: bool) -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    root = logging.getLogger("hmicfrs")
-    root.handlers[:] = [handler]
-    root.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
-    root.propagate = False
+    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(level)
+        logger.propagate = False
+
+
+def _error(json_log: bool, message: str) -> None:
+    """An error for the user: a JSON log line under --json-log, else `error: ...` on stderr."""
+    if json_log:
+        log.error(message)
+    else:
+        click.echo(f"error: {message}", err=True)
 
 
 class Context:
@@ -93,14 +112,17 @@ def common_options(func: Callable[..., int | None]) -> Callable[..., None]:
                 config = config.with_overrides(store={"path": db_path})
             code = func(Context(config, json_log, quiet), **kw) or 0
         except ConfigError as e:
-            click.echo(f"error: {e}", err=True)
+            _error(json_log, str(e))
             sys.exit(EXIT_USAGE)
         except HmicfrsError as e:
-            click.echo(f"error: {e}", err=True)
+            _error(json_log, str(e))
             sys.exit(e.exit_code)
         except LookupError as e:
-            click.echo(f"error: {e.args[0] if e.args else e}", err=True)
+            _error(json_log, str(e.args[0] if e.args else e))
             sys.exit(EXIT_USAGE)
+        except KeyboardInterrupt:
+            _error(json_log, "interrupted")
+            sys.exit(EXIT_SIGINT)
         sys.exit(code)
 
     return wrapper
@@ -113,7 +135,7 @@ def main() -> None:
 
 
 def _run_locked(ctx: Context, command: str, body: Callable[[Any, Any], Any]) -> int:
-    """Take the lock, open the archive, run body(crawler-factory), print the summary."""
+    """Take the lock, open the archive, run body(crawler, archive), print the summary."""
     from store.archive import utc_now
     from store.lock import LockBusy, RunLock
 
@@ -121,22 +143,56 @@ def _run_locked(ctx: Context, command: str, body: Callable[[Any, Any], Any]) -> 
     try:
         lock = RunLock(db_path, command, utc_now()).acquire()
     except LockBusy as e:
-        click.echo(f"error: {e}", err=True)
+        _error(ctx.json_log, str(e))
         return EXIT_LOCKED
     try:
-        from scraper.crawl import Crawler, make_fetcher
+        from scraper.crawl import Crawler, StopFlag, make_fetcher
 
+        stop = StopFlag()
         archive = ctx.archive()
         try:
             progress = Progress(ctx)
-            crawler = Crawler(ctx.config, archive, make_fetcher(ctx.config), report=progress)
-            summary = body(crawler, archive)
+            fetcher = make_fetcher(ctx.config, sleep=stop.sleep)
+            crawler = Crawler(ctx.config, archive, fetcher, report=progress, stop=stop)
+            with _SignalStop(stop):
+                summary = body(crawler, archive)
         finally:
             archive.close()
     finally:
         lock.release()
     _print_summary(ctx, summary)
     return summary.exit_code
+
+
+class _SignalStop:
+    """While a run goes: the first SIGINT/SIGTERM asks it to stop after the page in hand,
+    a second one stops it at once (KeyboardInterrupt)."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, stop: Any) -> None:
+        self.stop = stop
+        self.previous: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.stop.signum is not None:
+            raise KeyboardInterrupt
+        log.warning(
+            "%s: stopping after the page in hand (send it again to stop at once)",
+            signal.Signals(signum).name,
+        )
+        self.stop.request(signum)
+
+    def __enter__(self) -> _SignalStop:
+        # Python lets only the main thread set handlers (tests may run us in another).
+        if threading.current_thread() is threading.main_thread():
+            for signum in self.SIGNALS:
+                self.previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
 
 
 class Progress:
@@ -162,13 +218,18 @@ class Progress:
             if data["outcome"] in ("new", "changed", "not_found", "gone", "soft_404"):
                 level = max(level, logging.INFO)
             if self.bar is None or level >= logging.WARNING:
-                log.log(level, "%s %s", data["outcome"], data["url"], extra={"fields": data})
+                why = f": {data['error']}" if data.get("error") else ""
+                log.log(level, "%s %s%s", data["outcome"], data["url"], why, extra={"fields": data})
         elif event == "run_finished":
             if self.bar is not None:
                 self.bar.__exit__(None, None, None)
                 self.bar = None
         elif event == "robots":
             log.info("robots.txt read: %s", data["url"], extra={"fields": data})
+        elif event == "discovery":
+            log.info(
+                "discovery complete: %d listed id(s)", data["listed_ids"], extra={"fields": data}
+            )
         elif event == "backfill":
             log.info(
                 "backfill: %d of %d already done",
@@ -178,20 +239,47 @@ class Progress:
             )
 
 
-def _print_summary(ctx: Context, summary: Any) -> None:
+AUDIT = (
+    ("listed_but_missing", "listed but missing"),
+    ("live_but_no_longer_listed", "live but no longer listed"),
+)
+
+
+def _ids(ids: list[int], limit: int = 10) -> str:
+    shown = ", ".join(str(i) for i in ids[:limit])
+    return shown + (f" (+{len(ids) - limit} more)" if len(ids) > limit else "")
+
+
+def summary_line(summary: Any) -> str:
+    """The one-line summary of a run: status, counts, the coverage audit, why it stopped."""
     s = summary.stats
     line = (
         f"{summary.command}: {summary.status}; {s.get('pages_fetched', 0)} fetched, "
         f"{s.get('pages_new', 0)} new, {s.get('pages_changed', 0)} changed, "
         f"{s.get('pages_unchanged', 0)} unchanged, {s.get('pages_missing', 0)} missing, "
-        f"{s.get('errors', 0)} errors"
+        f"{s.get('errors', 0)} errors, {s.get('requests', 0)} requests"
     )
+    for key, label in AUDIT:
+        if s.get(key):
+            line += f"; {label}: {_ids(s[key])}"
     if summary.message:
         line += f" ({summary.message})"
-    attention = summary.exit_code != 0
-    if not ctx.quiet or attention:
+    return line
+
+
+def _print_summary(ctx: Context, summary: Any) -> None:
+    """The summary line and the JSON stats on stdout (under -q only when exit status != 0);
+    under --json-log one JSON object carrying both."""
+    if ctx.quiet and summary.exit_code == 0:
+        return
+    run = {k: v for k, v in summary.stats.items() if k != "stats"}
+    run["exit_code"] = summary.exit_code
+    line = summary_line(summary)
+    if ctx.json_log:
+        click.echo(json.dumps({"summary": line, "run": run}, default=str))
+    else:
         click.echo(line)
-        click.echo(json.dumps({"run": {k: v for k, v in s.items() if k != "stats"}}, default=str))
+        click.echo(json.dumps({"run": run}, default=str))
 
 
 @main.command()

@@ -2,13 +2,22 @@
 
 This module decides nothing about bytes on the wire (fetch does) or about versions (the
 store does). It maps what a fetch returned and what the parser read to a page state, keeps
-the run within its budget, guards against layout drift, and reports progress through a
-callback so that the CLI alone decides how progress looks.
+the run within its budget, guards against layout drift and site-wide outages, stops cleanly
+when asked to (StopFlag), and reports progress through a callback so that the CLI alone
+decides how progress looks.
+
+A run that must converge under a budget: discovery (sitemaps, listings) may spend at most
+DISCOVERY_SHARE of it, the rest goes to recommendation pages (never fetched first, then the
+longest unchecked). A discovery cut short by the budget is a "cycle" that later runs continue:
+a listing or sitemap already fetched since the last complete discovery is read back from the
+archive instead of being fetched again, so every run makes progress on both.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -44,6 +53,13 @@ Report = Callable[[str, dict[str, Any]], None]
 
 MAX_LISTING_PAGES = 2000
 MAX_SITEMAPS = 200
+# Discovery may spend at most this share of a run's request and time budget.
+DISCOVERY_SHARE = 0.5
+# Pages in a row with no usable answer (5xx after retries, timeouts, refused connections)
+# before the run stops as "site unreachable" (exit 4) instead of grinding through them all.
+OUTAGE_STOP_AFTER = 10
+# How much earlier than its interval says a page may count as due (see _with_slack).
+REVISIT_SLACK_HOURS = 1.0
 
 
 def _quiet(event: str, data: dict[str, Any]) -> None:
@@ -71,10 +87,50 @@ def fetch_policy(config: Config) -> FetchPolicy:
     )
 
 
-def make_fetcher(config: Config) -> Fetcher:
-    """A Fetcher with a real client for this config."""
+def make_fetcher(config: Config, sleep: Callable[[float], None] = time.sleep) -> Fetcher:
+    """A Fetcher with a real client for this config (`sleep`: e.g. StopFlag.sleep)."""
     policy = fetch_policy(config)
-    return Fetcher(make_client(policy), policy)
+    return Fetcher(make_client(policy), policy, sleep=sleep)
+
+
+class RunInterrupted(Exception):
+    """A wait was cut short because the run was asked to stop."""
+
+
+class StopFlag:
+    """A request to stop the run, from a signal handler or from the run itself.
+
+    The crawl loop checks it between pages (the page in hand is still written); every wait of
+    the fetcher goes through `sleep`, which raises RunInterrupted once a stop is asked for, so
+    a page waiting out a backoff or a Retry-After is abandoned rather than waited for.
+    """
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.signum: int | None = None
+
+    def request(self, signum: int | None = None) -> None:
+        """Ask the run to stop; `signum` when a signal asked (it decides the exit code)."""
+        if self.signum is None and signum is not None:
+            self.signum = signum
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def sleep(self, seconds: float) -> None:
+        """time.sleep that ends, raising RunInterrupted, as soon as a stop is asked for."""
+        if self._event.wait(max(0.0, seconds)):
+            raise RunInterrupted("the run was asked to stop")
+
+    @property
+    def signal_name(self) -> str:
+        if self.signum is None:
+            return "a stop request"
+        try:
+            return signal.Signals(self.signum).name
+        except ValueError:
+            return f"signal {self.signum}"
 
 
 @dataclass
@@ -100,18 +156,33 @@ class _Budget:
     def __post_init__(self) -> None:
         self.started = self.clock()
 
-    def spent(self) -> str | None:
-        if self.max_requests and self.requests >= self.max_requests:
+    def spent(self, share: float = 1.0, in_flight: int = 0) -> str | None:
+        """Why `share` of the budget is spent (counting requests in flight), or None."""
+        if self.max_requests and self.requests + in_flight >= self.max_requests * share:
             return f"request budget of {self.max_requests} spent"
-        if self.max_runtime_seconds and self.clock() - self.started >= self.max_runtime_seconds:
+        limit = self.max_runtime_seconds * share
+        if self.max_runtime_seconds and self.clock() - self.started >= limit:
             return f"time budget of {self.max_runtime_seconds:g}s spent"
         return None
 
 
+def _with_slack(hours: float) -> float:
+    """A revisit interval less a little slack (a tenth, at most REVISIT_SLACK_HOURS).
+
+    A nightly run at a fixed time with a 24-hour interval must re-check the pages the last
+    night's run checked a few minutes into it; without slack they would wait two nights.
+    """
+    return hours - min(hours * 0.1, REVISIT_SLACK_HOURS)
+
+
 def fetch_rows(
-    attempts: Iterable[Attempt], last_outcome: str | None = None
+    attempts: Iterable[Attempt], last_outcome: str | None = None, last_error: str | None = None
 ) -> tuple[FetchRow, ...]:
-    """The fetches rows of a FetchResult's attempts; the last one's outcome left to decide."""
+    """The fetches rows of a FetchResult's attempts; the last one's outcome left to decide.
+
+    `last_error` names a failure decided after the last request was read (an empty body, a
+    redirect loop), which the request itself does not carry.
+    """
     items = list(attempts)
     rows = []
     for i, a in enumerate(items):
@@ -125,7 +196,7 @@ def fetch_rows(
                 elapsed_ms=a.elapsed_ms,
                 bytes=a.bytes,
                 outcome=last_outcome if last else ("redirect" if _is_redirect(a) else "error"),
-                error=a.error,
+                error=a.error or (last_error if last else None),
             )
         )
     return tuple(rows)
@@ -174,6 +245,23 @@ def page_state(result: FetchResult, parsed: ParsedPage | None) -> str | None:
     return "error"
 
 
+def id_url_state(result: FetchResult, parsed: ParsedPage | None, state: str | None) -> str | None:
+    """The state of an id URL that led to no recommendation URL.
+
+    A 404 or 410 there means the id does not exist, whatever the page says (a theme's
+    "Nothing found" page is no recommendation); a listing or not-found page on a 2xx is a soft
+    404. A recommendation served at the id URL itself (plain permalinks) stays live.
+    """
+    status = result.http_status or 0
+    if status == 410:
+        return "gone"
+    if status == 404:
+        return "not_found"
+    if parsed is not None and parsed.page_kind in ("listing", "not_found"):
+        return "soft_404" if 200 <= status < 300 else "not_found"
+    return state
+
+
 class Crawler:
     """One run of crawl or backfill against one archive."""
 
@@ -186,6 +274,7 @@ class Crawler:
         report: Report = _quiet,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        stop: StopFlag | None = None,
     ) -> None:
         self.config = config
         self.archive = archive
@@ -193,16 +282,25 @@ class Crawler:
         self.report = report
         self.clock = clock
         self.now = now
+        self.stop = stop or StopFlag()
         self.robots: Robots | None = None
         self.run_id = 0
         self.done: set[str] = set()
         self.listed_ids: set[int] = set()
+        self.listed_id_urls: dict[int, str] = {}
         self.stop_reason: str | None = None
         self.budget = _Budget(config.crawl.max_requests, config.crawl.max_runtime_seconds, clock)
         self.drift_seen = 0
         self.drift_unexpected = 0
-        self.held_back: list[PageResult] = []
+        self.held_back: list[tuple[PageResult, str | None, str | None]] = []
         self.failed_pages = 0
+        self.outage_streak = 0
+        # Discovery: None until walked; "complete", or why it was cut short.
+        self.discovery: str | None = None
+        self.discovery_errors = 0
+        self.discovery_requests = 0
+        self.cycle_start: str | None = None
+        self.discovery_completed_at: str | None = None
 
     # the two commands -------------------------------------------------------------------
 
@@ -221,25 +319,41 @@ class Crawler:
         self.report("run_started", {"run_id": self.run_id, "command": command})
         status, exit_code, message = "ok", 0, None
         try:
-            self._load_robots()
             try:
+                self._load_robots()
                 body()
+            except RunInterrupted:
+                if not self.stop.is_set():
+                    raise
             finally:
                 self._record_other_robots()
             self._release_held_back()
-            if self.stop_reason:
-                status, message = "partial", self.stop_reason
+            if self.stop.signum is not None:
+                status, exit_code = "interrupted", 128 + self.stop.signum
+                message = (
+                    f"stopped by {self.stop.signal_name}; every page fetched was written, "
+                    "the next run continues"
+                )
+            elif self.stop_reason:
+                status, message = "partial", f"{self.stop_reason}; the next run continues"
+            elif self.discovery not in (None, "complete"):
+                status, message = "partial", f"{self.discovery}; the next run continues it"
         except (SiteRefused, SiteUnreachable) as e:
             status, exit_code, message = "failed", 4, str(e)
+            self._drop_held_back(f"run stopped: {e}")
         except DriftDetected as e:
             status, exit_code, message = "failed", 1, str(e)
             self._drop_held_back(str(e))
         except KeyboardInterrupt:
-            self.archive.finish_run(self.run_id, "interrupted", "interrupted")
+            self._drop_held_back("run interrupted")
+            self.archive.finish_run(self.run_id, "interrupted", "interrupted", self._stats())
+            raise
+        except Exception as e:
+            self.archive.finish_run(self.run_id, "failed", f"crashed: {e!r}", self._stats())
             raise
         if exit_code == 0 and self.failed_pages:
             exit_code = 1
-            message = message or f"{self.failed_pages} page(s) failed"
+            message = "; ".join(filter(None, [message, f"{self.failed_pages} page(s) failed"]))
         stats = self._stats()
         row = self.archive.finish_run(self.run_id, status, message, stats)
         summary = RunSummary(self.run_id, command, status, exit_code, message, {**row, **stats})
@@ -298,12 +412,34 @@ class Crawler:
     # discovery --------------------------------------------------------------------------
 
     def _discover(self) -> None:
+        """Walk every sitemap and listing; record whether the walk completed."""
+        self.cycle_start = self.archive.discovery_cycle_start()
         sitemaps = list(self.robots.sitemaps if self.robots else ())
         sitemaps += [self.config.url(p) for p in self.config.discovery.sitemaps]
-        for url in self._sitemap_pages(sitemaps):
-            self._note([url], via="sitemap")
+        for urls in self._sitemap_pages(sitemaps):
+            self._note(urls, via="sitemap")
         for listing in self.config.discovery.listings:
             self._walk_listing(self.config.url(listing))
+        if self.discovery is None:
+            self.discovery = "complete"
+            self.discovery_completed_at = self._iso()
+            self.report("discovery", {"listed_ids": len(self.listed_ids)})
+
+    def _discovery_stopping(self) -> bool:
+        """True when discovery must stop here: a stop, or its share of the budget spent."""
+        if self.discovery is not None:
+            return True
+        if self._stopping():
+            self.discovery = f"discovery cut short: {self.stop_reason or 'a stop was asked for'}"
+            return True
+        reason = self.budget.spent(DISCOVERY_SHARE)
+        # At least one discovery request a run, or a tiny budget would never discover.
+        if reason is not None and self.discovery_requests:
+            self.discovery = (
+                f"discovery stopped at {DISCOVERY_SHARE:.0%} of the budget ({reason} in all)"
+            )
+            return True
+        return False
 
     def _note(self, urls: Iterable[str], via: str) -> None:
         found = []
@@ -312,7 +448,7 @@ class Crawler:
                 continue
             key = discover.recommendation_key(url)
             if key is None:
-                continue
+                continue  # about-us, publications, ...: not ours to archive
             found.append(
                 Discovered(discover.canonical_url(url), "recommendation", key[1], key[0], via)
             )
@@ -324,10 +460,10 @@ class Crawler:
         host = (urlsplit(url).hostname or "").lower()
         return host in self.config.site.allowed_hosts
 
-    def _sitemap_pages(self, roots: list[str]) -> Iterator[str]:
+    def _sitemap_pages(self, roots: list[str]) -> Iterator[tuple[str, ...]]:
         queue = [discover.canonical_url(u) for u in roots]
         seen: set[str] = set()
-        while queue and len(seen) < MAX_SITEMAPS and not self._stopping():
+        while queue and len(seen) < MAX_SITEMAPS and not self._discovery_stopping():
             url = queue.pop(0)
             if url in seen or not self._on_site(url):
                 continue
@@ -337,13 +473,13 @@ class Crawler:
                 continue
             links = discover.parse_sitemap(text, url)
             queue.extend(discover.canonical_url(u) for u in links.sitemaps)
-            yield from links.pages
+            yield links.pages
 
     def _walk_listing(self, url: str) -> None:
         seen: set[str] = set()
         next_url: str | None = discover.canonical_url(url)
         while next_url and next_url not in seen and len(seen) < MAX_LISTING_PAGES:
-            if self._stopping() or not self._on_site(next_url):
+            if self._discovery_stopping() or not self._on_site(next_url):
                 return
             seen.add(next_url)
             text = self._fetch_discovery_page(next_url, "listing")
@@ -351,36 +487,50 @@ class Crawler:
                 return
             parsed = parse_page(text, next_url)
             urls = [e.url for e in parsed.listing_entries if e.url]
-            urls += [
-                discover.id_url(
-                    self.config.site.base_url, self.config.discovery.id_url_template, e.rec_id
-                )
-                for e in parsed.listing_entries
-                if not e.url and e.rec_id is not None
-            ]
             for e in parsed.listing_entries:
-                if e.rec_id is not None:
-                    self.listed_ids.add(e.rec_id)
+                if e.rec_id is None:
+                    continue
+                self.listed_ids.add(e.rec_id)
+                if not e.url:
+                    self.listed_id_urls.setdefault(e.rec_id, self._id_url(e.rec_id))
             self._note(urls, via="listing")
             next_url = discover.canonical_url(parsed.next_page) if parsed.next_page else None
 
     def _fetch_discovery_page(self, url: str, kind: str) -> str | None:
-        """Fetch a listing or sitemap (conditionally); its text, from the store on a 304."""
+        """A listing's or sitemap's text: from the archive when this discovery cycle already
+        fetched it, else fetched (conditionally); None when it has none to offer."""
         if url in self.done:
             return None
         self.done.add(url)
         page = self.archive.page(url) or {}
+        if self._fetched_this_cycle(page):
+            if page.get("state") == "live" and page.get("current_snapshot_id"):
+                return self._stored_text(page["current_snapshot_id"])
+            return None
         result = self._fetch(url, page)
+        self.discovery_requests += 1
         parsed = None
         text = result.text
         if result.outcome == "ok" and text is not None and kind == "listing":
             parsed = parse_page(text, url)
         state = page_state(result, parsed) if kind == "listing" else self._plain_state(result)
         self._record(self._result(url, kind, result, parsed, state))
+        if result.outcome != "not_modified" and state in (None, "error"):
+            self.discovery_errors += 1
         if result.outcome == "not_modified" and page.get("current_snapshot_id"):
-            body, content_type = self.archive.stored_body(page["current_snapshot_id"])
-            return decode_text(body, content_type)[0]
+            return self._stored_text(page["current_snapshot_id"])
         return text if state == "live" else None
+
+    def _fetched_this_cycle(self, page: dict[str, Any]) -> bool:
+        """Whether a discovery page was checked since the last complete discovery ended."""
+        checked = page.get("last_checked_at")
+        if checked is None:
+            return False
+        return self.cycle_start is None or checked > self.cycle_start
+
+    def _stored_text(self, snapshot_id: int) -> str:
+        body, content_type = self.archive.stored_body(snapshot_id)
+        return decode_text(body, content_type)[0]
 
     @staticmethod
     def _plain_state(result: FetchResult) -> str | None:
@@ -391,6 +541,20 @@ class Crawler:
             return {404: "not_found", 410: "gone"}.get(status, "error")
         return page_state(result, None)
 
+    def _id_url(self, rec_id: int) -> str:
+        return discover.id_url(
+            self.config.site.base_url, self.config.discovery.id_url_template, rec_id
+        )
+
+    def _id_of(self, url: str) -> int | None:
+        """The id of an id URL (discovery.id_url_template), else None."""
+        marker = 987654321
+        prefix, _, suffix = self._id_url(marker).partition(str(marker))
+        middle = url[len(prefix) : len(url) - len(suffix)] if url.startswith(prefix) else ""
+        if url.endswith(suffix) and middle.isdigit():
+            return int(middle)
+        return discover.id_from_query(url)
+
     # fetching pages ---------------------------------------------------------------------
 
     def _crawl_pages(self) -> None:
@@ -399,40 +563,90 @@ class Crawler:
             return
         c = self.config.crawl
         due = self.archive.due_pages(
-            self.now(), c.revisit_open_hours, c.revisit_closed_hours, c.closed_statuses
+            self.now(),
+            _with_slack(c.revisit_open_hours),
+            _with_slack(c.revisit_closed_hours),
+            c.closed_statuses,
         )
-        self._fetch_all([u for u in due if u not in self.done], job=None)
+        # Listed ids the listing gave no link for: asked by id unless already known by URL.
+        known = {
+            r[0]
+            for r in self.archive.db.execute(
+                "SELECT DISTINCT rec_id FROM pages WHERE kind = 'recommendation'"
+            )
+        }
+        by_id = [u for i, u in sorted(self.listed_id_urls.items()) if i not in known]
+        self._fetch_all([u for u in dict.fromkeys(by_id + due) if u not in self.done], job=None)
 
     def _backfill_pages(self, urls: list[str], job: str) -> None:
+        urls = list(dict.fromkeys(urls))
         finished = self.archive.job_done(job)
-        todo = [u for u in dict.fromkeys(urls) if u not in finished]
+        todo = [u for u in urls if u not in finished]
+        if urls and not todo:
+            # The same sweep asked for again after it finished: a new sweep, not a no-op.
+            self.archive.reset_job(job)
+            todo = urls
         self.report("backfill", {"total": len(urls), "done": len(urls) - len(todo)})
         self._fetch_all(todo, job=job)
 
     def _fetch_all(self, urls: list[str], job: str | None) -> None:
         self.report("pages", {"total": len(urls)})
         workers = max(1, self.config.crawl.concurrency)
-        pending: set[Future[PageResult]] = set()
+        pending: dict[Future[PageResult], str] = {}
         queue = iter(urls)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
-            try:
-                while True:
-                    while len(pending) < workers and not self._stopping():
-                        url = next(queue, None)
-                        if url is None:
-                            break
-                        self.done.add(url)
-                        page = self.archive.page(url) or {}
-                        pending.add(pool.submit(self._visit, url, page))
-                    if not pending:
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
+        try:
+            while True:
+                while len(pending) < workers and not self._stopping(len(pending)):
+                    url = next(queue, None)
+                    if url is None:
                         break
-                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        self._accept(future.result(), job)
-            except BaseException:
-                for future in pending:
-                    future.cancel()
-                raise
+                    self.done.add(url)
+                    page = self.archive.page(url) or {}
+                    pending[pool.submit(self._visit, url, page)] = url
+                if not pending:
+                    break
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    url = pending.pop(future)
+                    self._settle(future, url, job)
+        except BaseException as e:
+            # End the waits of the other workers, then keep what they already sent.
+            self.stop.request()
+            pool.shutdown(wait=True, cancel_futures=True)
+            for future in pending:
+                if not future.cancelled():
+                    self._keep_requests(future, f"run stopped: {e or type(e).__name__}")
+            raise
+        finally:
+            pool.shutdown(wait=True)
+
+    def _settle(self, future: Future[PageResult], url: str, job: str | None) -> None:
+        try:
+            result = future.result()
+        except RunInterrupted:
+            return  # abandoned while waiting: not written, so the next run asks again
+        except (SiteRefused, SiteUnreachable) as e:
+            self._keep_attempts(e)
+            raise
+        self._accept(result, job, url)
+
+    def _keep_requests(self, future: Future[PageResult], why: str) -> None:
+        """Record the requests of a page whose result the run will not write."""
+        error = future.exception()
+        if error is None:
+            fetches = future.result().fetches
+            self.archive.record_fetches(self.run_id, fetches, "error", why)
+        elif isinstance(error, SiteRefused | SiteUnreachable):
+            self._keep_attempts(error)
+
+    def _keep_attempts(self, error: SiteRefused | SiteUnreachable) -> None:
+        attempts = getattr(error, "attempts", ())
+        if attempts:
+            self.archive.record_fetches(
+                self.run_id, fetch_rows(attempts, "error"), "error", str(error)
+            )
+            self.budget.requests += len(attempts)
 
     def _visit(self, url: str, page: dict[str, Any]) -> PageResult:
         """Fetch and parse one recommendation page (runs in a worker thread)."""
@@ -444,9 +658,12 @@ class Crawler:
         final = result.final_url or url
         key = discover.recommendation_key(final) if result.outcome == "ok" else None
         record_url = url
-        if key is not None and discover.recommendation_key(url) is None:
-            # An id URL (?p=<id>) that led to the canonical page is archived under that page.
-            record_url = discover.canonical_url(final)
+        if discover.recommendation_key(url) is None and result.outcome == "ok":
+            if key is not None:
+                # An id URL (?p=<id>) that led to the canonical page is archived under it.
+                record_url = discover.canonical_url(final)
+            else:
+                state = id_url_state(result, parsed, state)
         return self._result(record_url, "recommendation", result, parsed, state, page)
 
     def _fetch(self, url: str, page: dict[str, Any]) -> FetchResult:
@@ -467,13 +684,20 @@ class Crawler:
         fetch_outcome = None
         if result.outcome in ("too_large", "robots_disallowed"):
             fetch_outcome = result.outcome
+        rec_id = key[1] if key else (page or {}).get("rec_id")
+        if rec_id is None and kind == "recommendation":
+            rec_id = self._id_of(url)
         return PageResult(
             url=url,
             kind=kind,
             observed_at=result.attempts[0].requested_at if result.attempts else self._iso(),
             state=state,
             http_status=result.http_status,
-            fetches=fetch_rows(result.attempts, fetch_outcome)
+            fetches=fetch_rows(
+                result.attempts,
+                fetch_outcome,
+                result.error if result.outcome in ("error", "redirect_loop", "too_large") else None,
+            )
             or (FetchRow(url, self._iso(), None, None, 0, 0, "robots_disallowed", None),),
             body=result.body if state in ("live",) and result.outcome == "ok" else None,
             content_type=result.content_type,
@@ -483,11 +707,11 @@ class Crawler:
             not_modified=result.outcome == "not_modified",
             redirect_target=result.final_url if state == "redirected" else None,
             error=result.error,
-            rec_id=key[1] if key else (page or {}).get("rec_id"),
+            rec_id=rec_id,
             force=key[0] if key else (page or {}).get("force"),
         )
 
-    def _accept(self, result: PageResult, job: str | None) -> None:
+    def _accept(self, result: PageResult, job: str | None, job_url: str | None = None) -> None:
         known = self.archive.page(result.url) or {}
         if known.get("page_kind") == "recommendation" and result.fetches:
             self.drift_seen += 1
@@ -496,11 +720,11 @@ class Crawler:
                 result.state in MISSING_STATES and result.http_status == 200
             ):
                 self.drift_unexpected += 1
-                self.held_back.append(result)
+                self.held_back.append((result, job, job_url))
                 self.budget.requests += len(result.fetches)
                 self._check_drift()
                 return
-        self._record(result, job)
+        self._record(result, job, job_url=job_url)
 
     def _check_drift(self) -> None:
         c = self.config.crawl
@@ -509,64 +733,109 @@ class Crawler:
         ):
             raise DriftDetected(
                 f"layout drift: {self.drift_unexpected} of {self.drift_seen} pages that parsed "
-                "before no longer parse as recommendations; no version or missing page was "
-                "recorded from them. Check the site's layout and the parser before the next run."
+                "before no longer parse as recommendations; the run stopped and recorded no "
+                "version and no missing page from them. Check the site's layout and the parser "
+                "before the next run."
             )
 
     def _release_held_back(self) -> None:
         self._check_drift()
-        for result in self.held_back:
-            self._record(result, None, counted=True)
+        for result, job, job_url in self.held_back:
+            self._record(result, job, counted=True, job_url=job_url)
         self.held_back.clear()
 
     def _drop_held_back(self, why: str) -> None:
         """Keep the requests of pages held back for drift, but no version and no state."""
-        for result in self.held_back:
+        for result, _, _ in self.held_back:
             self.archive.record_fetches(self.run_id, result.fetches, "error", why)
         self.held_back.clear()
 
-    def _record(self, result: PageResult, job: str | None = None, counted: bool = False) -> None:
-        outcome = self.archive.record(self.run_id, result, job)
+    def _record(
+        self,
+        result: PageResult,
+        job: str | None = None,
+        counted: bool = False,
+        job_url: str | None = None,
+    ) -> None:
+        outcome = self.archive.record(self.run_id, result, job, job_url=job_url)
         if not counted:
             self.budget.requests += len(
                 [f for f in result.fetches if f.outcome != "robots_disallowed"]
             )
         if outcome in ("error", "too_large"):
             self.failed_pages += 1
-        self.report("page", {"url": result.url, "outcome": outcome, "state": result.state})
+        self.report(
+            "page",
+            {"url": result.url, "outcome": outcome, "state": result.state, "error": result.error},
+        )
+        self._watch_outage(result)
 
-    def _stopping(self) -> bool:
+    def _watch_outage(self, result: PageResult) -> None:
+        """Stop (exit 4) when page after page gets no usable answer: the site is down, and
+        grinding on would only mark time; nothing is marked missing either way."""
+        if result.kind == "robots" or not result.fetches:
+            return
+        if result.state is not None:
+            self.outage_streak = 0
+            return
+        self.outage_streak += 1
+        if self.outage_streak >= OUTAGE_STOP_AFTER:
+            raise SiteUnreachable(
+                f"{self.outage_streak} pages in a row got no usable answer (the last "
+                f"{result.url}: {result.error}); the site looks down, so the run stopped. "
+                "No page was marked missing; the next run carries on",
+                url=result.url,
+                status=result.http_status,
+            )
+
+    def _stopping(self, in_flight: int = 0) -> bool:
+        if self.stop.is_set():
+            return True
         if self.stop_reason is None:
-            self.stop_reason = self.budget.spent()
+            self.stop_reason = self.budget.spent(in_flight=in_flight)
         return self.stop_reason is not None
 
     def _iso(self) -> str:
         return format_time(self.now())
 
     def _stats(self) -> dict[str, Any]:
-        db = self.archive.db
-        listed_missing = sorted(
-            r[0]
-            for r in db.execute(
-                """SELECT rec_id FROM pages WHERE kind = 'recommendation'
-                   AND state IN ('not_found', 'gone', 'soft_404')"""
-            )
-            if r[0] in self.listed_ids
-        )
-        live_unlisted = []
-        if self.listed_ids and self.config.discovery.listings:
-            live_unlisted = sorted(
-                r[0]
-                for r in db.execute(
-                    """SELECT rec_id FROM pages WHERE kind = 'recommendation' AND state = 'live'
-                       AND last_listed_at IS NOT NULL AND rec_id IS NOT NULL"""
-                )
-                if r[0] not in self.listed_ids
-            )
+        """Counts by outcome, and the coverage audit when this run walked every listing."""
         counts = self.archive.counts.get(self.run_id)
-        return {
+        stats: dict[str, Any] = {
             "outcomes": dict(counts.outcomes) if counts else {},
-            "listed_but_missing": listed_missing,
-            "live_but_no_longer_listed": live_unlisted,
             "held_back_for_drift": self.drift_unexpected,
+            "requests_budgeted": self.budget.requests,
         }
+        if self.discovery is not None:
+            stats["discovery"] = "complete" if self.discovery == "complete" else "partial"
+        if self.discovery_completed_at is not None:
+            stats["discovery_completed_at"] = self.discovery_completed_at
+        if self.discovery == "complete" and not self.discovery_errors:
+            stats.update(self._coverage())
+        return stats
+
+    def _coverage(self) -> dict[str, list[int]]:
+        """Ids listed but missing, and ids live but no longer listed."""
+        db = self.archive.db
+        state_of: dict[int, set[str]] = {}
+        listed_before: set[int] = set()
+        for rec_id, state, listed_at in db.execute(
+            """SELECT rec_id, state, last_listed_at FROM pages
+               WHERE kind = 'recommendation' AND rec_id IS NOT NULL"""
+        ):
+            state_of.setdefault(rec_id, set()).add(state)
+            if listed_at is not None:
+                listed_before.add(rec_id)
+        listed_missing = sorted(
+            i
+            for i in self.listed_ids
+            if i in state_of and "live" not in state_of[i] and state_of[i] & set(MISSING_STATES)
+        )
+        live_unlisted: list[int] = []
+        if self.config.discovery.listings:
+            live_unlisted = sorted(
+                i
+                for i, states in state_of.items()
+                if "live" in states and i in listed_before and i not in self.listed_ids
+            )
+        return {"listed_but_missing": listed_missing, "live_but_no_longer_listed": live_unlisted}

@@ -207,9 +207,13 @@ class Archive:
 
     # recording --------------------------------------------------------------------------
 
-    def record(self, run_id: int, result: PageResult, job: str | None = None) -> str:
+    def record(
+        self, run_id: int, result: PageResult, job: str | None = None, job_url: str | None = None
+    ) -> str:
         """Write one page's fetches, version decision, parse and state in one transaction.
 
+        With `job`, the page is marked done for that resumable job, under `job_url` when the
+        job asked for another URL than the one recorded (an id URL that led to the page).
         Returns the outcome of the page's final request (new, changed, unchanged,
         not_modified, not_found, gone, soft_404, redirect, error, too_large,
         robots_disallowed).
@@ -220,7 +224,7 @@ class Archive:
                 self.db.execute(
                     """INSERT OR REPLACE INTO job_items (job, url, done_at, outcome)
                        VALUES (?, ?, ?, ?)""",
-                    [job, result.url, result.observed_at, outcome],
+                    [job, job_url or result.url, result.observed_at, outcome],
                 )
             self._write_fetches(run_id, result.fetches, outcome, snapshot_id)
             self._count(run_id, result, outcome)
@@ -577,6 +581,23 @@ class Archive:
         if row is None:
             raise KeyError(snapshot_id)
         return decompress(row[0], row[1]), row[2]
+
+    def reset_job(self, job: str) -> None:
+        """Forget a finished job's items, so that running it again sweeps anew."""
+        with self.db.atomic():
+            self.db.execute("DELETE FROM job_items WHERE job = ?", [job])
+
+    def discovery_cycle_start(self) -> str | None:
+        """When the last crawl that walked every sitemap and listing finished walking them.
+
+        Crawls record it in their stats (`discovery_completed_at`); a listing or sitemap
+        checked after it belongs to the discovery still under way.
+        """
+        row = self.db.execute(
+            """SELECT MAX(json_extract(stats, '$.discovery_completed_at')) FROM runs
+               WHERE json_valid(stats)"""
+        ).fetchone()
+        return row[0] if row else None
 
     def job_done(self, job: str) -> set[str]:
         """URLs a resumable job (a backfill) has already finished."""

@@ -38,9 +38,7 @@ def test_every_table_and_view_is_documented() -> None:
     db = sqlite_utils.Database(memory=True)
     migrate(db)
     names = [
-        n
-        for n in db.table_names() + db.view_names()
-        if not n.startswith("_") and "_fts" not in n
+        n for n in db.table_names() + db.view_names() if not n.startswith("_") and "_fts" not in n
     ]
     assert [n for n in names if f"`{n}`" not in README] == []
 
