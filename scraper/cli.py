@@ -226,6 +226,15 @@ class Progress:
                 self.bar = None
         elif event == "robots":
             log.info("robots.txt read: %s", data["url"], extra={"fields": data})
+        elif event == "reparsed":
+            log.warning(
+                "the parser changed (now version %s): re-read %d stored snapshot(s) first, "
+                "%d parsed differently",
+                data["parser_version"],
+                data["snapshots"],
+                data["changed"],
+                extra={"fields": data},
+            )
         elif event == "discovery":
             log.info(
                 "discovery complete: %d listed id(s)", data["listed_ids"], extra={"fields": data}

@@ -38,7 +38,7 @@ from scraper.fetch import (
     decode_text,
     make_client,
 )
-from scraper.parse import ParsedPage, parse_page
+from scraper.parse import PARSER_VERSION, ParsedPage, parse_page
 from store.archive import (
     Archive,
     Discovered,
@@ -314,12 +314,26 @@ class Crawler:
 
     # the run's frame --------------------------------------------------------------------
 
+    def _reparse_if_stale(self) -> None:
+        """Bring rows parsed by an older parser up to date before any new capture is judged.
+
+        Versions are decided on the parsed record's hash, so comparing a new parse with one
+        made by another parser would pose a parser change as a change on the site.
+        """
+        from scraper.reparse import reparse_archive
+
+        stale = self.archive.stale_parses(PARSER_VERSION)
+        if stale:
+            counts = reparse_archive(self.archive)
+            self.report("reparsed", {"stale": stale, **counts})
+
     def _run(self, command: str, body: Callable[[], None]) -> RunSummary:
         self.run_id = self.archive.start_run(command, os.getpid())
         self.report("run_started", {"run_id": self.run_id, "command": command})
         status, exit_code, message = "ok", 0, None
         try:
             try:
+                self._reparse_if_stale()
                 self._load_robots()
                 body()
             except RunInterrupted:

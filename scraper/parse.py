@@ -67,7 +67,7 @@ __all__ = [
     "parse_page",
 ]
 
-PARSER_VERSION: str = "1"
+PARSER_VERSION: str = "2"
 
 PAGE_KINDS = ("recommendation", "listing", "not_found", "unexpected")
 REC_TYPES = ("recommendation", "cause_of_concern", "area_for_improvement")
@@ -661,10 +661,12 @@ _BANNER_RE = re.compile(
 _NOT_FOUND_PROSE_RE = re.compile(
     r"^(?:sorry|oops|it\s+(?:looks|seems)|we\s+(?:could|can)|the\s+page|this\s+page|nothing"
     r"|unfortunately|apologies)\b.{0,240}?(?:not\s+(?:be\s+)?found|n[o']t\s+be\s+found"
+    r"|(?:can(?:'|’|no)?t|could\s*n[o'’]?t|unable\s+to)\s+find"
     r"|does\s*n[o']?t\s+exist|no\s+longer\s+(?:exists|available)|nothing\s+(?:was\s+)?found"
     r"|(?:page|content|link)\b.{0,60}?(?:been\s+)?(?:moved|removed|deleted))\b.{0,200}$"
     r"|^(?:this|the)\s+(?:page|post|content|recommendation)\s+(?:has\s+been|was|is\s+now)\s+"
     r"(?:moved|removed|deleted|withdrawn|archived)\b.{0,200}$"
+    r"|^nothing\s+(?:was\s+)?found\W{0,3}$"
     r"|^(?:(?:error\s*)?410\s*[-:–—|]?\s*)?(?:gone|page\s+removed|content\s+removed)\W{0,3}$"
     r"|^(?:maybe\s+|perhaps\s+|please\s+)?try\s+(?:a\s+)?search(?:ing)?\b.{0,80}$"
     r"|^search(?:\s+for)?\s*:?$",

@@ -508,6 +508,13 @@ class Archive:
                WHERE p.kind = 'recommendation' ORDER BY s.url, s.version"""
         )
 
+    def stale_parses(self, parser_version: str) -> int:
+        """How many parsed rows another parser version wrote."""
+        return self.db.execute(
+            "SELECT COUNT(*) FROM recommendation_versions WHERE parser_version != ?",
+            [parser_version],
+        ).fetchone()[0]
+
     def replace_parsed(self, snapshot_id: int, url: str, parsed: ParsedRecord) -> bool:
         """Swap the parsed rows of one snapshot for a new parse, and redo its log diffs.
 

@@ -47,6 +47,8 @@ def rows(db_path: Path | str, sql: str, params: tuple = ()) -> list[dict[str, An
     conn = sqlite3.connect(db_path)
     conn.row_factory = sqlite3.Row
     try:
-        return [dict(r) for r in conn.execute(sql, params)]
+        found = [dict(r) for r in conn.execute(sql, params)]
+        conn.commit()
+        return found
     finally:
         conn.close()

@@ -254,8 +254,9 @@ def test_a_hanging_server_is_cut_off_by_the_read_timeout(h: Harness) -> None:
     assert run.exit_code == 0, run.result.output
     hung, retry = run.requests_for(path)
     # We hung up at our 0.5 s timeout; the server had meant to wait 5 s before answering.
+    # (The server notices the hang-up by polling, so allow it a few milliseconds either way.)
     assert hung.status == 0
-    assert 0.5 <= hung.end - hung.start < 2.5
+    assert 0.45 <= hung.end - hung.start < 2.5
     assert retry.start >= hung.end
     assert summary(run.fetches(h.url(path))) == [(None, "error", "timeout"), (200, "new", None)]
 

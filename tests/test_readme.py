@@ -51,3 +51,4 @@ def test_setup_commands_come_first() -> None:
 def test_every_exit_code_is_documented() -> None:
     for code in range(5):
         assert f"| {code} |" in README
+    assert "| 130, 143 |" in README

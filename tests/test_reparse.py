@@ -73,3 +73,26 @@ def test_reparse_after_a_parser_change_rewrites_rows_but_adds_no_version(
         for r in before["recommendation_versions"]
     }
     assert rows(db, "SELECT COUNT(*) AS n FROM runs WHERE command = 'crawl'") == [{"n": 2}]
+
+
+def test_a_crawl_rereads_rows_an_older_parser_wrote_before_judging_changes(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "archive.sqlite"
+    with FixtureSite(state="initial") as site:
+        config = write_config(tmp_path / "config.yaml", site.base_url, db)
+        assert hmicfrs("crawl", "--config", str(config)).exit_code == 0
+        before = dump(db)
+        # As if an older parser had read everything differently.
+        rows(db, "UPDATE recommendation_versions SET parser_version = '0', text = 'old'")
+        rows(db, "UPDATE snapshots SET normalised_sha256 = 'stale'")
+        result = hmicfrs("crawl", "--config", str(config))
+        assert result.exit_code == 0, result.output
+    after = dump(db)
+    assert after["recommendation_versions"] == before["recommendation_versions"]
+    assert [(s["url"], s["version"]) for s in after["snapshots"]] == [
+        (s["url"], s["version"]) for s in before["snapshots"]
+    ]
+    assert rows(db, "SELECT DISTINCT parser_version FROM recommendation_versions") == [
+        {"parser_version": parse.PARSER_VERSION}
+    ]
