@@ -1126,34 +1126,20 @@ def _listing_entries(content: LexborHTMLParser | LexborNode, base: str) -> list[
     return entries
 
 
-_TYPE_LABEL_RE = re.compile(
-    r"^(?:(?P<afi>areas?\s+for\s+improvement)|(?P<coc>causes?\s+of\s+concern)"
-    r"|(?:national\s+)?recommendation)(?:\s+\d{1,3})?$",
+# Only labels that differ from the default type are worth a look: an element holding just
+# "Area for improvement" or "Cause of concern" (an entry-meta badge, say).
+_TYPE_LABEL_MARKUP_RE = re.compile(
+    r">\s*(?:(?P<afi>areas?\s+for\s+improvement)|causes?\s+of\s+concern)(?:\s+\d{1,3})?\s*<",
     re.I,
 )
 
 
-# Only labels that differ from the default type are worth a look in the markup.
-_TYPE_LABEL_MARKUP_RE = re.compile(
-    r">\s*(?:areas?\s+for\s+improvement|causes?\s+of\s+concern)(?:\s+\d{1,3})?\s*<", re.I
-)
-
-
-def _type_from_meta(content: LexborNode) -> str | None:
-    """rec_type from a short label beside the text (entry meta, a badge), for pages whose text
-    carries no heading."""
-    for node in content.css("span, div, p, li, dt, dd"):
-        if _has_ancestor(node, frozenset(("nav", "footer", "aside"))):
-            continue
-        shown = _node_text(node)
-        if not shown or len(shown) > 40:
-            continue
-        m = _TYPE_LABEL_RE.match(shown)
-        if m is not None:
-            if m.group("afi"):
-                return "area_for_improvement"
-            return "cause_of_concern" if m.group("coc") else "recommendation"
-    return None
+def _type_from_markup(markup: str) -> str | None:
+    """rec_type from a label beside the text, for pages whose text carries no heading."""
+    m = _TYPE_LABEL_MARKUP_RE.search(markup)
+    if m is None:
+        return None
+    return "area_for_improvement" if m.group("afi") else "cause_of_concern"
 
 
 def _page_ids(
@@ -1235,12 +1221,8 @@ def _parse(html: str, url: str) -> ParsedPage:
     rec_hint = _rec_hint(tree, url)
     content = _content_node(tree)
     markup = content.html or "" if content is not None else ""
-    # A type label in the entry's meta line is chrome to the text, so read it before stripping.
-    meta_type = (
-        _type_from_meta(content)
-        if rec_hint and content is not None and _TYPE_LABEL_MARKUP_RE.search(markup)
-        else None
-    )
+    # A type label in the entry's meta line is chrome to the text: keep the markup it is in.
+    unstripped = markup
     if content is not None and _strip_chrome(content, markup):
         markup = content.html or ""
     marked = _html_to_marked_text(markup)
@@ -1423,7 +1405,7 @@ def _parse(html: str, url: str) -> ParsedPage:
         rec_id=rec_id,
         force=force,
         report_title=report_title,
-        rec_type=structure.rec_type or meta_type or "recommendation",
+        rec_type=structure.rec_type or _type_from_markup(unstripped) or "recommendation",
         cause_of_concern=structure.cause,
         text=structure.text,
         log=tuple(log),
