@@ -15,6 +15,7 @@ archive instead of being fetched again, so every run makes progress on both.
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import threading
@@ -482,7 +483,7 @@ class Crawler:
             if url in seen or not self._on_site(url):
                 continue
             seen.add(url)
-            text = self._fetch_discovery_page(url, "sitemap")
+            text, _ = self._fetch_discovery_page(url, "sitemap")
             if text is None:
                 continue
             links = discover.parse_sitemap(text, url)
@@ -496,10 +497,9 @@ class Crawler:
             if self._discovery_stopping() or not self._on_site(next_url):
                 return
             seen.add(next_url)
-            text = self._fetch_discovery_page(next_url, "listing")
-            if text is None:
+            parsed = self._fetch_listing_page(next_url)
+            if parsed is None:
                 return
-            parsed = parse_page(text, next_url)
             urls = [e.url for e in parsed.listing_entries if e.url]
             for e in parsed.listing_entries:
                 if e.rec_id is None:
@@ -510,17 +510,25 @@ class Crawler:
             self._note(urls, via="listing")
             next_url = discover.canonical_url(parsed.next_page) if parsed.next_page else None
 
-    def _fetch_discovery_page(self, url: str, kind: str) -> str | None:
-        """A listing's or sitemap's text: from the archive when this discovery cycle already
-        fetched it, else fetched (conditionally); None when it has none to offer."""
+    def _fetch_listing_page(self, url: str) -> ParsedPage | None:
+        """A listing page, parsed: fetched, or read back from the archive (see below)."""
+        text, parsed = self._fetch_discovery_page(url, "listing")
+        if parsed is None and text is not None:
+            parsed = parse_page(text, url)
+        return parsed
+
+    def _fetch_discovery_page(self, url: str, kind: str) -> tuple[str | None, ParsedPage | None]:
+        """A listing's or sitemap's text, and a listing's parse when it was fetched now: from
+        the archive when this discovery cycle already fetched it, else fetched (conditionally);
+        no text when it has none to offer."""
         if url in self.done:
-            return None
+            return None, None
         self.done.add(url)
         page = self.archive.page(url) or {}
         if self._fetched_this_cycle(page):
             if page.get("state") == "live" and page.get("current_snapshot_id"):
-                return self._stored_text(page["current_snapshot_id"])
-            return None
+                return self._stored_text(page["current_snapshot_id"]), None
+            return None, None
         result = self._fetch(url, page)
         self.discovery_requests += 1
         parsed = None
@@ -532,8 +540,8 @@ class Crawler:
         if result.outcome != "not_modified" and state in (None, "error"):
             self.discovery_errors += 1
         if result.outcome == "not_modified" and page.get("current_snapshot_id"):
-            return self._stored_text(page["current_snapshot_id"])
-        return text if state == "live" else None
+            return self._stored_text(page["current_snapshot_id"]), None
+        return (text, parsed) if state == "live" else (None, None)
 
     def _fetched_this_cycle(self, page: dict[str, Any]) -> bool:
         """Whether a discovery page was checked since the last complete discovery ended."""
@@ -576,21 +584,19 @@ class Crawler:
         if self._stopping():
             return
         c = self.config.crawl
-        due = self.archive.due_pages(
+        # Listed ids the listing gave no link for: asked by id unless already known by URL.
+        by_id = [
+            u for i, u in sorted(self.listed_id_urls.items()) if not self.archive.knows_rec_id(i)
+        ]
+        # Due pages stream from the archive in chunks, so memory stays flat however many.
+        due_count, due = self.archive.iter_due_pages(
             self.now(),
             _with_slack(c.revisit_open_hours),
             _with_slack(c.revisit_closed_hours),
             c.closed_statuses,
         )
-        # Listed ids the listing gave no link for: asked by id unless already known by URL.
-        known = {
-            r[0]
-            for r in self.archive.db.execute(
-                "SELECT DISTINCT rec_id FROM pages WHERE kind = 'recommendation'"
-            )
-        }
-        by_id = [u for i, u in sorted(self.listed_id_urls.items()) if i not in known]
-        self._fetch_all([u for u in dict.fromkeys(by_id + due) if u not in self.done], job=None)
+        urls = (u for u in itertools.chain(by_id, due) if u not in self.done)
+        self._fetch_all(urls, job=None, total=len(by_id) + due_count)
 
     def _backfill_pages(self, urls: list[str], job: str) -> None:
         urls = list(dict.fromkeys(urls))
@@ -601,29 +607,31 @@ class Crawler:
             self.archive.reset_job(job)
             todo = urls
         self.report("backfill", {"total": len(urls), "done": len(urls) - len(todo)})
-        self._fetch_all(todo, job=job)
+        self._fetch_all(todo, job=job, total=len(todo))
 
-    def _fetch_all(self, urls: list[str], job: str | None) -> None:
-        self.report("pages", {"total": len(urls)})
+    def _fetch_all(self, urls: Iterable[str], job: str | None, total: int) -> None:
+        self.report("pages", {"total": total})
         workers = max(1, self.config.crawl.concurrency)
-        pending: dict[Future[PageResult], str] = {}
+        # No page waits queued behind a busy worker: when the run stops, every page already
+        # handed out has its requests written (a queued one could be cut off mid-retry).
+        queued = workers
+        pending: dict[Future[PageResult], tuple[str, dict[str, Any]]] = {}
         queue = iter(urls)
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
         try:
             while True:
-                while len(pending) < workers and not self._stopping(len(pending)):
+                while len(pending) < queued and not self._stopping(len(pending)):
                     url = next(queue, None)
                     if url is None:
                         break
-                    self.done.add(url)
                     page = self.archive.page(url) or {}
-                    pending[pool.submit(self._visit, url, page)] = url
+                    pending[pool.submit(self._visit, url, page)] = (url, page)
                 if not pending:
                     break
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    url = pending.pop(future)
-                    self._settle(future, url, job)
+                    url, page = pending.pop(future)
+                    self._settle(future, url, job, page)
         except BaseException as e:
             # End the waits of the other workers, then keep what they already sent.
             self.stop.request()
@@ -635,7 +643,9 @@ class Crawler:
         finally:
             pool.shutdown(wait=True)
 
-    def _settle(self, future: Future[PageResult], url: str, job: str | None) -> None:
+    def _settle(
+        self, future: Future[PageResult], url: str, job: str | None, page: dict[str, Any]
+    ) -> None:
         try:
             result = future.result()
         except RunInterrupted:
@@ -643,7 +653,7 @@ class Crawler:
         except (SiteRefused, SiteUnreachable) as e:
             self._keep_attempts(e)
             raise
-        self._accept(result, job, url)
+        self._accept(result, job, url, page if result.url == url else None)
 
     def _keep_requests(self, future: Future[PageResult], why: str) -> None:
         """Record the requests of a page whose result the run will not write."""
@@ -725,8 +735,15 @@ class Crawler:
             force=key[0] if key else (page or {}).get("force"),
         )
 
-    def _accept(self, result: PageResult, job: str | None, job_url: str | None = None) -> None:
-        known = self.archive.page(result.url) or {}
+    def _accept(
+        self,
+        result: PageResult,
+        job: str | None,
+        job_url: str | None = None,
+        known: dict[str, Any] | None = None,
+    ) -> None:
+        if known is None:
+            known = self.archive.page(result.url) or {}
         if known.get("page_kind") == "recommendation" and result.fetches:
             self.drift_seen += 1
             kind = result.parsed.page_kind if result.parsed else None
@@ -830,26 +847,18 @@ class Crawler:
 
     def _coverage(self) -> dict[str, list[int]]:
         """Ids listed but missing, and ids live but no longer listed."""
-        db = self.archive.db
-        state_of: dict[int, set[str]] = {}
-        listed_before: set[int] = set()
-        for rec_id, state, listed_at in db.execute(
-            """SELECT rec_id, state, last_listed_at FROM pages
-               WHERE kind = 'recommendation' AND rec_id IS NOT NULL"""
-        ):
-            state_of.setdefault(rec_id, set()).add(state)
-            if listed_at is not None:
-                listed_before.add(rec_id)
-        listed_missing = sorted(
-            i
-            for i in self.listed_ids
-            if i in state_of and "live" not in state_of[i] and state_of[i] & set(MISSING_STATES)
-        )
+        listed_missing: list[int] = []
         live_unlisted: list[int] = []
-        if self.config.discovery.listings:
-            live_unlisted = sorted(
-                i
-                for i, states in state_of.items()
-                if "live" in states and i in listed_before and i not in self.listed_ids
-            )
+        missing = ", ".join(f"'{m}'" for m in MISSING_STATES)
+        for rec_id, live, gone, listed_before in self.archive.db.execute(
+            f"""SELECT rec_id, MAX(state = 'live'), MAX(state IN ({missing})),
+                       MAX(last_listed_at IS NOT NULL)
+                FROM pages WHERE kind = 'recommendation' AND rec_id IS NOT NULL
+                GROUP BY rec_id ORDER BY rec_id"""
+        ):
+            listed_now = rec_id in self.listed_ids
+            if listed_now and not live and gone:
+                listed_missing.append(rec_id)
+            elif live and listed_before and not listed_now and self.config.discovery.listings:
+                live_unlisted.append(rec_id)
         return {"listed_but_missing": listed_missing, "live_but_no_longer_listed": live_unlisted}

@@ -43,7 +43,7 @@ import hashlib
 import html as htmllib
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from urllib.parse import urljoin
 
@@ -94,6 +94,10 @@ class ListingEntry:
     report_title: str | None
 
 
+# Fields the normalised hash leaves out: they differ between captures of the same content.
+_UNHASHED = frozenset(("url", "warnings", "content_text"))
+
+
 @dataclass(frozen=True)
 class ParsedPage:
     """Everything read from one page. Fields that the page does not show are None, never guessed."""
@@ -121,9 +125,12 @@ class ParsedPage:
 
     def canonical_json(self) -> str:
         """Canonical JSON of the parsed record without url, warnings and content_text."""
-        record = asdict(self)
-        for key in ("url", "warnings", "content_text"):
-            record.pop(key)
+        # Shallow by hand: asdict's recursive deep copy cost more than the rest of the hash.
+        record: dict[str, object] = {
+            f.name: getattr(self, f.name) for f in fields(self) if f.name not in _UNHASHED
+        }
+        record["log"] = [vars(e) for e in self.log]
+        record["listing_entries"] = [vars(e) for e in self.listing_entries]
         return json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
     def normalised_sha256(self) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -143,6 +143,7 @@ class Archive:
         self.now = now
         migrate(self.db)
         self.counts: dict[int, RunCounts] = {}
+        self._page_columns: tuple[str, ...] | None = None
 
     def close(self) -> None:
         self.db.close()
@@ -280,7 +281,8 @@ class Archive:
                     f.url,
                     f.requested_at,
                     f.http_status,
-                    f.final_url,
+                    # Stored only where the request ended up elsewhere: a third of a row saved.
+                    f.final_url if f.final_url != f.url else None,
                     f.elapsed_ms,
                     f.bytes,
                     f.outcome or (outcome if last else "error"),
@@ -356,8 +358,10 @@ class Archive:
                 [r.url, r.kind, r.rec_id, r.force, r.observed_at],
             )
             row = self.db.execute("SELECT * FROM pages WHERE url = ?", [r.url]).fetchone()
-        columns = [c[0] for c in self.db.execute("SELECT * FROM pages LIMIT 0").description]
-        return dict(zip(columns, row, strict=True))
+        if self._page_columns is None:
+            cursor = self.db.execute("SELECT * FROM pages LIMIT 0")
+            self._page_columns = tuple(c[0] for c in cursor.description)
+        return dict(zip(self._page_columns, row, strict=True))
 
     def _transition(
         self, run_id: int, r: PageResult, page: Mapping[str, Any], after: str, updates: dict
@@ -610,6 +614,45 @@ class Archive:
         """URLs a resumable job (a backfill) has already finished."""
         return {r[0] for r in self.db.execute("SELECT url FROM job_items WHERE job = ?", [job])}
 
+    def knows_rec_id(self, rec_id: int) -> bool:
+        """Whether some recommendation page of this id is known."""
+        return (
+            self.db.execute(
+                "SELECT 1 FROM pages WHERE kind = 'recommendation' AND rec_id = ? LIMIT 1",
+                [rec_id],
+            ).fetchone()
+            is not None
+        )
+
+    def iter_due_pages(
+        self,
+        now: datetime,
+        open_hours: float,
+        closed_hours: float,
+        closed_statuses: Sequence[str],
+        chunk: int = 1000,
+    ) -> tuple[int, Iterator[str]]:
+        """due_pages as (how many, URLs in chunks): the list is set aside in a temporary table
+        once, so visits made meanwhile neither reorder it nor hold it all in memory."""
+        sql, params = self._due_sql(now, open_hours, closed_hours, closed_statuses)
+        self.db.execute("DROP TABLE IF EXISTS temp.due_now")
+        self.db.execute(f"CREATE TEMP TABLE due_now AS {sql}", params)
+        total = self.db.execute("SELECT COUNT(*) FROM temp.due_now").fetchone()[0]
+
+        def urls() -> Iterator[str]:
+            last = 0
+            while True:
+                batch = self.db.execute(
+                    "SELECT rowid, url FROM temp.due_now WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                    [last, chunk],
+                ).fetchall()
+                if not batch:
+                    return
+                last = batch[-1][0]
+                yield from (url for _, url in batch)
+
+        return total, urls()
+
     def due_pages(
         self,
         now: datetime,
@@ -622,6 +665,17 @@ class Archive:
 
         A page in a closed status waits `closed_hours`, any other `open_hours`.
         """
+        sql, params = self._due_sql(now, open_hours, closed_hours, closed_statuses, kinds)
+        return [r[0] for r in self.db.execute(sql, params)]
+
+    def _due_sql(
+        self,
+        now: datetime,
+        open_hours: float,
+        closed_hours: float,
+        closed_statuses: Sequence[str],
+        kinds: Sequence[str] = ("recommendation",),
+    ) -> tuple[str, list[Any]]:
         open_cutoff = format_time(now - timedelta(hours=open_hours))
         closed_cutoff = format_time(now - timedelta(hours=closed_hours))
         kind_marks = ", ".join("?" for _ in kinds)
@@ -642,7 +696,7 @@ class Archive:
             ORDER BY last_checked_at IS NOT NULL, last_checked_at, url
         """
         params = [*kinds, *closed_statuses, closed_cutoff, *closed_statuses, open_cutoff]
-        return [r[0] for r in self.db.execute(sql, params)]
+        return sql, params
 
 
 _UNCOMPARED = frozenset(("snapshot_id", "url", "parser_version"))

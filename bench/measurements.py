@@ -1,0 +1,425 @@
+"""The five measurements of issue 7. Each returns a plain dict for results.json and rows for
+the table; none asserts anything about time.
+
+Every crawl is a fresh subprocess with a fresh database, against the fixture site running in
+another process (`python -m tests.fixturesite`), so the server never competes for our GIL.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.archive_stats import database_bytes, last_run_id, run_figures
+from bench.proc import ROOT, FixtureServer, Measured, run_measured
+from tests.fixturesite.catalogue import SYNTHETIC_THEME, SiteData
+from tests.support import site_config
+
+OUT = ROOT / "bench" / "out"
+LISTING = f"/hmicfrs/?recommendation-theme={SYNTHETIC_THEME}"
+MB = 1024 * 1024
+# The hand-written recommendation pages the fixture site always lists in its sitemap.
+HAND_PAGES = sum(1 for rec in SiteData().hand_recs("initial") if rec.in_sitemap)
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Synthetic page counts for each measurement."""
+
+    throughput: int
+    pairs: int
+    politeness: int  # recommendation pages in all (the hand-written ones included)
+    politeness_delay: float
+    incremental: int
+    scale_small: int
+    scale_large: int
+
+
+FULL = Sizes(2000, 3, 200, 0.05, 2000, 10_000, 100_000)
+QUICK = Sizes(500, 3, 200, 0.05, 500, 2_000, 20_000)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the printed table."""
+
+    measurement: str
+    ours: str
+    baseline: str
+    ratio: str
+    target: str
+    met: str
+
+
+# --- running one crawl ------------------------------------------------------------------------
+
+
+def _fresh(path: Path) -> Path:
+    for old in path.parent.glob(path.name + "*"):
+        old.unlink()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _drop(db: Path) -> None:
+    for old in db.parent.glob(db.name + "*"):
+        old.unlink()
+
+
+def write_crawl_config(
+    path: Path, base_url: str, db: Path, *, concurrency: int, delay: float
+) -> Path:
+    """tests.support's fixture-site config, discovering through robots.txt and the synthetic
+    listing only."""
+    config = site_config(
+        base_url, db, concurrency=concurrency, delay_seconds=delay, jitter_seconds=0.0
+    )
+    config["discovery"]["listings"] = [LISTING]
+    config["discovery"]["sitemaps"] = []
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def _summary(crawler: str, m: Measured, figures: dict[str, Any]) -> dict[str, Any]:
+    pages = figures["recommendation_pages"]
+    return {
+        "crawler": crawler,
+        "wall_seconds": round(m.wall_seconds, 3),
+        "recommendation_pages": pages,
+        "pages_per_second": round(pages / m.wall_seconds, 1) if m.wall_seconds else None,
+        "peak_rss_mb": round(m.peak_rss_bytes / MB, 1),
+        "polled_peak_rss_mb": round(m.polled_peak_rss_bytes / MB, 1),
+        # CPU time over wall time: a crawler bound by one GIL cannot pass 1.0.
+        "cpu_cores_used": round(m.cpu_seconds / m.wall_seconds, 2) if m.wall_seconds else None,
+        "returncode": m.returncode,
+        **{k: v for k, v in figures.items() if k != "recommendation_pages"},
+    }
+
+
+def _check(crawler: str, m: Measured) -> None:
+    # 1: done, but some pages failed; the fixture site's deliberate 404s do not count as that.
+    if m.returncode not in (0, 1):
+        raise RuntimeError(
+            f"{crawler} exited {m.returncode}:\n{m.stdout[-2000:]}\n{m.stderr[-4000:]}"
+        )
+
+
+def crawl_ours(
+    site: FixtureServer,
+    db: Path,
+    *,
+    concurrency: int = 8,
+    delay: float = 0.0,
+    progress: Callable[[float], None] | None = None,
+) -> dict[str, Any]:
+    """`hmicfrs crawl` as a user runs it, in its own process; its figures."""
+    config = write_crawl_config(
+        db.with_suffix(".yaml"), site.base_url, db, concurrency=concurrency, delay=delay
+    )
+    command = [sys.executable, "-m", "scraper", "crawl", "-q", "--config", str(config)]
+    m = run_measured(command, progress=progress)
+    _check("hmicfrs crawl", m)
+    return _summary("hmicfrs", m, run_figures(db, last_run_id(db)))
+
+
+def crawl_scrapy(site: FixtureServer, db: Path, *, concurrency: int = 8) -> dict[str, Any]:
+    """The Scrapy spider doing the same job, in its own process; its figures."""
+    command = [
+        sys.executable, "-m", "bench.scrapy_spider", "--base-url", site.base_url,
+        "--db", str(db), "--listing", LISTING, "--concurrency", str(concurrency),
+    ]  # fmt: skip
+    m = run_measured(command)
+    _check("scrapy", m)
+    summary = _summary("scrapy", m, run_figures(db, last_run_id(db)))
+    lines = [line for line in m.stdout.splitlines() if line.startswith("{")]
+    if lines:
+        summary["scrapy_stats"] = json.loads(lines[-1])
+    return summary
+
+
+# --- 1. crawl throughput ----------------------------------------------------------------------
+
+
+def throughput(sizes: Sizes, say: Say) -> tuple[dict[str, Any], list[Row]]:
+    """hmicfrs crawl against Scrapy, alternating A, B, A, B; the median of pair ratios."""
+    work = OUT / "throughput"
+    runs: list[dict[str, Any]] = []
+    with FixtureServer(synthetic=sizes.throughput) as site:
+        say(f"throughput: site {site.base_url} with {sizes.throughput} synthetic pages")
+        # A warm-up of each, not counted: the site's page cache, the OS file cache.
+        for name, crawl in (("ours", crawl_ours), ("scrapy", crawl_scrapy)):
+            db = _fresh(work / f"warmup-{name}.sqlite")
+            r = crawl(site, db)
+            _drop(db)
+            say(f"  warm-up {name}: {r['pages_per_second']} pages/s")
+        for pair in range(1, sizes.pairs + 1):
+            for name, crawl in (("ours", crawl_ours), ("scrapy", crawl_scrapy)):
+                db = _fresh(work / f"{name}-{pair}.sqlite")
+                r = crawl(site, db)
+                r["database_bytes"] = database_bytes(db)
+                _drop(db)
+                r["pair"] = pair
+                runs.append(r)
+                say(
+                    f"  pair {pair} {name}: {r['recommendation_pages']} pages in "
+                    f"{r['wall_seconds']:.1f}s = {r['pages_per_second']} pages/s, "
+                    f"peak RSS {r['peak_rss_mb']} MB"
+                )
+    ours = [r for r in runs if r["crawler"] == "hmicfrs"]
+    theirs = [r for r in runs if r["crawler"] == "scrapy"]
+    ratios = [
+        a["pages_per_second"] / b["pages_per_second"] for a, b in zip(ours, theirs, strict=True)
+    ]
+    rss_ratios = [a["peak_rss_mb"] / b["peak_rss_mb"] for a, b in zip(ours, theirs, strict=True)]
+    same_job = {(r["recommendation_pages"], r["versions_in_database"]) for r in runs}
+    result = {
+        "synthetic_pages": sizes.throughput,
+        "concurrency": 8,
+        "delay_seconds": 0.0,
+        "runs": runs,
+        "ours_pages_per_second_median": statistics.median(r["pages_per_second"] for r in ours),
+        "scrapy_pages_per_second_median": statistics.median(r["pages_per_second"] for r in theirs),
+        "pair_ratios": [round(x, 3) for x in ratios],
+        "median_ratio": round(statistics.median(ratios), 3),
+        "ours_peak_rss_mb_median": statistics.median(r["peak_rss_mb"] for r in ours),
+        "scrapy_peak_rss_mb_median": statistics.median(r["peak_rss_mb"] for r in theirs),
+        "rss_ratio_median": round(statistics.median(rss_ratios), 3),
+        # Both crawlers should have fetched the same pages and kept the same versions.
+        "same_job": len(same_job) == 1,
+    }
+    if not result["same_job"]:
+        say(f"  WARNING: the two crawlers did different jobs: {sorted(same_job)}")
+    ratio = result["median_ratio"]
+    rss_ours, rss_theirs = result["ours_peak_rss_mb_median"], result["scrapy_peak_rss_mb_median"]
+    rows = [
+        Row(
+            f"crawl throughput, {sizes.throughput} pages (pages/s, median)",
+            f"{result['ours_pages_per_second_median']:.0f}",
+            f"{result['scrapy_pages_per_second_median']:.0f}",
+            f"{ratio:.2f}",
+            ">= 1.0",
+            _yes(ratio >= 1.0),
+        ),
+        Row(
+            "crawl peak RSS (MB, median)",
+            f"{rss_ours:.0f}",
+            f"{rss_theirs:.0f}",
+            f"{result['rss_ratio_median']:.2f}",
+            "below Scrapy's",
+            _yes(rss_ours < rss_theirs),
+        ),
+    ]
+    return result, rows
+
+
+# --- 2. politeness floor ----------------------------------------------------------------------
+
+
+def politeness(sizes: Sizes, say: Say) -> tuple[dict[str, Any], list[Row]]:
+    """Concurrency 1 at a small delay: page-phase wall time over pages x delay."""
+    delay = sizes.politeness_delay
+    synthetic = max(0, sizes.politeness - HAND_PAGES)
+    with FixtureServer(synthetic=synthetic) as site:
+        say(f"politeness: site {site.base_url}, {synthetic + HAND_PAGES} pages at {delay}s")
+        db = _fresh(OUT / "politeness" / "ours.sqlite")
+        r = crawl_ours(site, db, concurrency=1, delay=delay)
+        _drop(db)
+    pages = r["recommendation_pages"]
+    phase = r["page_phase_seconds"]
+    floor = pages * delay
+    ratio = phase / floor
+    say(f"  {pages} pages in {phase:.2f}s against a floor of {floor:.2f}s: {ratio:.3f}")
+    result = {
+        **r,
+        "delay_seconds": delay,
+        "floor_seconds": floor,
+        "ratio": round(ratio, 3),
+    }
+    row = Row(
+        f"politeness floor, {pages} pages at {delay}s, c=1 (wall / pages x delay)",
+        f"{ratio:.3f}",
+        "-",
+        "-",
+        "<= 1.10",
+        _yes(ratio <= 1.10),
+    )
+    return result, [row]
+
+
+# --- 3. incremental run -----------------------------------------------------------------------
+
+
+def incremental(sizes: Sizes, say: Say) -> tuple[dict[str, Any], list[Row]]:
+    """A second crawl of the unchanged site: bytes received and database growth per page."""
+    db = _fresh(OUT / "incremental" / "ours.sqlite")
+    with FixtureServer(synthetic=sizes.incremental) as site:
+        say(f"incremental: site {site.base_url} with {sizes.incremental} synthetic pages")
+        first = crawl_ours(site, db)
+        first_size = database_bytes(db)
+        say(f"  first crawl: {first['bytes_received']} bytes, database {first_size} bytes")
+        second = crawl_ours(site, db)
+        second_size = database_bytes(db)
+    _drop(db)
+    unchanged = second["outcomes"].get("not_modified", 0) + second["outcomes"].get("unchanged", 0)
+    growth = second_size - first_size
+    share = second["bytes_received"] / first["bytes_received"]
+    per_page = growth / unchanged if unchanged else float("nan")
+    say(
+        f"  second crawl: {second['bytes_received']} bytes ({share:.2%}), database "
+        f"+{growth} bytes over {unchanged} unchanged pages = {per_page:.0f} B/page"
+    )
+    result = {
+        "first": {**first, "database_bytes": first_size},
+        "second": {**second, "database_bytes": second_size},
+        "bytes_share": round(share, 5),
+        "unchanged_pages": unchanged,
+        "growth_bytes": growth,
+        "growth_bytes_per_unchanged_page": round(per_page, 1),
+    }
+    rows = [
+        Row(
+            "incremental: bytes received (% of first run)",
+            f"{share:.2%}",
+            "-",
+            "-",
+            "<= 10%",
+            _yes(share <= 0.10),
+        ),
+        Row(
+            "incremental: DB growth (bytes per unchanged page)",
+            f"{per_page:.0f}",
+            "-",
+            "-",
+            "<= 300",
+            _yes(per_page <= 300),
+        ),
+    ]
+    return result, rows
+
+
+# --- 4. scale ---------------------------------------------------------------------------------
+
+
+def scale(sizes: Sizes, say: Say) -> tuple[dict[str, Any], list[Row]]:
+    """Peak RSS and database bytes per version at two sizes, ten times apart."""
+    results = []
+    for n in (sizes.scale_small, sizes.scale_large):
+        db = _fresh(OUT / "scale" / f"ours-{n}.sqlite")
+        with FixtureServer(synthetic=n) as site:
+            say(f"scale: site {site.base_url} with {n} synthetic pages")
+            started = time.monotonic()
+
+            def progress(elapsed: float, site: FixtureServer = site) -> None:
+                done = site.request_count()
+                say(f"  ... {elapsed:.0f}s: {done} requests answered ({done / elapsed:.0f}/s)")
+
+            r = crawl_ours(site, db, progress=progress)
+            r["site_cpu_seconds"] = round(site.cpu_seconds(), 1)
+        size = database_bytes(db)
+        _drop(db)
+        r["synthetic_pages"] = n
+        r["database_bytes"] = size
+        r["database_bytes_per_version"] = round(size / r["versions_in_database"], 1)
+        results.append(r)
+        say(
+            f"  {r['recommendation_pages']} pages in {time.monotonic() - started:.0f}s "
+            f"({r['pages_per_second']} pages/s), peak RSS {r['peak_rss_mb']} MB, "
+            f"{r['database_bytes_per_version']:.0f} database bytes per version"
+        )
+    small, large = results
+    growth = large["peak_rss_mb"] / small["peak_rss_mb"]
+    result = {
+        "runs": results,
+        "rss_growth": round(growth, 3),
+        # Flat: ten times the pages costs at most a fifth more memory.
+        "flat": growth <= 1.20,
+    }
+    rows = [
+        Row(
+            f"scale: peak RSS at {large['recommendation_pages']} pages (MB; baseline: "
+            f"{small['recommendation_pages']} pages)",
+            f"{large['peak_rss_mb']:.0f}",
+            f"{small['peak_rss_mb']:.0f}",
+            f"{growth:.2f}",
+            "<= 150 MB, flat (<= 1.20)",
+            _yes(large["peak_rss_mb"] <= 150 and result["flat"]),
+        ),
+        Row(
+            f"scale: database bytes per version ({large['versions_in_database']} versions)",
+            f"{large['database_bytes_per_version']:.0f}",
+            f"{small['database_bytes_per_version']:.0f}",
+            f"{large['database_bytes_per_version'] / small['database_bytes_per_version']:.2f}",
+            "(none)",
+            "-",
+        ),
+        Row(
+            f"scale: crawl throughput at {large['recommendation_pages']} pages (pages/s)",
+            f"{large['pages_per_second']:.0f}",
+            f"{small['pages_per_second']:.0f}",
+            f"{large['pages_per_second'] / small['pages_per_second']:.2f}",
+            "(none)",
+            "-",
+        ),
+    ]
+    return result, rows
+
+
+# --- 5. parse ---------------------------------------------------------------------------------
+
+PARSE_SNIPPET = "import json, bench.parse as p; print(json.dumps(p.run({seconds})))"
+
+
+def parse(sizes: Sizes, say: Say, seconds: float = 4.0) -> tuple[dict[str, Any], list[Row]]:
+    """bench/parse.py's run(), in a fresh process: pages per second on one core."""
+    deadline = time.monotonic() + 600
+    while not _parse_bench_ready():
+        if time.monotonic() > deadline:
+            raise RuntimeError("bench/parse.py has no run(seconds) function")
+        say("parse: waiting for bench/parse.py to offer run(seconds) ...")
+        time.sleep(30)
+    m = run_measured([sys.executable, "-c", PARSE_SNIPPET.format(seconds=seconds)])
+    if m.returncode != 0:
+        raise RuntimeError(f"bench/parse.py failed:\n{m.stderr[-4000:]}")
+    result = json.loads(m.stdout.strip().splitlines()[-1])
+    rate = float(result["pages_per_second"])
+    say(f"parse: {rate:.0f} pages/s")
+    row = Row("parse (pages/s, one core)", f"{rate:.0f}", "-", "-", ">= 2000", _yes(rate >= 2000))
+    return result, [row]
+
+
+def _parse_bench_ready() -> bool:
+    path = ROOT / "bench" / "parse.py"
+    return path.exists() and "def run(" in path.read_text(encoding="utf-8")
+
+
+def _yes(ok: bool) -> str:
+    return "yes" if ok else "NO"
+
+
+MEASUREMENTS = {
+    "throughput": throughput,
+    "politeness": politeness,
+    "incremental": incremental,
+    "scale": scale,
+    "parse": parse,
+}
+
+
+def clean() -> None:
+    """Remove the databases the measurements left behind."""
+    shutil.rmtree(OUT, ignore_errors=True)
+
+
+def sizes_dict(sizes: Sizes) -> dict[str, Any]:
+    return asdict(sizes)
