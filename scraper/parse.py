@@ -45,6 +45,7 @@ import json
 import re
 from dataclasses import dataclass, fields
 from datetime import date
+from typing import Any
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -1200,25 +1201,25 @@ def _as_text(data: object) -> str:
     return str(data)
 
 
+def _page_without_record(
+    url: str, kind: str, warnings: tuple[str, ...], **known: Any
+) -> ParsedPage:
+    """A listing, not-found or unexpected page: no recommendation fields, none invented."""
+    empty: dict[str, Any] = dict.fromkeys(
+        ("rec_id", "force", "report_title", "rec_type", "cause_of_concern", "text",
+         "current_status", "status_date"),
+    )  # fmt: skip
+    fields_ = {**empty, "log": (), "has_404_banner": False, **known}
+    return ParsedPage(url=url, page_kind=kind, warnings=warnings, **fields_)
+
+
 def parse_page(html: str, url: str) -> ParsedPage:
     """Read one page. Never raises: a page it cannot read comes back "unexpected" with a warning."""
     try:
         return _parse(_as_text(html), _as_text(url))
     except Exception as exc:  # the contract is a record for every input, so nothing escapes
-        return ParsedPage(
-            url=_as_text(url),
-            page_kind="unexpected",
-            rec_id=None,
-            force=None,
-            report_title=None,
-            rec_type=None,
-            cause_of_concern=None,
-            text=None,
-            log=(),
-            current_status=None,
-            status_date=None,
-            has_404_banner=False,
-            warnings=(f"parser: internal error ({type(exc).__name__})",),
+        return _page_without_record(
+            _as_text(url), "unexpected", (f"parser: internal error ({type(exc).__name__})",)
         )
 
 
@@ -1332,20 +1333,11 @@ def _parse(html: str, url: str) -> ParsedPage:
     if not rec_url and (len(titled_ids) >= 2 or (listing_url and (entries or not not_found_text))):
         if not entries:
             warnings.append("listing: no entries")
-        return ParsedPage(
-            url=url,
-            page_kind="listing",
-            rec_id=None,
-            force=None,
-            report_title=None,
-            rec_type=None,
-            cause_of_concern=None,
-            text=None,
-            log=(),
-            current_status=None,
-            status_date=None,
+        return _page_without_record(
+            url,
+            "listing",
+            tuple(warnings),
             has_404_banner=has_404_banner,
-            warnings=tuple(warnings),
             listing_entries=tuple(entries),
             # The pagination sits in chrome stripped above, so read it from a fresh tree.
             next_page=next_page_from_tree(LexborHTMLParser(html), url),
@@ -1368,20 +1360,13 @@ def _parse(html: str, url: str) -> ParsedPage:
         if kind == "unexpected":
             warnings.append("layout: not recognised" if content_text else "content: empty")
         key = recommendation_key(url)
-        return ParsedPage(
-            url=url,
-            page_kind=kind,
+        return _page_without_record(
+            url,
+            kind,
+            tuple(warnings),
             rec_id=key[1] if key else id_from_query(url),
             force=key[0] if key else None,
-            report_title=None,
-            rec_type=None,
-            cause_of_concern=None,
-            text=None,
-            log=(),
-            current_status=None,
-            status_date=None,
             has_404_banner=has_404_banner,
-            warnings=tuple(warnings),
             content_text=content_text,
         )
 
