@@ -238,3 +238,86 @@ def test_missing_pages_keep_their_archive(crawls) -> None:
             (spec.url,),
         )
         assert found == [{"state": spec.state, "version": 1}], spec.url
+
+
+def _entry(e: tuple) -> tuple:
+    """(kind, date, content) of a catalogue log entry, as the views show it."""
+    on_date, kind, status, comment = e
+    return kind, on_date, status if kind == "status" else comment
+
+
+def test_views_show_rewritten_history_regressions_and_appends(crawls) -> None:
+    c, site = crawls
+    db = c.stages["later"]
+    first = {s.rec_id: s for s in site.catalogue("initial")}
+    later = {s.rec_id: s for s in site.catalogue("later")}
+    changed_at = {
+        r["url"]: r["captured_at"]
+        for r in rows(db, "SELECT url, captured_at FROM snapshots WHERE version = 2")
+    }
+
+    expected_rewrites = []
+    for spec in later.values():
+        if spec.change not in ("edited", "removed", "redated"):
+            continue
+        gone = [_entry(e) for e in first[spec.rec_id].log if e not in spec.log]
+        new = [_entry(e) for e in spec.log if e not in first[spec.rec_id].log]
+        assert len(gone) == 1 and len(new) <= 1, spec.rec_id
+        kind, on_date, before = gone[0]
+        after = new[0][2] if new else None
+        expected_rewrites.append(
+            {
+                "url": spec.url, "rec_id": spec.rec_id, "from_version": 1, "to_version": 2,
+                "changed_at": changed_at[spec.url], "on_date": on_date, "kind": kind,
+                "change": spec.change, "before": before,
+                "after": after if spec.change == "edited" else (before if new else None),
+                "before_date": on_date, "after_date": new[0][1] if new else None,
+            }
+        )  # fmt: skip
+    assert rows(db, "SELECT * FROM rewritten_history ORDER BY url") == sorted(
+        expected_rewrites, key=lambda r: r["url"]
+    )
+    assert {r["change"] for r in expected_rewrites} == {"edited", "removed", "redated"}
+
+    regressed = [s for s in later.values() if s.change == "regressed"]
+    assert [
+        (r["url"], r["from_status"], r["to_status"])
+        for r in rows(db, "SELECT * FROM status_changes WHERE is_regression = 1 ORDER BY url")
+        if r["url"] in {s.url for s in regressed}
+    ] == [(s.url, "complete", "being-progressed") for s in regressed]
+
+    appended = {
+        s.url: len([e for e in s.log if e not in first[s.rec_id].log])
+        for s in later.values()
+        if s.change in ("appended", "regressed")
+    }
+    found = {
+        r["url"]: r["appended"]
+        for r in rows(
+            db,
+            """SELECT url, appended FROM version_changes
+               WHERE edited = 0 AND removed = 0 AND redated = 0 AND appended > 0""",
+        )
+    }
+    assert found == appended
+
+
+def test_missing_since_is_the_time_the_crawl_found_it_missing(crawls) -> None:
+    c, site = crawls
+    db = c.stages["later"]
+    run = rows(db, "SELECT started_at, finished_at FROM runs WHERE id = 3")[0]
+    vanished = {
+        s.url for s in site.catalogue("later") if s.change in ("vanished", "gone", "soft_404")
+    }
+    since = {
+        r["url"]: r["missing_since"]
+        for r in rows(db, "SELECT url, missing_since FROM missing_pages")
+        if r["url"] in vanished
+    }
+    assert set(since) == vanished
+    assert all(run["started_at"] <= t <= run["finished_at"] for t in since.values())
+    # Each one is the time of the request that found it missing.
+    for url, t in since.items():
+        assert rows(db, "SELECT MAX(requested_at) AS t FROM fetches WHERE url = ?", (url,)) == [
+            {"t": t}
+        ]
