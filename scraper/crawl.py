@@ -379,7 +379,7 @@ class Crawler:
         base = self.config.site.base_url
         try:
             self.robots = self.fetcher.load_robots(base)
-        except (SiteUnreachable, SiteRefused) as e:
+        except (SiteUnreachable, SiteRefused, RunInterrupted) as e:
             attempts = getattr(e, "attempts", ())
             if attempts:
                 url = attempts[0].url
@@ -529,7 +529,11 @@ class Crawler:
             if page.get("state") == "live" and page.get("current_snapshot_id"):
                 return self._stored_text(page["current_snapshot_id"]), None
             return None, None
-        result = self._fetch(url, page)
+        try:
+            result = self._fetch(url, page)
+        except (RunInterrupted, SiteRefused, SiteUnreachable) as e:
+            self._keep_attempts(e)
+            raise
         self.discovery_requests += 1
         parsed = None
         text = result.text
@@ -648,8 +652,11 @@ class Crawler:
     ) -> None:
         try:
             result = future.result()
-        except RunInterrupted:
-            return  # abandoned while waiting: not written, so the next run asks again
+        except RunInterrupted as e:
+            # Abandoned mid-wait: the page is not written, so the next run asks again, but
+            # the requests it already sent are on record.
+            self._keep_attempts(e)
+            return
         except (SiteRefused, SiteUnreachable) as e:
             self._keep_attempts(e)
             raise
@@ -661,16 +668,20 @@ class Crawler:
         if error is None:
             fetches = future.result().fetches
             self.archive.record_fetches(self.run_id, fetches, "error", why)
-        elif isinstance(error, SiteRefused | SiteUnreachable):
+        else:
             self._keep_attempts(error)
 
-    def _keep_attempts(self, error: SiteRefused | SiteUnreachable) -> None:
+    def _keep_attempts(self, error: BaseException) -> None:
+        """Record the requests a fetch sent before `error` ended it (fetch attaches them)."""
         attempts = getattr(error, "attempts", ())
-        if attempts:
-            self.archive.record_fetches(
-                self.run_id, fetch_rows(attempts, "error"), "error", str(error)
-            )
-            self.budget.requests += len(attempts)
+        if not attempts:
+            return
+        if isinstance(error, RunInterrupted):
+            why = f"run stopped by {self.stop.signal_name} while the request waited to retry"
+        else:
+            why = str(error) or type(error).__name__
+        self.archive.record_fetches(self.run_id, fetch_rows(attempts, "error"), "error", why)
+        self.budget.requests += len(attempts)
 
     def _visit(self, url: str, page: dict[str, Any]) -> PageResult:
         """Fetch and parse one recommendation page (runs in a worker thread)."""

@@ -482,7 +482,7 @@ class Fetcher:
         try:
             hop = self._follow(url, {}, attempts, check_robots=False)
             robots = self._interpret_robots(url, hop, attempts)
-        except (SiteRefused, SiteUnreachable) as exc:
+        except Exception as exc:
             exc.attempts = tuple(attempts)
             raise
         self._adopt(robots)
@@ -522,7 +522,9 @@ class Fetcher:
 
         Raises SiteRefused when throttling answers in a row reach `throttle_stop_after` (or
         already did, in any thread), and SiteUnreachable if the robots.txt of a host met here
-        for the first time cannot be read; both carry the requests sent as `.attempts`.
+        for the first time cannot be read. Any exception that ends a fetch early (these, or
+        one raised by the injected `sleep` when a run is asked to stop mid-backoff) carries the
+        requests already sent as `.attempts`, so the caller can keep them on record.
         """
         self._raise_if_refused()
         headers: dict[str, bytes] = {}
@@ -536,7 +538,7 @@ class Fetcher:
         attempts: list[Attempt] = []
         try:
             hop = self._follow(url, headers, attempts, check_robots=check_robots)
-        except (SiteRefused, SiteUnreachable) as exc:
+        except Exception as exc:
             exc.attempts = tuple(attempts) + tuple(getattr(exc, "attempts", ()))
             raise
         return self._result(url, hop, attempts, etag, last_modified)

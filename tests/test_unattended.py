@@ -432,6 +432,49 @@ def test_a_signal_stops_the_run_cleanly_and_the_next_finishes(
     assert archive_contents(a.db) == archive_contents(whole.db)
 
 
+@pytest.mark.parametrize("which", ["recommendation", "listing"])
+def test_a_signal_during_a_retry_wait_keeps_the_requests_already_sent(
+    site: FixtureSite, tmp_path: Path, which: str
+) -> None:
+    a = Archive(site, tmp_path, retry_after_max_seconds=600)
+    throttled = (
+        rec_paths(site)[0] if which == "recommendation" else "/hmicfrs/?recommendation-theme=audit"
+    )
+    site.inject(throttled, Fault("503", times=1000, retry_after=60))
+    holder: dict[str, subprocess.Popen[str]] = {}
+
+    def send(count: int) -> None:
+        if site.requests[-1].path == throttled:
+            os.kill(holder["proc"].pid, signal.SIGTERM)
+
+    site.on_request = send
+    try:
+        holder["proc"] = subprocess.Popen(
+            [sys.executable, "-m", "scraper", "crawl", "--config", str(a.config)],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        _, err = holder["proc"].communicate(timeout=60)
+    finally:
+        site.on_request = None
+    # It stopped during the 60 s Retry-After wait, not after it.
+    assert holder["proc"].returncode == 128 + signal.SIGTERM, err
+    url = site.base_url + throttled
+    assert rows(a.db, "SELECT http_status, outcome, error FROM fetches WHERE url = ?", (url,)) == [
+        {
+            "http_status": 503,
+            "outcome": "error",
+            "error": "503 Service Unavailable, retry after 60s",
+        }
+    ]
+    # Every request the server answered is on record, and the page itself was not written.
+    assert a.count("fetches") == len(site.requests)
+    assert rows(a.db, "SELECT COUNT(*) AS n FROM snapshots WHERE url = ?", (url,)) == [{"n": 0}]
+    assert_sound(a.db)
+    site.clear_faults()
+    assert a.crawl().exit_code == 0
+    assert rows(a.db, "SELECT state FROM pages WHERE url = ?", (url,)) == [{"state": "live"}]
+
+
 # --- exit codes and output, as the shell sees them -------------------------------------------
 
 
