@@ -661,6 +661,27 @@ class Crawler:
             self._keep_attempts(e)
             raise
         self._accept(result, job, url, page if result.url == url else None)
+        if result.url != url and discover.recommendation_key(url) is not None:
+            self._record_move(url, result)
+
+    def _record_move(self, url: str, result: PageResult) -> None:
+        """Mark a recommendation URL that now redirects to another one (its requests are on
+        the result of the page it led to); its earlier versions stay where they were."""
+        key = discover.recommendation_key(url)
+        first = result.fetches[0] if result.fetches else None
+        self.archive.record(
+            self.run_id,
+            PageResult(
+                url=url,
+                kind="recommendation",
+                observed_at=result.observed_at,
+                state="redirected",
+                http_status=first.http_status if first is not None else None,
+                redirect_target=result.url,
+                rec_id=key[1] if key else None,
+                force=key[0] if key else None,
+            ),
+        )
 
     def _keep_requests(self, future: Future[PageResult], why: str) -> None:
         """Record the requests of a page whose result the run will not write."""
@@ -699,6 +720,14 @@ class Crawler:
                 record_url = discover.canonical_url(final)
             else:
                 state = id_url_state(result, parsed, state)
+        elif (
+            key is not None
+            and state == "live"
+            and discover.canonical_url(final) != discover.canonical_url(url)
+        ):
+            # The recommendation moved (an old-host URL redirecting to the current host's):
+            # archive it where it lives now; _settle marks the old URL redirected to it.
+            record_url = discover.canonical_url(final)
         return self._result(record_url, "recommendation", result, parsed, state, page)
 
     def _fetch(self, url: str, page: dict[str, Any]) -> FetchResult:

@@ -229,6 +229,16 @@ def _without_fragment(url: str) -> str:
     return str(httpx.URL(url).copy_with(fragment=None))
 
 
+def _same_page(a: str, b: str) -> bool:
+    """Whether a redirect from `a` to `b` only respells the URL (scheme, trailing slash)."""
+    ua, ub = httpx.URL(a), httpx.URL(b)
+    return (
+        ua.host.lower() == ub.host.lower()
+        and ua.path.rstrip("/") == ub.path.rstrip("/")
+        and ua.query == ub.query
+    )
+
+
 def _attempts(count: int) -> str:
     return f"{count} attempt" if count == 1 else f"{count} attempts"
 
@@ -528,9 +538,11 @@ class Fetcher:
         """
         self._raise_if_refused()
         headers: dict[str, bytes] = {}
-        # Sent on every hop: a redirect answer ignores them, and the page they came from may
-        # be the redirect's target. As bytes, because httpx refuses non-ASCII str headers and
-        # a server's validator is whatever it sent.
+        # Sent on every hop to the same page (a redirect answer ignores them, and a trailing
+        # slash or https fix leads back to the page they came from), dropped once a redirect
+        # leads to another page, whose 304 would vouch for a body we do not have. As bytes,
+        # because httpx refuses non-ASCII str headers and a server's validator is whatever
+        # it sent.
         if etag:
             headers["If-None-Match"] = etag.encode()
         if last_modified:
@@ -646,6 +658,8 @@ class Fetcher:
                 return _Hop(REDIRECT_LOOP, target, answer, message)
             redirects += 1
             seen.add(target)
+            if headers and not _same_page(current, target):
+                headers = {}
             current = target
 
     def _send(self, url: str, headers: dict[str, bytes], attempts: list[Attempt]) -> _Answer:

@@ -331,7 +331,8 @@ class Archive:
         if r.etag is not None or r.last_modified is not None or outcome in ("new", "changed"):
             updates["etag"] = r.etag
             updates["last_modified"] = r.last_modified
-        elif state in MISSING_STATES:
+        elif state in MISSING_STATES or state == "redirected":
+            # Validators of a page that is gone or redirects would only earn a 304 elsewhere.
             updates["etag"] = updates["last_modified"] = None
         updates["state"] = state
         self._transition(run_id, r, page, state, updates)
@@ -680,11 +681,13 @@ class Archive:
         closed_cutoff = format_time(now - timedelta(hours=closed_hours))
         kind_marks = ", ".join("?" for _ in kinds)
         closed_marks = ", ".join("?" for _ in closed_statuses) or "NULL"
-        # Slow lane: live pages in a closed status, and ids that never existed (a backfill
-        # meets thousands); everything else is open.
+        # Slow lane: live pages in a closed status, ids that never existed (a backfill meets
+        # thousands) and URLs that redirect elsewhere (the page they lead to has its own
+        # visits); everything else is open.
         slow = f"""(
             (state = 'live' AND COALESCE(current_status IN ({closed_marks}), 0) = 1)
             OR (current_snapshot_id IS NULL AND state IN ('not_found', 'gone', 'soft_404'))
+            OR state = 'redirected'
         )"""
         sql = f"""
             SELECT url FROM pages

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixturesite import FixtureSite, RecSpec
+from tests.fixturesite import Fault, FixtureSite, RecSpec
 from tests.support import hmicfrs, rows, write_config
 
 CHANGED_LATER = {"appended", "edited", "removed", "redated", "regressed", "text_changed"}
@@ -321,3 +321,41 @@ def test_missing_since_is_the_time_the_crawl_found_it_missing(crawls) -> None:
         assert rows(db, "SELECT MAX(requested_at) AS t FROM fetches WHERE url = ?", (url,)) == [
             {"t": t}
         ]
+
+
+def test_a_recommendation_that_moved_hosts_is_archived_once_where_it_lives_now(
+    tmp_path: Path,
+) -> None:
+    with FixtureSite(state="initial") as site:
+        config = write_config(tmp_path / "config.yaml", site.base_url, tmp_path / "a.sqlite")
+        db = tmp_path / "a.sqlite"
+        spec = next(s for s in site.catalogue() if s.state == "live" and s.layout == 1)
+        assert hmicfrs("crawl", "--config", str(config)).exit_code == 0
+        # The old host's URL now redirects to the current host's, and a listing or sitemap
+        # may name either: the recommendation must still be one page in the archive.
+        site.inject(spec.path, Fault("moved", times=1000))
+        moved_to = site.base_url + spec.path.removeprefix("/hmicfrs")
+        assert hmicfrs("crawl", "--config", str(config)).exit_code == 0
+        assert hmicfrs("crawl", "--config", str(config)).exit_code == 0
+        pages = rows(
+            db,
+            """SELECT url, state, redirect_target, etag IS NOT NULL AS has_etag
+               FROM pages WHERE rec_id = ? ORDER BY url""",
+            (spec.rec_id,),
+        )
+        assert pages == [
+            {"url": spec.url, "state": "redirected", "redirect_target": moved_to, "has_etag": 0},
+            {"url": moved_to, "state": "live", "redirect_target": None, "has_etag": 1},
+        ]
+        # Where it lives now: the same record, one version however often it is reached.
+        assert archived_record(db, moved_to) == {
+            **expected_record(spec, 1),
+            "url": moved_to,
+        }
+        assert rows(db, "SELECT COUNT(*) AS n FROM snapshots WHERE url = ?", (moved_to,)) == [
+            {"n": 1}
+        ]
+        # The old URL keeps the version it had, and says where the page went.
+        assert archived_record(db, spec.url) == {**expected_record(spec, 1), "state": "redirected"}
+        events = rows(db, "SELECT event FROM page_events WHERE url = ?", (spec.url,))
+        assert events == [{"event": "appeared"}, {"event": "redirected"}]

@@ -473,7 +473,12 @@ def resolve(data: SiteData, state: str, path: str, base: str, *, robots: str | N
         )
         return Page(200, _chrome(base, title, main, body_class="page"), last_modified=SITE_EPOCH)
 
-    rec = data.rec_by_path(state, route)
+    # The current host serves recommendations without the /hmicfrs prefix.
+    rec = data.rec_by_path(state, route) or (
+        data.rec_by_path(state, "/hmicfrs" + route)
+        if route.startswith("/recommendation/")
+        else None
+    )
     if rec is None and not route.endswith("/"):
         slashed = data.rec_by_path(state, route + "/")
         if slashed is not None:

@@ -42,6 +42,7 @@ FAULT_KINDS = frozenset(
         "huge",
         "redirect_loop",
         "redirect_offsite",
+        "moved",
         "html500",
         "gzip",
         "deflate",
@@ -69,6 +70,8 @@ class Fault:
                         body ends at close)
       redirect_loop     301 A -> A?fixture-loop=1 -> 301 A (use times=N for a lasting loop)
       redirect_offsite  301 to http://127.0.0.2:PORT/same/path (a host outside allowed hosts)
+      moved             301 to the path without its /hmicfrs prefix, where the current host
+                        serves the same page (/recommendation/<force>/<id>/)
       html500           status 500 with a WordPress "critical error" HTML page
       gzip/deflate/br   the page with that Content-Encoding
       latin1/cp1252     the page encoded in that charset, declared by `declare`: "header"
@@ -369,6 +372,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._redirect(f"{self.path}{sep}{LOOP_MARK}")
         elif kind == "redirect_offsite":
             self._redirect(f"http://127.0.0.2:{site.port}{self.path}")
+        elif kind == "moved":
+            self._redirect(base + self.path.removeprefix("/hmicfrs"))
         elif kind in ("gzip", "deflate", "br"):
             self._encoded(kind)
         elif kind in CHARSETS:
