@@ -68,7 +68,7 @@ __all__ = [
     "parse_page",
 ]
 
-PARSER_VERSION: str = "2"
+PARSER_VERSION: str = "3"
 
 PAGE_KINDS = ("recommendation", "listing", "not_found", "unexpected")
 REC_TYPES = ("recommendation", "cause_of_concern", "area_for_improvement")
@@ -310,8 +310,13 @@ _CHROME_ATTRS: tuple[tuple[str, str], ...] = (
     ("hidden", "[hidden], [aria-hidden=true]"),
     ("masthead", "#masthead"),
     ("colophon", "#colophon"),
-    ("site-header", ".site-header"),
-    ("site-footer", ".site-footer"),
+    ("header", ".site-header, #header, .header, #site-header, #top-header, .top-header"),
+    ("footer", ".site-footer, #footer, .footer, #site-footer, #page-footer, .page-footer"),
+    ("nav", "#nav, .nav, .navbar, #navbar, #navigation, .navigation:not(.pagination)"),
+    ("nav", ".main-navigation, .main-nav, #main-nav, .nav-menu, .navigation-menu"),
+    ("menu", "#menu, .menu, #main-menu, .main-menu, .menu-bar, .mega-menu"),
+    ("top", "#top-bar, .top-bar, #topbar, .topbar, .toolbar, #toolbar"),
+    ("skip", ".skip-links, .skip-to-content, .govuk-skip-link"),
     ("screen-reader", ".screen-reader-text"),
     ("skip-link", ".skip-link"),
     ("breadcrumb", ".breadcrumb, .breadcrumbs, [class*=breadcrumb i], [id*=breadcrumb i]"),
@@ -345,6 +350,7 @@ _BLOCK_TAG_RE = re.compile(
     r"|header|footer|main|aside|nav|blockquote|pre|figure|figcaption|address|details|summary"
     r"|fieldset|legend|hgroup|hr|center|menu|dir|html|body|form)(?=[\s/>])[^>]*>"
 )
+_PRE_RE = re.compile(r"<pre(?=[\s>])[^>]*>.*?</pre>", re.S)
 _LI_OPEN_RE = re.compile(r"<li(?=[\s/>])[^>]*>")
 _BR_TAG_RE = re.compile(r"<(?:br|/?td|/?th|/?option)(?=[\s/>])[^>]*>")
 _ANY_TAG_RE = re.compile(r"<[^>]*>")
@@ -391,6 +397,9 @@ def _html_to_marked_text(markup: str) -> str:
         markup = _COMMENT_RE.sub("", markup)
     if any(ch in markup for ch in _ODD_CHARS):  # str.__contains__ is far faster than a regex
         markup = _ODD_CHARS_RE.sub("", markup)
+    if "<pre" in markup:
+        # Preformatted text shows its line breaks: keep them as <br> would.
+        markup = _PRE_RE.sub(lambda m: m.group(0).replace("\n", _LINE), markup)
     # Lexbor serializes tag names in lower case, so the tag patterns need no re.I.
     if markup.count("<ul") + markup.count("<ol") > 1:
         markup = _nested_list_marks(markup)
@@ -713,6 +722,12 @@ _UPDATE_HEADING_RE = re.compile(
     r"|assessment|progress\s+report)(?:\s+\w+){0,3}\s*:?$",
     re.I,
 )
+# A heading over the log ("Status log", "Progress updates") belongs to the log, not the text.
+_LOG_HEADING_RE = re.compile(
+    r"^(?:(?:recommendation|current)\s+)?(?:status|progress)(?:\s+(?:log|history|updates?))?\s*:?$"
+    r"|^(?:log|history|updates?|timeline|activity(?:\s+log)?)\s*:?$",
+    re.I,
+)
 _CLOSING_RE = re.compile(
     r"^(?:(?:this|the)\s+(?:recommendation|cause\s+of\s+concern|area\s+for\s+improvement|afi)"
     r"\s+(?:is|has|had|was|remains|will|needs|requires|now|can|should|does)\b.{0,200}"
@@ -750,7 +765,10 @@ _POSTID_CLASS_RE = re.compile(r"\bpostid-(\d+)\b")
 # Under a 404 banner, text alone passes for a recommendation only if it reads like one.
 _RECOMMENDING_RE = re.compile(r"\b(?:should|must|recommend\w*|needs?\s+to|ought)\b", re.I)
 _GENERIC_LINK_RE = re.compile(
-    r"^(?:read\s+more|more|view|details|see\s+more|continue\s+reading)\W*$", re.I
+    r"^(?:read\s+more|more|view|details|see\s+more|continue\s+reading"
+    r"|(?:view|see|read|open)(?:\s+(?:the|this|full))*\s+(?:recommendation|details|more|entry|post)"
+    r"|(?:full\s+)?recommendation|permalink|link)\W*$",
+    re.I,
 )
 _MIN_WORDS_UNDER_BANNER = 12
 
@@ -1093,6 +1111,10 @@ def _listing_entries(content: LexborHTMLParser | LexborNode, base: str) -> list[
             parent = node.parent
             if link is None and parent is not None and parent.tag == "a":
                 link = resolve(parent.attributes.get("href"))
+        if link is not None and recommendation_key(link) is None:
+            # The title links the report, not the recommendation: a link to the
+            # recommendation further on (or its id) stands for it.
+            link = None
         rec_id = int(m.group("id"))
         if (rec_id, link) in seen:
             return
@@ -1345,6 +1367,8 @@ def _parse(html: str, url: str) -> ParsedPage:
         )
 
     warnings.extend(log_warnings)
+    if log and blocks and len(blocks[-1]) <= 40 and _LOG_HEADING_RE.match(blocks[-1]):
+        blocks.pop()
     structure = _read_structure(list(blocks), bool(log), warnings)
     words = sum(len(b.split()) for b in blocks)
     is_rec = bool(log) or structure.has_labels or structure.closing is not None
