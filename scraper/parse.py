@@ -21,6 +21,11 @@ Text conventions (stable; bump PARSER_VERSION when any of them changes):
   completed / met / closed / discharged / achieved -> complete. A line that maps to none is kept
   in `closing_line`, current_status is None, and "status: unmapped closing line" is warned.
   A closing line may carry a date; status_date is None otherwise.
+- Page metadata is not text: "Report: ..." gives report_title when no heading does; "Published",
+  "Force", "Theme", "Type", "Reference" ... lines are dropped; a label beside its value (<dt>/<dd>,
+  <th>/<td>) reads "Label: value". A status summary ("Status: Complete") repeats the log when
+  there is one and is dropped; without a log it is the page's closing line.
+- A heading just above the log ("Status log", "Progress updates") belongs to the log.
 - rec_type: a "Recommendation N" heading (or "Recommendation N:" label) -> recommendation, also
   under a "Causes of concern" preamble; "Area for improvement" -> area_for_improvement; a single
   "Cause of concern" heading without a numbered recommendation -> cause_of_concern; no heading at
@@ -350,6 +355,7 @@ _BLOCK_TAG_RE = re.compile(
     r"|header|footer|main|aside|nav|blockquote|pre|figure|figcaption|address|details|summary"
     r"|fieldset|legend|hgroup|hr|center|menu|dir|html|body|form)(?=[\s/>])[^>]*>"
 )
+_LABEL_VALUE_RE = re.compile(r"</(?:dt|th)>\s*<(?:dd|td)(?=[\s>])[^>]*>")
 _PRE_RE = re.compile(r"<pre(?=[\s>])[^>]*>.*?</pre>", re.S)
 _LI_OPEN_RE = re.compile(r"<li(?=[\s/>])[^>]*>")
 _BR_TAG_RE = re.compile(r"<(?:br|/?td|/?th|/?option)(?=[\s/>])[^>]*>")
@@ -405,6 +411,9 @@ def _html_to_marked_text(markup: str) -> str:
         markup = _nested_list_marks(markup)
     else:
         markup = _LI_OPEN_RE.sub(_BLOCK + _LI, markup)
+    if "<dt" in markup or "<th" in markup:
+        # A label beside its value ("Report" | "An inspection of ...") reads "Report: ...".
+        markup = _LABEL_VALUE_RE.sub(": ", markup)
     markup = _BLOCK_TAG_RE.sub(_BLOCK, markup)
     markup = _BR_TAG_RE.sub(_LINE, markup)
     markup = _ANY_TAG_RE.sub("", markup)
@@ -696,8 +705,14 @@ _BANNER_PREFIX_RE = re.compile(
 _META_LINE_RE = re.compile(
     r"^(?:published|posted|first\s+published|last\s+(?:updated|modified|reviewed)|updated|date)"
     r"(?:\s+on)?\s*:?\s.{0,60}$"
-    r"|^(?:forces?|themes?|categor(?:y|ies)|tags?|filed\s+under)\s*:\s*.{1,200}$",
+    r"|^(?:(?:police\s+)?forces?|(?:fire\s+(?:and|&)\s+rescue\s+)?services?|organisations?"
+    r"|addressees?|recipients?|themes?|categor(?:y|ies)|tags?|filed\s+under|ref(?:erence)?"
+    r"|(?:recommendation\s+)?(?:id|number|no\.?|type))\s*:\s*.{1,200}$",
     re.I,
+)
+# A status summary beside the log ("Status: Complete") repeats the log's latest entry.
+_STATUS_LINE_RE = re.compile(
+    r"^(?:(?:current|overall|latest|recommendation)\s+)?status\s*:\s*\S.{0,60}$", re.I
 )
 _REPORT_LINE_RE = re.compile(
     r"^(?:report|inspection|publication|from\s+report)\s*:\s*(.{3,400})$", re.I
@@ -913,6 +928,10 @@ def _join_blocks(blocks: list[str]) -> str | None:
             out.append(line)
             prev_bullet = bullet
     return "".join(out) or None
+
+
+def _is_status_line(block: str) -> bool:
+    return "\n" not in block and _STATUS_LINE_RE.match(block) is not None
 
 
 def _map_closing(line: str) -> str | None:
@@ -1315,7 +1334,7 @@ def _parse(html: str, url: str) -> ParsedPage:
             continue
         blocks.append(block)
     if not has_404_banner:
-        for node in tree.css("h1"):
+        for node in tree.css("h1, h2, h3, .page-title, .entry-title"):
             shown = _node_text(node)
             if shown and len(shown) <= 80 and _BANNER_RE.match(shown):
                 has_404_banner = not_found_text = True
@@ -1367,9 +1386,19 @@ def _parse(html: str, url: str) -> ParsedPage:
         )
 
     warnings.extend(log_warnings)
-    if log and blocks and len(blocks[-1]) <= 40 and _LOG_HEADING_RE.match(blocks[-1]):
-        blocks.pop()
+    status_line = None
+    if log:
+        blocks = [b for b in blocks if not _is_status_line(b)]
+        if blocks and len(blocks[-1]) <= 40 and _LOG_HEADING_RE.match(blocks[-1]):
+            blocks.pop()
+    else:
+        # Without a log, a status summary line is what carries the status, like a closing line.
+        at = next((i for i, b in enumerate(blocks) if _is_status_line(b)), None)
+        if at is not None:
+            status_line = _norm(blocks.pop(at))
     structure = _read_structure(list(blocks), bool(log), warnings)
+    if structure.closing is None and status_line is not None:
+        structure.closing = status_line
     words = sum(len(b.split()) for b in blocks)
     is_rec = bool(log) or structure.has_labels or structure.closing is not None
     if not is_rec and rec_hint and blocks:
