@@ -876,7 +876,8 @@ def _in_site_chrome(node: LexborNode) -> bool:
 
 
 def _content_node(tree: LexborHTMLParser) -> LexborNode | None:
-    """The main content area: one article, else main, else one .entry-content, else the body."""
+    """The main content area: one article, else main (or a main-content id), else the one post
+    container or .entry-content, else the body."""
     articles = tree.tags("article")
     if len(articles) == 1:
         return articles[0]
@@ -886,9 +887,11 @@ def _content_node(tree: LexborHTMLParser) -> LexborNode | None:
     node = tree.css_first("[role=main], #main, #primary, #content, .site-content")
     if node is not None:
         return node
-    entries = tree.css(".entry-content")
-    if len(entries) == 1:
-        return entries[0]
+    # WordPress's post_class() marks the post's own container, with its title and meta.
+    for selector in (".hentry", ".type-recommendation", ".recommendation", ".entry-content"):
+        found = tree.css(selector)
+        if len(found) == 1:
+            return found[0]
     return tree.body
 
 
