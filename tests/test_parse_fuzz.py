@@ -75,6 +75,16 @@ TOKENS = [
     "\x00",
     "\x02",
     "\u200b",
+    "<pre>",
+    "</pre>",
+    "<dl><dt>Status</dt><dd>",
+    "</dd></dl>",
+    "<th>Report</th><td>",
+    "Status: Complete",
+    "<h3>Status log</h3>",
+    '<div class="hentry">',
+    '<div id="header">',
+    "</div>",
 ]
 
 
