@@ -15,7 +15,8 @@ from store.archive import Archive, decompress
 
 
 def reparse_archive(archive: Archive) -> dict[str, Any]:
-    """Rebuild recommendation_versions, status_events and log_changes from stored bodies."""
+    """Rebuild recommendation_versions, status_events and log_changes from stored bodies, and
+    every recommendation and listing snapshot's normalised hash."""
     seen = changed = 0
     for snap in list(archive.snapshots_for_reparse()):
         body = decompress(snap["body"], snap["body_compression"])

@@ -505,12 +505,13 @@ class Archive:
     # re-parsing -------------------------------------------------------------------------
 
     def snapshots_for_reparse(self) -> Iterable[dict[str, Any]]:
-        """Every stored snapshot of a recommendation page, oldest first, with its body."""
+        """Every stored snapshot of a recommendation or listing page (both are parsed, and
+        both are versioned by what the parser reads), oldest first, with its body."""
         yield from self.db.query(
             """SELECT s.id, s.url, s.version, s.body, s.body_compression, s.content_type,
                       s.normalised_sha256
                FROM snapshots s JOIN pages p ON p.url = s.url
-               WHERE p.kind = 'recommendation' ORDER BY s.url, s.version"""
+               WHERE p.kind IN ('recommendation', 'listing') ORDER BY s.url, s.version"""
         )
 
     def stale_parses(self, parser_version: str) -> int:
@@ -524,13 +525,20 @@ class Archive:
         """Swap the parsed rows of one snapshot for a new parse, and redo its log diffs.
 
         Rows the new parse reads the same way are left untouched (only their parser_version
-        moves), so a reparse with an unchanged parser changes nothing. True if rows changed.
+        moves), so a reparse with an unchanged parser changes nothing. The snapshot's
+        normalised hash always becomes the new parse's: it decides whether the next fetch is
+        a new version, and a parser that hashes differently must not make one. True if rows
+        changed.
         """
         with self.db.atomic():
             if self._parsed_as(snapshot_id) == _parsed_rows(parsed):
                 self.db.execute(
                     "UPDATE recommendation_versions SET parser_version = ? WHERE snapshot_id = ?",
                     [parsed.row.get("parser_version"), snapshot_id],
+                )
+                self.db.execute(
+                    "UPDATE snapshots SET normalised_sha256 = ? WHERE id = ?",
+                    [parsed.normalised_sha256, snapshot_id],
                 )
                 return False
             self.db.execute("DELETE FROM status_events WHERE snapshot_id = ?", [snapshot_id])

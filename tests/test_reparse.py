@@ -96,3 +96,30 @@ def test_a_crawl_rereads_rows_an_older_parser_wrote_before_judging_changes(
     assert rows(db, "SELECT DISTINCT parser_version FROM recommendation_versions") == [
         {"parser_version": parse.PARSER_VERSION}
     ]
+
+
+def test_a_parser_change_outside_the_rows_does_not_pose_as_a_change_on_the_site(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "archive.sqlite"
+    with FixtureSite(state="initial") as site:
+        config = write_config(tmp_path / "config.yaml", site.base_url, db)
+        assert hmicfrs("crawl", "--config", str(config)).exit_code == 0
+        # An older parser that read every row the same way but hashed the record differently
+        # (a field outside the rows, such as the heading's label, changed).
+        rows(db, "UPDATE recommendation_versions SET parser_version = '0'")
+        rows(
+            db,
+            """UPDATE snapshots SET normalised_sha256 = 'stale' WHERE url IN
+               (SELECT url FROM pages WHERE kind IN ('recommendation', 'listing'))""",
+        )
+        site.set_state("later")
+        assert hmicfrs("crawl", "--config", str(config)).exit_code == 0
+        cosmetic = [s for s in site.catalogue() if s.change == "cosmetic"]
+    assert cosmetic, "the later state should change some pages' bytes but not their content"
+    for spec in cosmetic:
+        versions = rows(db, "SELECT version FROM snapshots WHERE url = ?", (spec.url,))
+        assert versions == [{"version": 1}], spec.url
+    assert rows(db, "SELECT COUNT(*) AS n FROM snapshots WHERE normalised_sha256 = 'stale'") == [
+        {"n": 0}
+    ]
