@@ -214,6 +214,7 @@ def parsed_record(parsed: ParsedPage) -> ParsedRecord:
         normalised_sha256=parsed.normalised_sha256(),
         row=parsed.version_row(),
         events=tuple(parsed.event_rows()),
+        entries=tuple(parsed.entry_rows()),
     )
 
 

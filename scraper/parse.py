@@ -48,7 +48,7 @@ import hashlib
 import html as htmllib
 import json
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any
 from urllib.parse import urljoin
@@ -93,11 +93,23 @@ class LogEntry:
 
 @dataclass(frozen=True)
 class ListingEntry:
-    """One recommendation listed on a theme listing page."""
+    """One recommendation listed on a theme listing page, with what the listing shows of it."""
 
     url: str | None  # absolute URL of the recommendation page when the entry links one
     rec_id: int | None  # the id in brackets: "<Report title> (<id>)"
     report_title: str | None
+    # What the entry shows under its title, read as a recommendation page's content is (the
+    # listing may be the only place a recommendation whose page is gone can still be read).
+    text: str | None = None
+    cause_of_concern: str | None = None
+    log: tuple[LogEntry, ...] = ()
+    current_status: str | None = None
+    status_date: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    def row(self) -> dict[str, Any]:
+        """The entry as plain data, its log as a list of dicts."""
+        return {**vars(self), "log": [vars(e) for e in self.log], "warnings": list(self.warnings)}
 
 
 # Fields the normalised hash leaves out: they differ between captures of the same content.
@@ -136,7 +148,7 @@ class ParsedPage:
             f.name: getattr(self, f.name) for f in fields(self) if f.name not in _UNHASHED
         }
         record["log"] = [vars(e) for e in self.log]
-        record["listing_entries"] = [vars(e) for e in self.listing_entries]
+        record["listing_entries"] = [e.row() for e in self.listing_entries]
         return json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
     def normalised_sha256(self) -> str:
@@ -165,6 +177,25 @@ class ParsedPage:
             "page_kind": self.page_kind,
             "parser_version": PARSER_VERSION,
         }
+
+    def entry_rows(self) -> list[dict]:
+        """Rows of listing_entries for this page's entries (all but snapshot_id)."""
+        return [
+            {
+                "seq": seq,
+                "rec_id": e.rec_id,
+                "url": e.url,
+                "report_title": e.report_title,
+                "cause_of_concern": e.cause_of_concern,
+                "text": e.text,
+                "current_status": e.current_status,
+                "status_date": e.status_date,
+                "log": json.dumps([vars(x) for x in e.log], ensure_ascii=False),
+                "parse_warnings": json.dumps(list(e.warnings), ensure_ascii=False),
+                "parser_version": PARSER_VERSION,
+            }
+            for seq, e in enumerate(self.listing_entries)
+        ]
 
     def event_rows(self) -> list[dict]:
         """Rows of status_events for this page's log (all but snapshot_id)."""
@@ -1105,9 +1136,13 @@ def _title_from_tree(
 _HEADING_TAGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6", "dt"))
 
 
-def _listing_entries(content: LexborHTMLParser | LexborNode, base: str) -> list[ListingEntry]:
-    """Entries shown as "<Report title> (<id>)" with their links, then bare recommendation links."""
+def _listing_entries(
+    content: LexborHTMLParser | LexborNode, base: str
+) -> tuple[list[ListingEntry], list[LexborNode | None]]:
+    """Entries shown as "<Report title> (<id>)" with their links, then bare recommendation links;
+    beside them, each entry's title node (None for a bare link)."""
     entries: list[ListingEntry] = []
+    nodes: list[LexborNode | None] = []
     seen_urls: set[str] = set()
     seen: set[tuple[int | None, str | None]] = set()
 
@@ -1144,6 +1179,7 @@ def _listing_entries(content: LexborHTMLParser | LexborNode, base: str) -> list[
         if link:
             seen_urls.add(link)
         entries.append(ListingEntry(url=link, rec_id=rec_id, report_title=m.group("title").strip()))
+        nodes.append(node)
 
     for node in content.css("h1, h2, h3, h4, h5, h6, dt, a[href]"):
         if node.tag != "a" or not _has_ancestor(node, _HEADING_TAGS):
@@ -1175,7 +1211,113 @@ def _listing_entries(content: LexborHTMLParser | LexborNode, base: str) -> list[
             shown if shown and not _GENERIC_LINK_RE.match(shown) and not shown.isdigit() else None
         )
         entries.append(ListingEntry(url=link, rec_id=key_[1], report_title=title))
-    return entries
+        nodes.append(None)
+    return entries, nodes
+
+
+def _entry_markups(content: LexborNode, nodes: list[LexborNode | None]) -> list[str]:
+    """The markup each titled entry shows under its title: the largest element around the
+    title that holds no other entry's title (an <article> per entry), less the title; or, where
+    entries are not wrapped (headings and paragraphs side by side), the siblings up to the next
+    title. "" for a bare link."""
+    titles = [n for n in nodes if n is not None]
+    title_ids = {n.mem_id for n in titles}
+    # How many titles each element holds: an entry's own container holds exactly one.
+    holds: dict[int, int] = {}
+    for title in titles:
+        parent = title.parent
+        while parent is not None and parent.mem_id != content.mem_id:
+            holds[parent.mem_id] = holds.get(parent.mem_id, 0) + 1
+            parent = parent.parent
+    markups = []
+    for title in nodes:
+        if title is None:
+            markups.append("")
+            continue
+        top = title
+        while (
+            top.parent is not None
+            and top.parent.mem_id != content.mem_id
+            and holds.get(top.parent.mem_id, 0) == 1
+        ):
+            top = top.parent
+        own = (top.html or "").replace(title.html or "", "", 1) if top is not title else ""
+        if not _ANY_TAG_RE.sub("", own).strip():
+            parts = []
+            sibling = top.next
+            while (
+                sibling is not None
+                and sibling.mem_id not in title_ids
+                and not holds.get(sibling.mem_id, 0)
+            ):
+                if sibling.tag == "-text":
+                    parts.append(htmllib.escape(sibling.text() or "", quote=False))
+                else:
+                    parts.append(sibling.html or "")
+                sibling = sibling.next
+            own = "".join(parts)
+        markups.append(own)
+    return markups
+
+
+# A listing's pagination ("« Older entries", "1 2 3 Next »") is no entry's text.
+_PAGINATION_RE = re.compile(
+    r"^(?:[\d\s.…«»‹›←→<>|]|next|previous|prev|older|newer|first|last|page|pages|of|entries"
+    r"|posts|results|recommendations)+$",
+    re.I,
+)
+
+
+def _read_entry(entry: ListingEntry, markup: str) -> ListingEntry:
+    """A listing entry with the text and log its markup shows, read as a page's content is."""
+    # The entry's own links ("View recommendation") and the listing's pagination are not
+    # what the entry says, wherever they stand, the log's end included.
+    shown = [
+        b
+        for b in _marked_to_text(_html_to_marked_text(markup)).split("\n\n")
+        if b.strip() and not _GENERIC_LINK_RE.match(b) and not _PAGINATION_RE.match(b)
+    ]
+    if not shown:
+        return entry
+    pre, log_text = _split_log("\n\n".join(shown))
+    warnings: list[str] = []
+    reader = _LogReader(warnings)
+    if log_text:
+        reader.read(log_text)
+    log = reader.entries
+    blocks = [b for b in (b.strip() for b in pre.split("\n\n")) if b and not _META_LINE_RE.match(b)]
+    if log:
+        blocks = [b for b in blocks if not _is_status_line(b)]
+    structure = _read_structure(blocks, bool(log), warnings)
+    if log:
+        status, status_date = _current_status(log)
+    elif structure.closing is not None:
+        status, status_date = _map_closing(structure.closing), None
+    else:
+        status = status_date = None
+    return replace(
+        entry,
+        text=structure.text,
+        cause_of_concern=structure.cause,
+        log=tuple(log),
+        current_status=status,
+        status_date=status_date,
+        warnings=tuple(warnings),
+    )
+
+
+def _split_log(full: str) -> tuple[str, str]:
+    """(the text before the log, the log): the log runs from its first tag to the end, with
+    the date before that tag when [on] is missing."""
+    first_tag = _LOG_TOKEN_RE.search(full)
+    if first_tag is None:
+        return full, ""
+    log_start = first_tag.start()
+    if not _ON_RE.match(first_tag.group(0)):
+        tail = _TRAILING_DATE_RE.search(full, max(0, log_start - 60), log_start)
+        if tail is not None:
+            log_start = tail.start()
+    return full[:log_start], full[log_start:]
 
 
 # Only labels that differ from the default type are worth a look: an element holding just
@@ -1296,14 +1438,7 @@ def _parse(html: str, url: str) -> ParsedPage:
     if "  " in content_text:
         content_text = _norm(content_text)
 
-    # Split off the log: everything from the first log tag on (plus its date, if [on] is missing).
-    first_tag = _LOG_TOKEN_RE.search(full)
-    log_start = first_tag.start() if first_tag else len(full)
-    if first_tag is not None and not _ON_RE.match(first_tag.group(0)):
-        tail = _TRAILING_DATE_RE.search(full, max(0, log_start - 60), log_start)
-        if tail is not None:
-            log_start = tail.start()
-    pre, log_text = full[:log_start], full[log_start:]
+    pre, log_text = _split_log(full)
 
     # Log warnings are kept aside until the page turns out not to be a listing.
     log_warnings: list[str] = []
@@ -1371,12 +1506,17 @@ def _parse(html: str, url: str) -> ParsedPage:
     # Classify from what the content shows; a recommendation URL is never a listing.
     rec_url = recommendation_key(url) is not None
     listing_url = not rec_url and bool(_LISTING_URL_RE.search(url))
-    entries = _listing_entries(content, url) if content is not None and not rec_url else []
+    entries, title_nodes = (
+        _listing_entries(content, url) if content is not None and not rec_url else ([], [])
+    )
     # Bare recommendation links ("related", "read more") do not make a listing; titled entries do.
     titled_ids = {e.rec_id for e in entries if e.report_title is not None}
     if not rec_url and (len(titled_ids) >= 2 or (listing_url and (entries or not not_found_text))):
         if not entries:
             warnings.append("listing: no entries")
+        if content is not None:
+            markups = _entry_markups(content, title_nodes)
+            entries = [_read_entry(e, m) for e, m in zip(entries, markups, strict=True)]
         return _page_without_record(
             url,
             "listing",

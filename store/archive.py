@@ -57,12 +57,14 @@ class FetchRow:
 
 @dataclass(frozen=True)
 class ParsedRecord:
-    """What the parser read from a body: recommendation_versions columns and the log."""
+    """What the parser read from a body: recommendation_versions columns and the log, or a
+    listing's entries (listing_entries columns)."""
 
     page_kind: str
     normalised_sha256: str
     row: Mapping[str, Any]
     events: Sequence[Mapping[str, Any]] = ()
+    entries: Sequence[Mapping[str, Any]] = ()
 
 
 @dataclass(frozen=True)
@@ -439,6 +441,7 @@ class Archive:
         return ("new" if latest is None else "changed"), snapshot_id
 
     def _write_parsed(self, snapshot_id: int, url: str, parsed: ParsedRecord) -> None:
+        self._write_entries(snapshot_id, url, parsed.entries)
         if parsed.page_kind not in ("recommendation", "unexpected"):
             return
         row = {**parsed.row, "snapshot_id": snapshot_id, "url": url}
@@ -464,6 +467,39 @@ class Archive:
                 for i, e in enumerate(parsed.events)
             ],
         )
+
+    def _write_entries(
+        self, snapshot_id: int, url: str, entries: Sequence[Mapping[str, Any]]
+    ) -> None:
+        for entry in entries:
+            row = {**entry, "snapshot_id": snapshot_id, "listing_url": url}
+            columns = ", ".join(f"[{k}]" for k in row)
+            marks = ", ".join("?" for _ in row)
+            self.db.execute(
+                f"INSERT INTO listing_entries ({columns}) VALUES ({marks})", list(row.values())
+            )
+
+    def _replace_entries(
+        self, snapshot_id: int, url: str, entries: Sequence[Mapping[str, Any]]
+    ) -> bool:
+        """Swap a listing snapshot's entries for a new parse's; True if they read differently."""
+        stored = [
+            {k: v for k, v in r.items() if k not in _UNCOMPARED_ENTRY}
+            for r in self.db.query(
+                "SELECT * FROM listing_entries WHERE snapshot_id = ? ORDER BY seq", [snapshot_id]
+            )
+        ]
+        fresh = [{k: v for k, v in e.items() if k not in _UNCOMPARED_ENTRY} for e in entries]
+        if stored == fresh:
+            if entries:
+                self.db.execute(
+                    "UPDATE listing_entries SET parser_version = ? WHERE snapshot_id = ?",
+                    [entries[0].get("parser_version"), snapshot_id],
+                )
+            return False
+        self.db.execute("DELETE FROM listing_entries WHERE snapshot_id = ?", [snapshot_id])
+        self._write_entries(snapshot_id, url, entries)
+        return True
 
     def events(self, snapshot_id: int) -> list[dict[str, Any]]:
         """The status log of one snapshot, in page order."""
@@ -517,8 +553,9 @@ class Archive:
     def stale_parses(self, parser_version: str) -> int:
         """How many parsed rows another parser version wrote."""
         return self.db.execute(
-            "SELECT COUNT(*) FROM recommendation_versions WHERE parser_version != ?",
-            [parser_version],
+            """SELECT (SELECT COUNT(*) FROM recommendation_versions WHERE parser_version != ?)
+                    + (SELECT COUNT(*) FROM listing_entries WHERE parser_version != ?)""",
+            [parser_version, parser_version],
         ).fetchone()[0]
 
     def replace_parsed(self, snapshot_id: int, url: str, parsed: ParsedRecord) -> bool:
@@ -531,6 +568,7 @@ class Archive:
         changed.
         """
         with self.db.atomic():
+            entries_changed = self._replace_entries(snapshot_id, url, parsed.entries)
             if self._parsed_as(snapshot_id) == _parsed_rows(parsed):
                 self.db.execute(
                     "UPDATE recommendation_versions SET parser_version = ? WHERE snapshot_id = ?",
@@ -540,11 +578,12 @@ class Archive:
                     "UPDATE snapshots SET normalised_sha256 = ? WHERE id = ?",
                     [parsed.normalised_sha256, snapshot_id],
                 )
-                return False
+                return entries_changed
             self.db.execute("DELETE FROM status_events WHERE snapshot_id = ?", [snapshot_id])
             self.db.execute(
                 "DELETE FROM recommendation_versions WHERE snapshot_id = ?", [snapshot_id]
             )
+            self.db.execute("DELETE FROM listing_entries WHERE snapshot_id = ?", [snapshot_id])
             self._write_parsed(snapshot_id, url, parsed)
             self.db.execute(
                 "UPDATE snapshots SET normalised_sha256 = ? WHERE id = ?",
@@ -711,6 +750,7 @@ class Archive:
 
 
 _UNCOMPARED = frozenset(("snapshot_id", "url", "parser_version"))
+_UNCOMPARED_ENTRY = frozenset(("snapshot_id", "listing_url", "parser_version"))
 _EVENT_COLUMNS = ("seq", "on_date", "raw_date", "kind", "status", "comment")
 
 

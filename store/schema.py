@@ -189,6 +189,33 @@ def m001_tables(db: sqlite_utils.Database) -> None:
     create_views(db)
 
 
+@migrations()
+def m002_listing_entries(db: sqlite_utils.Database) -> None:
+    # What each listing snapshot shows of every recommendation it lists: for a recommendation
+    # whose own page is gone, the listing may be the only place it can still be read.
+    db.execute(
+        """
+        CREATE TABLE listing_entries (
+            snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),
+            seq INTEGER NOT NULL,
+            listing_url TEXT NOT NULL,
+            rec_id INTEGER,
+            url TEXT,
+            report_title TEXT,
+            cause_of_concern TEXT,
+            text TEXT,
+            current_status TEXT,
+            status_date TEXT,
+            log TEXT NOT NULL DEFAULT '[]',
+            parse_warnings TEXT NOT NULL DEFAULT '[]',
+            parser_version TEXT NOT NULL,
+            PRIMARY KEY (snapshot_id, seq)
+        )"""
+    )
+    db.execute("CREATE INDEX listing_entries_rec_id ON listing_entries(rec_id)")
+    create_views(db)
+
+
 VIEWS: dict[str, str] = {
     "latest_versions": """
         SELECT s.url, MAX(s.version) AS version
@@ -258,6 +285,26 @@ VIEWS: dict[str, str] = {
         JOIN snapshots ts ON ts.id = c.to_snapshot_id
         JOIN pages p ON p.url = c.url
         WHERE c.change IN ('edited', 'removed', 'redated')
+    """,
+    "listed_recommendations": """
+        SELECT le.rec_id, le.url, le.report_title, le.cause_of_concern, le.text,
+               le.current_status, le.status_date, le.log, le.listing_url,
+               s.captured_at, s.last_seen_at,
+               COALESCE(
+                   (SELECT rp.state FROM pages rp WHERE rp.url = le.url),
+                   (SELECT rp.state FROM pages rp
+                     WHERE rp.kind = 'recommendation' AND rp.rec_id = le.rec_id
+                     ORDER BY rp.state = 'live' DESC LIMIT 1)
+               ) AS page_state,
+               NOT EXISTS (
+                   SELECT 1 FROM pages rp
+                    WHERE rp.kind = 'recommendation' AND rp.rec_id = le.rec_id
+                      AND rp.state = 'live' AND rp.current_snapshot_id IS NOT NULL
+               ) AS only_in_listing
+        FROM pages lp
+        JOIN listing_entries le ON le.snapshot_id = lp.current_snapshot_id
+        JOIN snapshots s ON s.id = le.snapshot_id
+        WHERE lp.kind = 'listing'
     """,
     "log_entries": """
         SELECT p.url, p.rec_id, e.seq, e.on_date, e.kind, e.status, e.comment,

@@ -7,6 +7,7 @@ state (exactly the expected versions added, missing pages recorded).
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -359,3 +360,48 @@ def test_a_recommendation_that_moved_hosts_is_archived_once_where_it_lives_now(
         assert archived_record(db, spec.url) == {**expected_record(spec, 1), "state": "redirected"}
         events = rows(db, "SELECT event FROM page_events WHERE url = ?", (spec.url,))
         assert events == [{"event": "appeared"}, {"event": "redirected"}]
+
+
+def test_listings_keep_what_they_show_of_every_recommendation(crawls) -> None:
+    c, site = crawls
+    db = c.stages["first"]
+    listed = [s for s in site.catalogue(state="initial") if s.listed_in]
+    got: dict[int, list[dict[str, Any]]] = {}
+    for r in rows(db, "SELECT * FROM listed_recommendations ORDER BY listing_url"):
+        got.setdefault(r["rec_id"], []).append(
+            {
+                "url": r["url"],
+                "report_title": r["report_title"],
+                "cause_of_concern": r["cause_of_concern"],
+                "text": r["text"],
+                "current_status": r["current_status"],
+                "status_date": r["status_date"],
+                "log": [
+                    (e["on_date"], e["kind"], e["status"], e["comment"])
+                    for e in json.loads(r["log"])
+                ],
+                "page_state": r["page_state"],
+                "only_in_listing": r["only_in_listing"],
+            }
+        )
+    expected = {
+        spec.rec_id: [
+            {
+                "url": spec.url,
+                "report_title": spec.report_title,
+                "cause_of_concern": spec.cause_of_concern,
+                "text": spec.text,
+                "current_status": spec.current_status,
+                "status_date": spec.status_date,
+                "log": [list(e) for e in spec.log],
+                "page_state": spec.state,
+                "only_in_listing": int(spec.state != "live"),
+            }
+        ]
+        * len(spec.listed_in)
+        for spec in listed
+    }
+    got = {k: [{**r, "log": [list(e) for e in r["log"]]} for r in v] for k, v in got.items()}
+    assert got == expected
+    # The soft 404 whose text only a listing still shows is in the archive after all.
+    assert any(s.state == "soft_404" for s in listed)

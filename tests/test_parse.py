@@ -346,8 +346,8 @@ def test_listing_entries_and_next_page() -> None:
         has_404_banner=False,
         warnings=(),
         listing_entries=(
-            ListingEntry(f"{OLD}/hmicfrs/recommendation/kent/1/", 1, "Report one"),
-            ListingEntry(None, 2, "Report two"),
+            ListingEntry(f"{OLD}/hmicfrs/recommendation/kent/1/", 1, "Report one", "Text."),
+            ListingEntry(None, 2, "Report two", "Text."),
         ),
         next_page=f"{OLD}/hmicfrs/?recommendation-theme=plan&paged=2",
     )

@@ -107,6 +107,11 @@ def check(parsed: ParsedPage, url: str) -> None:
     assert not [w for w in parsed.warnings if w.startswith("parser: internal error")]
     if parsed.page_kind != "recommendation":
         assert (parsed.log, parsed.text, parsed.current_status) == ((), None, None)
+    for listed in parsed.listing_entries:
+        assert [e.seq for e in listed.log] == list(range(len(listed.log)))
+        assert all(e.on_date is None or ISO.match(e.on_date) for e in listed.log)
+        assert listed.status_date is None or ISO.match(listed.status_date)
+        json.dumps(listed.row())
     assert len(parsed.normalised_sha256()) == 64
     assert json.loads(parsed.version_row()["parse_warnings"]) == list(parsed.warnings)
     assert len(parsed.event_rows()) == len(parsed.log)

@@ -14,6 +14,7 @@ PARSED_TABLES = {
     "recommendation_versions": "SELECT * FROM recommendation_versions ORDER BY snapshot_id",
     "status_events": "SELECT * FROM status_events ORDER BY snapshot_id, seq",
     "log_changes": "SELECT * FROM log_changes ORDER BY id",
+    "listing_entries": "SELECT * FROM listing_entries ORDER BY snapshot_id, seq",
     "snapshots": "SELECT id, url, version, captured_at, last_seen_at, content_sha256, "
     "normalised_sha256 FROM snapshots ORDER BY id",
     "pages": "SELECT * FROM pages ORDER BY url",
@@ -40,6 +41,7 @@ def test_reparse_with_an_unchanged_parser_leaves_every_row_identical(crawled) ->
     config, db = crawled
     before = dump(db)
     assert before["log_changes"], "the later state should have produced log changes"
+    assert before["listing_entries"], "the listings should have shown their entries"
     result = hmicfrs("reparse", "--config", str(config))
     assert result.exit_code == 0, result.output
     assert "0 parsed differently" in result.output
@@ -85,11 +87,13 @@ def test_a_crawl_rereads_rows_an_older_parser_wrote_before_judging_changes(
         before = dump(db)
         # As if an older parser had read everything differently.
         rows(db, "UPDATE recommendation_versions SET parser_version = '0', text = 'old'")
+        rows(db, "UPDATE listing_entries SET parser_version = '0', text = 'old'")
         rows(db, "UPDATE snapshots SET normalised_sha256 = 'stale'")
         result = hmicfrs("crawl", "--config", str(config))
         assert result.exit_code == 0, result.output
     after = dump(db)
     assert after["recommendation_versions"] == before["recommendation_versions"]
+    assert after["listing_entries"] == before["listing_entries"]
     assert [(s["url"], s["version"]) for s in after["snapshots"]] == [
         (s["url"], s["version"]) for s in before["snapshots"]
     ]
