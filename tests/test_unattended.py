@@ -64,6 +64,27 @@ class Archive:
         self.served = self.site.requests
         return result
 
+    def crawl_signalled(
+        self, when: Callable[[int], bool], signum: int, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        """`crawl` as a real process, sent `signum` once `when(request count)` holds."""
+        holder: dict[str, subprocess.Popen[str]] = {}
+
+        def send(count: int) -> None:
+            if when(count):
+                os.kill(holder["proc"].pid, signum)
+
+        self.site.on_request = send
+        try:
+            holder["proc"] = subprocess.Popen(
+                [sys.executable, "-m", "scraper", "crawl", "--config", str(self.config)],
+                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )  # fmt: skip
+            out, err = holder["proc"].communicate(timeout=timeout)
+        finally:
+            self.site.on_request = None
+        return subprocess.CompletedProcess(holder["proc"].args, holder["proc"].returncode, out, err)
+
     def last_run(self) -> dict[str, Any]:
         run = rows(self.db, "SELECT * FROM runs ORDER BY id DESC LIMIT 1")[0]
         run["stats"] = json.loads(run["stats"] or "{}")
@@ -403,27 +424,13 @@ def test_a_signal_stops_the_run_cleanly_and_the_next_finishes(
     assert whole.crawl().exit_code == 0
     a = Archive(site, tmp_path)
     target = site.request_count + 20
-    holder: dict[str, subprocess.Popen[str]] = {}
-
-    def send(count: int) -> None:
-        if count == target:
-            os.kill(holder["proc"].pid, signum)
-
-    site.on_request = send
-    try:
-        holder["proc"] = subprocess.Popen(
-            [sys.executable, "-m", "scraper", "crawl", "--config", str(a.config)],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        out, err = holder["proc"].communicate(timeout=120)
-    finally:
-        site.on_request = None
-    assert holder["proc"].returncode == 128 + signum, err
+    result = a.crawl_signalled(lambda count: count == target, signum)
+    assert result.returncode == 128 + signum, result.stderr
     name = signal.Signals(signum).name
     run = a.last_run()
     assert run["status"] == "interrupted"
     assert run["message"].startswith(f"stopped by {name}")
-    assert "crawl: interrupted" in out
+    assert "crawl: interrupted" in result.stdout
     # It finished the page in hand and asked for nothing more.
     assert site.request_count - (target - 20) <= 21
     assert a.count("fetches") == 20
@@ -441,23 +448,11 @@ def test_a_signal_during_a_retry_wait_keeps_the_requests_already_sent(
         rec_paths(site)[0] if which == "recommendation" else "/hmicfrs/?recommendation-theme=audit"
     )
     site.inject(throttled, Fault("503", times=1000, retry_after=60))
-    holder: dict[str, subprocess.Popen[str]] = {}
-
-    def send(count: int) -> None:
-        if site.requests[-1].path == throttled:
-            os.kill(holder["proc"].pid, signal.SIGTERM)
-
-    site.on_request = send
-    try:
-        holder["proc"] = subprocess.Popen(
-            [sys.executable, "-m", "scraper", "crawl", "--config", str(a.config)],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        _, err = holder["proc"].communicate(timeout=60)
-    finally:
-        site.on_request = None
+    result = a.crawl_signalled(
+        lambda count: site.requests[-1].path == throttled, signal.SIGTERM, timeout=60
+    )
     # It stopped during the 60 s Retry-After wait, not after it.
-    assert holder["proc"].returncode == 128 + signal.SIGTERM, err
+    assert result.returncode == 128 + signal.SIGTERM, result.stderr
     url = site.base_url + throttled
     assert rows(a.db, "SELECT http_status, outcome, error FROM fetches WHERE url = ?", (url,)) == [
         {
