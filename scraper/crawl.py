@@ -669,7 +669,7 @@ class Crawler:
         """Mark a recommendation URL that now redirects to another one (its requests are on
         the result of the page it led to); its earlier versions stay where they were."""
         key = discover.recommendation_key(url)
-        first = result.fetches[0] if result.fetches else None
+        status = next((f.http_status for f in reversed(result.fetches) if f.url == url), None)
         self.archive.record(
             self.run_id,
             PageResult(
@@ -677,7 +677,7 @@ class Crawler:
                 kind="recommendation",
                 observed_at=result.observed_at,
                 state="redirected",
-                http_status=first.http_status if first is not None else None,
+                http_status=status,
                 redirect_target=result.url,
                 rec_id=key[1] if key else None,
                 force=key[0] if key else None,

@@ -435,13 +435,14 @@ class Archive:
         )
         snapshot_id = int(cursor.lastrowid)
         if r.parsed is not None:
+            self._write_entries(snapshot_id, r.url, r.parsed.entries)
             self._write_parsed(snapshot_id, r.url, r.parsed)
             if latest is not None:
                 self._write_log_changes(r.url, latest[0], snapshot_id)
         return ("new" if latest is None else "changed"), snapshot_id
 
     def _write_parsed(self, snapshot_id: int, url: str, parsed: ParsedRecord) -> None:
-        self._write_entries(snapshot_id, url, parsed.entries)
+        """recommendation_versions and status_events of a parse (listing entries apart)."""
         if parsed.page_kind not in ("recommendation", "unexpected"):
             return
         row = {**parsed.row, "snapshot_id": snapshot_id, "url": url}
@@ -583,7 +584,6 @@ class Archive:
             self.db.execute(
                 "DELETE FROM recommendation_versions WHERE snapshot_id = ?", [snapshot_id]
             )
-            self.db.execute("DELETE FROM listing_entries WHERE snapshot_id = ?", [snapshot_id])
             self._write_parsed(snapshot_id, url, parsed)
             self.db.execute(
                 "UPDATE snapshots SET normalised_sha256 = ? WHERE id = ?",

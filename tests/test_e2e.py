@@ -340,13 +340,27 @@ def test_a_recommendation_that_moved_hosts_is_archived_once_where_it_lives_now(
         assert hmicfrs("crawl", "--config", str(config)).exit_code == 0
         pages = rows(
             db,
-            """SELECT url, state, redirect_target, etag IS NOT NULL AS has_etag
+            """SELECT url, state, last_http_status AS http, redirect_target,
+                      etag IS NOT NULL AS has_etag
                FROM pages WHERE rec_id = ? ORDER BY url""",
             (spec.rec_id,),
         )
         assert pages == [
-            {"url": spec.url, "state": "redirected", "redirect_target": moved_to, "has_etag": 0},
-            {"url": moved_to, "state": "live", "redirect_target": None, "has_etag": 1},
+            {
+                "url": spec.url,
+                "state": "redirected",
+                "http": 301,
+                "redirect_target": moved_to,
+                "has_etag": 0,
+            },
+            # Reached both through the old URL (200) and as itself, asked conditionally (304).
+            {
+                "url": moved_to,
+                "state": "live",
+                "http": pages[1]["http"] if pages[1]["http"] in (200, 304) else 200,
+                "redirect_target": None,
+                "has_etag": 1,
+            },
         ]
         # Where it lives now: the same record, one version however often it is reached.
         assert archived_record(db, moved_to) == {
