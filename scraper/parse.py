@@ -1137,10 +1137,12 @@ _HEADING_TAGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6", "dt"))
 
 
 def _listing_entries(
-    content: LexborHTMLParser | LexborNode, base: str
+    content: LexborHTMLParser | LexborNode, base: str, listing_url: bool = False
 ) -> tuple[list[ListingEntry], list[LexborNode | None]]:
     """Entries shown as "<Report title> (<id>)" with their links, then bare recommendation links;
-    beside them, each entry's title node (None for a bare link)."""
+    beside them, each entry's title node (None for a bare link). The title is looked for in
+    headings and links, else in bold text, else in elements named as titles, else (on a
+    listing URL only) in paragraphs of their own."""
     entries: list[ListingEntry] = []
     nodes: list[LexborNode | None] = []
     seen_urls: set[str] = set()
@@ -1190,6 +1192,22 @@ def _listing_entries(
         for node in content.css("strong, b"):
             if not _has_ancestor(node, _HEADING_TAGS | {"a"}):
                 titled(node)
+    if not entries:
+        for node in content.css("[class*=title i]"):
+            titled(node)
+    if not entries and listing_url:
+        # A plain paragraph is a title only on a page that says it is a listing, only where
+        # two or more read "<title> (<id>)", and never a sentence that recommends ("... by
+        # March (2019).").
+        for node in content.css("p"):
+            shown = _node_text(node)
+            if shown.endswith(")") and _RECOMMENDING_RE.search(shown) is None:
+                titled(node)
+        if len(entries) < 2:
+            entries.clear()
+            nodes.clear()
+            seen.clear()
+            seen_urls.clear()
     # Recommendation links without a "(id)" title: the id comes from the URL.
     for node in content.css("a[href]"):
         link = resolve(node.attributes.get("href"))
@@ -1507,7 +1525,9 @@ def _parse(html: str, url: str) -> ParsedPage:
     rec_url = recommendation_key(url) is not None
     listing_url = not rec_url and bool(_LISTING_URL_RE.search(url))
     entries, title_nodes = (
-        _listing_entries(content, url) if content is not None and not rec_url else ([], [])
+        _listing_entries(content, url, listing_url)
+        if content is not None and not rec_url
+        else ([], [])
     )
     # Bare recommendation links ("related", "read more") do not make a listing; titled entries do.
     titled_ids = {e.rec_id for e in entries if e.report_title is not None}
