@@ -346,12 +346,8 @@ _CHROME_ATTRS: tuple[tuple[str, str], ...] = (
     ("hidden", "[hidden], [aria-hidden=true]"),
     ("masthead", "#masthead"),
     ("colophon", "#colophon"),
-    ("header", ".site-header, #header, .header, #site-header, #top-header, .top-header"),
-    ("footer", ".site-footer, #footer, .footer, #site-footer, #page-footer, .page-footer"),
-    ("nav", "#nav, .nav, .navbar, #navbar, #navigation, .navigation:not(.pagination)"),
-    ("nav", ".main-navigation, .main-nav, #main-nav, .nav-menu, .navigation-menu"),
-    ("menu", "#menu, .menu, #main-menu, .main-menu, .menu-bar, .mega-menu"),
-    ("top", "#top-bar, .top-bar, #topbar, .topbar, .toolbar, #toolbar"),
+    ("site-header", ".site-header"),
+    ("site-footer", ".site-footer"),
     ("skip", ".skip-links, .skip-to-content, .govuk-skip-link"),
     ("screen-reader", ".screen-reader-text"),
     ("skip-link", ".skip-link"),
@@ -372,6 +368,17 @@ _CHROME_ATTRS: tuple[tuple[str, str], ...] = (
     ("cookie", "[id*=cookie i], [class*=cookie i]"),
     ("consent", "[id*=consent i], [class*=consent i]"),
     ("gdpr", "[id*=gdpr i], [class*=gdpr i]"),
+)
+
+# Names an old theme gives its chrome. They are generic enough to name a heading or box of
+# the post itself, so they go only outside an <article> or <main>, as a bare <header> does.
+_THEME_CHROME_ATTRS: tuple[tuple[str, str], ...] = (
+    ("header", "#header, .header, #site-header, #top-header, .top-header"),
+    ("footer", "#footer, .footer, #site-footer, #page-footer, .page-footer"),
+    ("nav", "#nav, .nav, .navbar, #navbar, #navigation, .navigation:not(.pagination)"),
+    ("nav", ".main-navigation, .main-nav, #main-nav, .nav-menu, .navigation-menu"),
+    ("menu", "#menu, .menu, #main-menu, .main-menu, .menu-bar, .mega-menu"),
+    ("top", "#top-bar, .top-bar, #topbar, .topbar, .toolbar, #toolbar"),
 )
 
 # Marks put into the text where the markup breaks it; none is whitespace to str.split().
@@ -865,6 +872,12 @@ def _strip_chrome(content: LexborNode, markup: str) -> bool:
             classes = node.attributes.get("class") or ""
             if "entry-header" in classes or "page-header" in classes:
                 continue
+            if node is not content and not _has_ancestor(node, _CONTENT_ANCESTORS):
+                node.remove()
+                removed = True
+    themed = [sel for trigger, sel in _THEME_CHROME_ATTRS if trigger in named]
+    if themed and content.tag not in _CONTENT_ANCESTORS:
+        for node in content.css(", ".join(themed)):
             if node is not content and not _has_ancestor(node, _CONTENT_ANCESTORS):
                 node.remove()
                 removed = True

@@ -73,14 +73,23 @@ def articles() -> list[tuple[str, str, str]]:
 
 
 ARTICLES = articles()
+# Boxes named like a theme's chrome (class="header") are the post's own only inside its
+# <article>: unwrapped, they read as the site's chrome, so such pages keep their article.
+GENERIC_BOXES = re.compile(r'class="(?:header|footer|nav|menu)"')
+CASES = [
+    pytest.param(theme, *a, id=f"{a[0]}-{theme}")
+    for a in ARTICLES
+    for theme in sorted(THEMES)
+    if not (theme == "plain-divs" and GENERIC_BOXES.search(a[1]))
+]
 
 
 def test_enough_pages_travel() -> None:
     assert len(ARTICLES) >= 20
+    assert len(CASES) >= 3 * len(ARTICLES) - 2
 
 
-@pytest.mark.parametrize("theme", sorted(THEMES))
-@pytest.mark.parametrize(("name", "article", "url"), ARTICLES, ids=[a[0] for a in ARTICLES])
+@pytest.mark.parametrize(("theme", "name", "article", "url"), CASES)
 def test_a_recommendation_reads_the_same_in_any_theme(
     theme: str, name: str, article: str, url: str
 ) -> None:
