@@ -753,7 +753,9 @@ _STATUS_LINE_RE = re.compile(
     r"^(?:(?:current|overall|latest|recommendation)\s+)?status\s*:\s*\S.{0,60}$", re.I
 )
 _REPORT_LINE_RE = re.compile(
-    r"^(?:report|inspection|publication|from\s+report)\s*:\s*(.{3,400})$", re.I
+    r"^(?:(?:from\s+(?:the\s+)?|source\s+)?(?:report|inspection|publication)(?:\s+title)?"
+    r"|published\s+in|source)\s*:\s*(.{3,400})$",
+    re.I,
 )
 _LABEL_RE = re.compile(
     r"^(?:(?P<coc>causes?\s+(?:of|for)\s+concern)"

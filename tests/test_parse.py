@@ -391,3 +391,27 @@ def test_empty_page_is_unexpected_and_invents_nothing() -> None:
         has_404_banner=False,
         warnings=("content: empty",),
     )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Report: Crime data integrity: Kent",
+        "From the report: Crime data integrity: Kent",
+        "Source: Crime data integrity: Kent",
+        "Published in: Crime data integrity: Kent",
+        "Report title: Crime data integrity: Kent",
+    ],
+)
+def test_a_report_line_gives_the_title_and_leaves_the_text(line: str) -> None:
+    url = f"{OLD}/hmicfrs/recommendation/kent/4455/"
+    html = wrap(
+        f"<p>{line}</p><p>Police force: Kent</p><p>The force should record every crime.</p>"
+        "<p>[on]3rd March 2017 [status]awaiting-review[/status][/on]</p>"
+    )
+    parsed = parse_page(html, url)
+    assert (parsed.report_title, parsed.text, parsed.warnings) == (
+        "Crime data integrity: Kent",
+        "The force should record every crime.",
+        (),
+    )
