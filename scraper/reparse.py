@@ -24,4 +24,5 @@ def reparse_archive(archive: Archive) -> dict[str, Any]:
         parsed = parsed_record(parse_page(text, snap["url"]))
         seen += 1
         changed += archive.replace_parsed(snap["id"], snap["url"], parsed)
+    archive.prune_listing_contents()
     return {"snapshots": seen, "changed": changed, "parser_version": PARSER_VERSION}

@@ -473,34 +473,62 @@ class Archive:
         self, snapshot_id: int, url: str, entries: Sequence[Mapping[str, Any]]
     ) -> None:
         for entry in entries:
-            row = {**entry, "snapshot_id": snapshot_id, "listing_url": url}
-            columns = ", ".join(f"[{k}]" for k in row)
-            marks = ", ".join("?" for _ in row)
+            content = {k: entry.get(k) for k in _ENTRY_CONTENT}
+            digest = hashlib.sha256(
+                json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")
+            ).hexdigest()
             self.db.execute(
-                f"INSERT INTO listing_entries ({columns}) VALUES ({marks})", list(row.values())
+                f"""INSERT OR IGNORE INTO listing_entry_contents
+                       (content_sha256, {", ".join(_ENTRY_CONTENT)})
+                    VALUES (?, {", ".join("?" for _ in _ENTRY_CONTENT)})""",
+                [digest, *content.values()],
+            )
+            self.db.execute(
+                """INSERT INTO listing_entry_rows (snapshot_id, seq, listing_url, rec_id, url,
+                       report_title, content_sha256, parser_version)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                [
+                    snapshot_id,
+                    entry.get("seq"),
+                    url,
+                    entry.get("rec_id"),
+                    entry.get("url"),
+                    entry.get("report_title"),
+                    digest,
+                    entry.get("parser_version"),
+                ],
             )
 
     def _replace_entries(
         self, snapshot_id: int, url: str, entries: Sequence[Mapping[str, Any]]
     ) -> bool:
         """Swap a listing snapshot's entries for a new parse's; True if they read differently."""
+        columns = ("seq", "rec_id", "url", "report_title", *_ENTRY_CONTENT)
         stored = [
-            {k: v for k, v in r.items() if k not in _UNCOMPARED_ENTRY}
+            {k: r[k] for k in columns}
             for r in self.db.query(
                 "SELECT * FROM listing_entries WHERE snapshot_id = ? ORDER BY seq", [snapshot_id]
             )
         ]
-        fresh = [{k: v for k, v in e.items() if k not in _UNCOMPARED_ENTRY} for e in entries]
-        if stored == fresh:
+        if stored == [{k: e.get(k) for k in columns} for e in entries]:
             if entries:
                 self.db.execute(
-                    "UPDATE listing_entries SET parser_version = ? WHERE snapshot_id = ?",
+                    "UPDATE listing_entry_rows SET parser_version = ? WHERE snapshot_id = ?",
                     [entries[0].get("parser_version"), snapshot_id],
                 )
             return False
-        self.db.execute("DELETE FROM listing_entries WHERE snapshot_id = ?", [snapshot_id])
+        self.db.execute("DELETE FROM listing_entry_rows WHERE snapshot_id = ?", [snapshot_id])
         self._write_entries(snapshot_id, url, entries)
         return True
+
+    def prune_listing_contents(self) -> int:
+        """Drop entry contents no listing snapshot points to any more (after a reparse)."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                """DELETE FROM listing_entry_contents WHERE content_sha256 NOT IN
+                       (SELECT content_sha256 FROM listing_entry_rows)"""
+            )
+        return cursor.rowcount
 
     def events(self, snapshot_id: int) -> list[dict[str, Any]]:
         """The status log of one snapshot, in page order."""
@@ -555,7 +583,7 @@ class Archive:
         """How many parsed rows another parser version wrote."""
         return self.db.execute(
             """SELECT (SELECT COUNT(*) FROM recommendation_versions WHERE parser_version != ?)
-                    + (SELECT COUNT(*) FROM listing_entries WHERE parser_version != ?)""",
+                    + (SELECT COUNT(*) FROM listing_entry_rows WHERE parser_version != ?)""",
             [parser_version, parser_version],
         ).fetchone()[0]
 
@@ -750,7 +778,15 @@ class Archive:
 
 
 _UNCOMPARED = frozenset(("snapshot_id", "url", "parser_version"))
-_UNCOMPARED_ENTRY = frozenset(("snapshot_id", "listing_url", "parser_version"))
+# What a listing entry shows, stored once however many listing snapshots show it alike.
+_ENTRY_CONTENT = (
+    "cause_of_concern",
+    "text",
+    "current_status",
+    "status_date",
+    "log",
+    "parse_warnings",
+)
 _EVENT_COLUMNS = ("seq", "on_date", "raw_date", "kind", "status", "comment")
 
 

@@ -192,27 +192,36 @@ def m001_tables(db: sqlite_utils.Database) -> None:
 @migrations()
 def m002_listing_entries(db: sqlite_utils.Database) -> None:
     # What each listing snapshot shows of every recommendation it lists: for a recommendation
-    # whose own page is gone, the listing may be the only place it can still be read.
+    # whose own page is gone, the listing may be the only place it can still be read. A
+    # listing's pages all change when one entry is added at the top, so what an entry shows
+    # is stored once (listing_entry_contents) and each snapshot's entries point to it.
     db.execute(
         """
-        CREATE TABLE listing_entries (
+        CREATE TABLE listing_entry_contents (
+            content_sha256 TEXT PRIMARY KEY,
+            cause_of_concern TEXT,
+            text TEXT,
+            current_status TEXT,
+            status_date TEXT,
+            log TEXT NOT NULL DEFAULT '[]',
+            parse_warnings TEXT NOT NULL DEFAULT '[]'
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE listing_entry_rows (
             snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),
             seq INTEGER NOT NULL,
             listing_url TEXT NOT NULL,
             rec_id INTEGER,
             url TEXT,
             report_title TEXT,
-            cause_of_concern TEXT,
-            text TEXT,
-            current_status TEXT,
-            status_date TEXT,
-            log TEXT NOT NULL DEFAULT '[]',
-            parse_warnings TEXT NOT NULL DEFAULT '[]',
+            content_sha256 TEXT NOT NULL REFERENCES listing_entry_contents(content_sha256),
             parser_version TEXT NOT NULL,
             PRIMARY KEY (snapshot_id, seq)
         )"""
     )
-    db.execute("CREATE INDEX listing_entries_rec_id ON listing_entries(rec_id)")
+    db.execute("CREATE INDEX listing_entry_rows_rec_id ON listing_entry_rows(rec_id)")
     create_views(db)
 
 
@@ -285,6 +294,13 @@ VIEWS: dict[str, str] = {
         JOIN snapshots ts ON ts.id = c.to_snapshot_id
         JOIN pages p ON p.url = c.url
         WHERE c.change IN ('edited', 'removed', 'redated')
+    """,
+    "listing_entries": """
+        SELECT r.snapshot_id, r.seq, r.listing_url, r.rec_id, r.url, r.report_title,
+               c.cause_of_concern, c.text, c.current_status, c.status_date, c.log,
+               c.parse_warnings, r.parser_version, r.content_sha256
+        FROM listing_entry_rows r
+        JOIN listing_entry_contents c ON c.content_sha256 = r.content_sha256
     """,
     "listed_recommendations": """
         SELECT le.rec_id, le.url, le.report_title, le.cause_of_concern, le.text,

@@ -87,13 +87,26 @@ def test_a_crawl_rereads_rows_an_older_parser_wrote_before_judging_changes(
         before = dump(db)
         # As if an older parser had read everything differently.
         rows(db, "UPDATE recommendation_versions SET parser_version = '0', text = 'old'")
-        rows(db, "UPDATE listing_entries SET parser_version = '0', text = 'old'")
+        rows(
+            db,
+            """UPDATE listing_entry_rows
+               SET parser_version = '0', content_sha256 = 'old-' || content_sha256""",
+        )
+        rows(
+            db,
+            """UPDATE listing_entry_contents
+               SET text = 'old', content_sha256 = 'old-' || content_sha256""",
+        )
         rows(db, "UPDATE snapshots SET normalised_sha256 = 'stale'")
         result = hmicfrs("crawl", "--config", str(config))
         assert result.exit_code == 0, result.output
     after = dump(db)
     assert after["recommendation_versions"] == before["recommendation_versions"]
     assert after["listing_entries"] == before["listing_entries"]
+    # What the older parser read is gone with it, not left behind unreferenced.
+    assert rows(db, "SELECT COUNT(*) AS n FROM listing_entry_contents WHERE text = 'old'") == [
+        {"n": 0}
+    ]
     assert [(s["url"], s["version"]) for s in after["snapshots"]] == [
         (s["url"], s["version"]) for s in before["snapshots"]
     ]

@@ -99,6 +99,7 @@ def test_every_table_and_view_is_described(db_path: str) -> None:
     assert sorted(v["name"] for v in info["views"]) == [
         "latest_versions",
         "listed_recommendations",
+        "listing_entries",
         "log_entries",
         "missing_pages",
         "recommendations",
