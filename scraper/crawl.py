@@ -146,6 +146,42 @@ class RunSummary:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
+class IdSet:
+    """A set of recommendation ids that stays small however many a backfill or listing names:
+    a bitmap for ids up to 2**24 (2 MB at most, 13 kB for 100,000), a set for any larger."""
+
+    _BITMAP_LIMIT = 1 << 24
+
+    def __init__(self) -> None:
+        self._bits = bytearray()
+        self._large: set[int] = set()
+        self._count = 0
+
+    def add(self, rec_id: int) -> None:
+        if not 0 <= rec_id < self._BITMAP_LIMIT:
+            if rec_id not in self._large:
+                self._large.add(rec_id)
+                self._count += 1
+            return
+        byte, bit = divmod(rec_id, 8)
+        if byte >= len(self._bits):
+            self._bits.extend(bytes(max(byte + 1 - len(self._bits), len(self._bits))))
+        if not self._bits[byte] >> bit & 1:
+            self._bits[byte] |= 1 << bit
+            self._count += 1
+
+    def __contains__(self, rec_id: object) -> bool:
+        if not isinstance(rec_id, int):
+            return False
+        if not 0 <= rec_id < self._BITMAP_LIMIT:
+            return rec_id in self._large
+        byte, bit = divmod(rec_id, 8)
+        return byte < len(self._bits) and bool(self._bits[byte] >> bit & 1)
+
+    def __len__(self) -> int:
+        return self._count
+
+
 @dataclass
 class _Budget:
     max_requests: int
@@ -288,7 +324,7 @@ class Crawler:
         self.robots: Robots | None = None
         self.run_id = 0
         self.done: set[str] = set()
-        self.listed_ids: set[int] = set()
+        self.listed_ids = IdSet()
         self.listed_id_urls: dict[int, str] = {}
         self.stop_reason: str | None = None
         self.budget = _Budget(config.crawl.max_requests, config.crawl.max_runtime_seconds, clock)

@@ -280,7 +280,7 @@ def _date_from_match(m: re.Match[str], key: str) -> tuple[str | None, bool]:
     cached = _DATE_CACHE.get(key)
     if cached is not None:
         return cached
-    if len(_DATE_CACHE) > 10_000:
+    if len(_DATE_CACHE) > 4096:
         _DATE_CACHE.clear()
     result = _DATE_CACHE[key] = _read_date(*m.group(*_DATE_GROUPS))
     return result

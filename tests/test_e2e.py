@@ -419,3 +419,19 @@ def test_listings_keep_what_they_show_of_every_recommendation(crawls) -> None:
     assert got == expected
     # The soft 404 whose text only a listing still shows is in the archive after all.
     assert any(s.state == "soft_404" for s in listed)
+
+
+def test_listing_versions_store_each_entry_content_once(crawls) -> None:
+    c, _ = crawls
+    db = c.stages["later"]
+    counts = rows(
+        db,
+        """SELECT (SELECT COUNT(*) FROM listing_entry_rows) AS entries,
+                  (SELECT COUNT(DISTINCT content_sha256) FROM listing_entry_rows) AS shown,
+                  (SELECT COUNT(*) FROM listing_entry_contents) AS stored,
+                  (SELECT COUNT(DISTINCT snapshot_id) FROM listing_entry_rows) AS versions,
+                  (SELECT COUNT(DISTINCT listing_url) FROM listing_entry_rows) AS listings""",
+    )[0]
+    # The later state gave some listing pages a second version that repeats most entries.
+    assert counts["versions"] > counts["listings"]
+    assert counts["stored"] == counts["shown"] < counts["entries"]
