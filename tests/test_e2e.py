@@ -345,6 +345,9 @@ def test_a_recommendation_that_moved_hosts_is_archived_once_where_it_lives_now(
                FROM pages WHERE rec_id = ? ORDER BY url""",
             (spec.rec_id,),
         )
+        # The new URL is reached both through the old one (200: no validators cross that
+        # redirect) and as itself, asked conditionally (304); either may come last.
+        assert pages[1].pop("http") in (200, 304)
         assert pages == [
             {
                 "url": spec.url,
@@ -353,14 +356,7 @@ def test_a_recommendation_that_moved_hosts_is_archived_once_where_it_lives_now(
                 "redirect_target": moved_to,
                 "has_etag": 0,
             },
-            # Reached both through the old URL (200) and as itself, asked conditionally (304).
-            {
-                "url": moved_to,
-                "state": "live",
-                "http": pages[1]["http"] if pages[1]["http"] in (200, 304) else 200,
-                "redirect_target": None,
-                "has_etag": 1,
-            },
+            {"url": moved_to, "state": "live", "redirect_target": None, "has_etag": 1},
         ]
         # Where it lives now: the same record, one version however often it is reached.
         assert archived_record(db, moved_to) == {
