@@ -180,22 +180,20 @@ class ParsedPage:
 
     def entry_rows(self) -> list[dict]:
         """Rows of listing_entries for this page's entries (all but snapshot_id)."""
-        return [
-            {
-                "seq": seq,
-                "rec_id": e.rec_id,
-                "url": e.url,
-                "report_title": e.report_title,
-                "cause_of_concern": e.cause_of_concern,
-                "text": e.text,
-                "current_status": e.current_status,
-                "status_date": e.status_date,
-                "log": json.dumps([vars(x) for x in e.log], ensure_ascii=False),
-                "parse_warnings": json.dumps(list(e.warnings), ensure_ascii=False),
-                "parser_version": PARSER_VERSION,
-            }
-            for seq, e in enumerate(self.listing_entries)
-        ]
+        rows = []
+        for seq, entry in enumerate(self.listing_entries):
+            row = entry.row()
+            warnings = row.pop("warnings")
+            rows.append(
+                {
+                    "seq": seq,
+                    **row,
+                    "log": json.dumps(row["log"], ensure_ascii=False),
+                    "parse_warnings": json.dumps(warnings, ensure_ascii=False),
+                    "parser_version": PARSER_VERSION,
+                }
+            )
+        return rows
 
     def event_rows(self) -> list[dict]:
         """Rows of status_events for this page's log (all but snapshot_id)."""
