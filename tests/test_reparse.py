@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -77,13 +79,20 @@ def test_reparse_after_a_parser_change_rewrites_rows_but_adds_no_version(
     assert rows(db, "SELECT COUNT(*) AS n FROM runs WHERE command = 'crawl'") == [{"n": 2}]
 
 
-def test_a_crawl_rereads_rows_an_older_parser_wrote_before_judging_changes(
-    tmp_path: Path,
-) -> None:
+@contextmanager
+def crawled_once(tmp_path: Path) -> Iterator[tuple[FixtureSite, Path, Path]]:
+    """The fixture site (still serving), a config and the archive after one crawl of it."""
     db = tmp_path / "archive.sqlite"
     with FixtureSite(state="initial") as site:
         config = write_config(tmp_path / "config.yaml", site.base_url, db)
         assert hmicfrs("crawl", "--config", str(config)).exit_code == 0
+        yield site, config, db
+
+
+def test_a_crawl_rereads_rows_an_older_parser_wrote_before_judging_changes(
+    tmp_path: Path,
+) -> None:
+    with crawled_once(tmp_path) as (_, config, db):
         before = dump(db)
         # As if an older parser had read everything differently.
         rows(db, "UPDATE recommendation_versions SET parser_version = '0', text = 'old'")
@@ -118,10 +127,7 @@ def test_a_crawl_rereads_rows_an_older_parser_wrote_before_judging_changes(
 def test_a_parser_change_outside_the_rows_does_not_pose_as_a_change_on_the_site(
     tmp_path: Path,
 ) -> None:
-    db = tmp_path / "archive.sqlite"
-    with FixtureSite(state="initial") as site:
-        config = write_config(tmp_path / "config.yaml", site.base_url, db)
-        assert hmicfrs("crawl", "--config", str(config)).exit_code == 0
+    with crawled_once(tmp_path) as (site, config, db):
         # An older parser that read every row the same way but hashed the record differently
         # (a field outside the rows, such as the heading's label, changed).
         rows(db, "UPDATE recommendation_versions SET parser_version = '0'")
