@@ -25,12 +25,53 @@ from typing import Any
 import click
 
 from scraper.config import Config, load_config
-from scraper.errors import ConfigError, HmicfrsError, UsageError
+from scraper.errors import (
+    ConfigError,
+    DriftDetected,
+    FetchAborted,
+    HmicfrsError,
+    UsageError,
+)
+from store.errors import LockBusy, StoreError
 
 log = logging.getLogger("hmicfrs")
 
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_LOCKED, EXIT_REFUSED = 0, 1, 2, 3, 4
+# THE table from how a command ended to its exit status (README's exit-status table). A
+# run's status comes from the run loop (RunSummary.ending); an error from its class below.
+EXIT_CODES: dict[str, int] = {
+    "ok": 0,  # done; a run stopped by its budget is done too (status partial)
+    "pages_failed": 1,  # done, but some pages failed
+    "drift": 1,  # the layout-drift guard stopped the run
+    "usage": 2,  # bad usage or config
+    "locked": 3,  # another run holds the lock
+    "refused": 4,  # the site refused us
+    "unreachable": 4,  # the site could not be reached at all
+}
+# The ending an error stands for, most specific class first.
+ERROR_ENDINGS: tuple[tuple[type[Exception], str], ...] = (
+    (LockBusy, "locked"),
+    (StoreError, "usage"),
+    (ConfigError, "usage"),
+    (UsageError, "usage"),
+    (DriftDetected, "drift"),
+    (FetchAborted, "unreachable"),
+    (HmicfrsError, "pages_failed"),
+)
 EXIT_SIGINT = 128 + signal.SIGINT
+
+
+def exit_code(ending: str, signum: int | None = None) -> int:
+    """The exit status of a command that ended so; 128 + the signal for an interrupted run."""
+    if ending == "interrupted":
+        return 128 + (signum or signal.SIGINT)
+    return EXIT_CODES[ending]
+
+
+def error_ending(error: Exception) -> str:
+    """The ending an error raised on purpose stands for."""
+    return next(ending for kind, ending in ERROR_ENDINGS if isinstance(error, kind))
+
+
 # The loggers of the project's packages; httpx's own INFO line per request stays out.
 LOGGERS = ("hmicfrs", "scraper", "store")
 
@@ -111,15 +152,9 @@ def common_options(func: Callable[..., int | None]) -> Callable[..., None]:
             if db_path:
                 config = config.with_overrides(store={"path": db_path})
             code = func(Context(config, json_log, quiet), **kw) or 0
-        except ConfigError as e:
+        except (HmicfrsError, StoreError) as e:
             _error(json_log, str(e))
-            sys.exit(EXIT_USAGE)
-        except HmicfrsError as e:
-            _error(json_log, str(e))
-            sys.exit(e.exit_code)
-        except LookupError as e:
-            _error(json_log, str(e.args[0] if e.args else e))
-            sys.exit(EXIT_USAGE)
+            sys.exit(exit_code(error_ending(e)))
         except KeyboardInterrupt:
             _error(json_log, "interrupted")
             sys.exit(EXIT_SIGINT)
@@ -137,14 +172,10 @@ def main() -> None:
 def _run_locked(ctx: Context, command: str, body: Callable[[Any, Any], Any]) -> int:
     """Take the lock, open the archive, run body(crawler, archive), print the summary."""
     from store.archive import utc_now
-    from store.lock import LockBusy, RunLock
+    from store.lock import RunLock
 
     db_path = ctx.config.store.path
-    try:
-        lock = RunLock(db_path, command, utc_now()).acquire()
-    except LockBusy as e:
-        _error(ctx.json_log, str(e))
-        return EXIT_LOCKED
+    lock = RunLock(db_path, command, utc_now()).acquire()
     try:
         from scraper.crawl import Crawler, StopFlag, make_fetcher
 
@@ -361,7 +392,7 @@ def reparse(ctx: Context) -> int:
             f"reparse: {counts['snapshots']} snapshot(s) read, {counts['changed']} parsed "
             f"differently (parser {counts['parser_version']})"
         )
-    return EXIT_OK
+    return 0
 
 
 @main.command()
@@ -381,7 +412,7 @@ def history(ctx: Context, rec: str, as_json: bool) -> int:
         click.echo(json.dumps(rows, indent=2, default=str))
     else:
         click.echo(reports.render_history(rows))
-    return EXIT_OK
+    return 0
 
 
 @main.command()
@@ -422,7 +453,7 @@ def diff(
     else:
         use_color = sys.stdout.isatty() if color is None else color
         click.echo(reports.render_diff(result, color=use_color), color=use_color)
-    return EXIT_OK
+    return 0
 
 
 @main.command()
@@ -444,7 +475,7 @@ def changes(ctx: Context, since: str, as_json: bool) -> int:
         text = reports.render_changes(result)
         if text or not ctx.quiet:
             click.echo(text or f"no changes since {since}")
-    return EXIT_OK
+    return 0
 
 
 @main.command()
@@ -459,7 +490,7 @@ def serve(ctx: Context, port: int, host: str) -> int:
     if not Path(path).exists():
         raise UsageError(f"no database at {path}: run `hmicfrs crawl` first")
     serve_db(path, host=host, port=port)
-    return EXIT_OK
+    return 0
 
 
 @main.command()
@@ -485,4 +516,4 @@ def export(ctx: Context, fmt: str, output: str) -> int:
         archive.close()
     if not ctx.quiet:
         click.echo(f"export {fmt}: {json.dumps(counts)} -> {output}")
-    return EXIT_OK
+    return 0

@@ -29,16 +29,9 @@ from urllib.parse import urlsplit
 
 from scraper import discover
 from scraper.config import Config
-from scraper.errors import DriftDetected, SiteRefused, SiteUnreachable
-from scraper.fetch import (
-    Attempt,
-    Fetcher,
-    FetchPolicy,
-    FetchResult,
-    Robots,
-    decode_text,
-    make_client,
-)
+from scraper.errors import DriftDetected, FetchAborted, RunInterrupted, SiteRefused, SiteUnreachable
+from scraper.fetch import Fetcher, FetchPolicy, Robots, make_client
+from scraper.fetched import Attempt, FetchResult, decode_text
 from scraper.parse import PARSER_VERSION, ParsedPage, parse_page
 from store.archive import (
     Archive,
@@ -92,10 +85,6 @@ def make_fetcher(config: Config, sleep: Callable[[float], None] = time.sleep) ->
     """A Fetcher with a real client for this config (`sleep`: e.g. StopFlag.sleep)."""
     policy = fetch_policy(config)
     return Fetcher(make_client(policy), policy, sleep=sleep)
-
-
-class RunInterrupted(Exception):
-    """A wait was cut short because the run was asked to stop."""
 
 
 class StopFlag:
@@ -417,7 +406,7 @@ class Crawler:
         try:
             self.robots = self.fetcher.load_robots(base)
         except (SiteUnreachable, SiteRefused, RunInterrupted) as e:
-            attempts = getattr(e, "attempts", ())
+            attempts = e.attempts
             if attempts:
                 url = attempts[0].url
                 self.archive.record(
@@ -730,8 +719,8 @@ class Crawler:
             self._keep_attempts(error)
 
     def _keep_attempts(self, error: BaseException) -> None:
-        """Record the requests a fetch sent before `error` ended it (fetch attaches them)."""
-        attempts = getattr(error, "attempts", ())
+        """Record the requests a fetch sent before `error` ended it (a FetchAborted's)."""
+        attempts = error.attempts if isinstance(error, FetchAborted) else ()
         if not attempts:
             return
         if isinstance(error, RunInterrupted):

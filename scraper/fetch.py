@@ -20,11 +20,9 @@ It knows nothing of HTML structure, the database or the command line.
 
 from __future__ import annotations
 
-import codecs
 import logging
 import math
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -39,18 +37,10 @@ from protego import Protego
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
-from scraper.errors import SiteRefused, SiteUnreachable
+from scraper.errors import FetchAborted, SiteRefused, SiteUnreachable
+from scraper.fetched import Attempt, FetchOutcome, FetchResult, decode_text
 
 logger = logging.getLogger(__name__)
-
-# Outcomes of FetchResult.outcome.
-OK = "ok"
-NOT_MODIFIED = "not_modified"
-REDIRECT_OFFSITE = "redirect_offsite"
-REDIRECT_LOOP = "redirect_loop"
-TOO_LARGE = "too_large"
-ERROR = "error"
-ROBOTS_DISALLOWED = "robots_disallowed"
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 THROTTLE_STATUSES = frozenset({429, 503})
@@ -59,9 +49,6 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Bodies we do not keep (redirects, 5xx pages) are read up to this much so the connection can
 # be reused; past it the connection is dropped instead.
 _DISCARDED_BODY_LIMIT = 64 * 1024
-# How far into a body to look for <meta charset> or an XML declaration (HTML's prescan uses
-# 1024 bytes; WordPress themes put a lot before the meta tag, so look further).
-_SNIFF_BYTES = 4096
 # Exponent ceiling for the throttle doubling, so a long streak cannot overflow a float.
 _MAX_DOUBLINGS = 30
 
@@ -93,39 +80,6 @@ class FetchPolicy:
             raise ValueError("max_retries, max_redirects >= 0 and throttle_stop_after >= 1")
         if min(self.delay_seconds, self.jitter_seconds, self.backoff_base_seconds) < 0:
             raise ValueError("delays must not be negative")
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One HTTP request actually sent; every one becomes a row in `fetches`."""
-
-    url: str
-    requested_at: str  # ISO 8601 UTC with milliseconds, from the injected `now`
-    http_status: int | None
-    final_url: str | None  # the URL that answered (we follow redirects ourselves: == url)
-    elapsed_ms: int
-    bytes: int  # body bytes received on the wire (before Content-Encoding decoding)
-    error: str | None  # None if a response was read in full and is not a failure
-    retried: bool  # True if a retry of this same request followed it (not a redirect hop)
-
-
-@dataclass(frozen=True)
-class FetchResult:
-    """What came of asking for one URL, with every request sent on the way."""
-
-    url: str
-    outcome: str  # ok, not_modified, redirect_offsite, redirect_loop, too_large, error,
-    # robots_disallowed
-    http_status: int | None  # of the last request sent (None if it got no answer)
-    final_url: str | None  # after redirects; for redirect_offsite/_loop the target not fetched
-    body: bytes | None  # only for "ok": bytes as sent, Content-Encoding decoded
-    text: str | None
-    encoding: str | None
-    etag: str | None  # validators only for ok / not_modified
-    last_modified: str | None
-    content_type: str | None
-    error: str | None
-    attempts: tuple[Attempt, ...]
 
 
 @dataclass(frozen=True)
@@ -163,56 +117,6 @@ def make_client(policy: FetchPolicy, transport: httpx.BaseTransport | None = Non
         follow_redirects=False,
         headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip, deflate, br"},
     )
-
-
-def decode_text(body: bytes, content_type: str | None = None) -> tuple[str, str]:
-    """Decode a body to (text, codec name): BOM, header charset, meta/XML charset, UTF-8.
-
-    A byte-order mark outranks any declaration, as in browsers. Undecodable bytes become
-    U+FFFD and unknown charset names fall through to the next source, so this never raises.
-    """
-    for bom, codec in (
-        (codecs.BOM_UTF8, "utf-8"),
-        (codecs.BOM_UTF16_LE, "utf-16-le"),
-        (codecs.BOM_UTF16_BE, "utf-16-be"),
-    ):
-        if body.startswith(bom):
-            return body[len(bom) :].decode(codec, errors="replace"), codec
-    codec = _codec(_header_charset(content_type)) or _codec(_sniffed_charset(body)) or "utf-8"
-    return body.decode(codec, errors="replace"), codec
-
-
-def _header_charset(content_type: str | None) -> str | None:
-    for part in (content_type or "").split(";")[1:]:
-        key, _, value = part.partition("=")
-        if key.strip().lower() == "charset":
-            return value.strip().strip("\"'") or None
-    return None
-
-
-_META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:\-]+)""", re.I)
-_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""")
-
-
-def _sniffed_charset(body: bytes) -> str | None:
-    head = body[:_SNIFF_BYTES]
-    match = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
-    return match.group(1).decode("ascii") if match else None
-
-
-def _codec(label: str | None) -> str | None:
-    """A Python codec name for a charset label, or None if the label names no codec."""
-    if not label:
-        return None
-    try:
-        name = codecs.lookup(label.strip().lower()).name
-    except (LookupError, ValueError):
-        return None
-    # WHATWG Encoding: pages labelled latin-1 or ascii are decoded as windows-1252, because
-    # that is what their authors' tools wrote (curly quotes at 0x91-0x94, not C1 controls).
-    if name in {"latin-1", "iso8859-1", "ascii"}:
-        return "cp1252"
-    return name
 
 
 def _iso(moment: datetime) -> str:
@@ -301,7 +205,7 @@ class _Answer:
 class _Hop:
     """Where following a URL's redirects ended."""
 
-    kind: str  # "answer" or one of REDIRECT_OFFSITE, REDIRECT_LOOP, ROBOTS_DISALLOWED, ERROR
+    kind: str  # "answer", or a FetchOutcome: redirect_offsite/_loop, robots_disallowed, error
     url: str
     answer: _Answer | None
     error: str | None = None
@@ -492,9 +396,8 @@ class Fetcher:
         try:
             hop = self._follow(url, {}, attempts, check_robots=False)
             robots = self._interpret_robots(url, hop, attempts)
-        except Exception as exc:
-            exc.attempts = tuple(attempts)
-            raise
+        except FetchAborted as exc:
+            raise exc.with_attempts(tuple(attempts)) from exc
         self._adopt(robots)
         return robots
 
@@ -534,7 +437,7 @@ class Fetcher:
         already did, in any thread), and SiteUnreachable if the robots.txt of a host met here
         for the first time cannot be read. Any exception that ends a fetch early (these, or
         one raised by the injected `sleep` when a run is asked to stop mid-backoff) carries the
-        requests already sent as `.attempts`, so the caller can keep them on record.
+        requests already sent as `.attempts` (a FetchAborted), so the caller can keep them.
         """
         self._raise_if_refused()
         headers: dict[str, bytes] = {}
@@ -550,9 +453,8 @@ class Fetcher:
         attempts: list[Attempt] = []
         try:
             hop = self._follow(url, headers, attempts, check_robots=check_robots)
-        except Exception as exc:
-            exc.attempts = tuple(attempts) + tuple(getattr(exc, "attempts", ()))
-            raise
+        except FetchAborted as exc:
+            raise exc.with_attempts(tuple(attempts)) from exc
         return self._result(url, hop, attempts, etag, last_modified)
 
     # -- shared state -------------------------------------------------------------------
@@ -630,13 +532,15 @@ class Fetcher:
     ) -> _Hop:
         """Request `url`, following redirects within the allowed hosts."""
         if not self.is_allowed_host(url):
-            return _Hop(ERROR, url, None, f"not on an allowed host: {url}")
+            return _Hop(FetchOutcome.ERROR, url, None, f"not on an allowed host: {url}")
         current = _without_fragment(url)
         seen = {current}
         redirects = 0
         while True:
             if check_robots and not self.robots_for(current).allows(current):
-                return _Hop(ROBOTS_DISALLOWED, current, None, "disallowed by robots.txt")
+                return _Hop(
+                    FetchOutcome.ROBOTS_DISALLOWED, current, None, "disallowed by robots.txt"
+                )
             before = len(attempts)
             answer = self._send(current, headers, attempts)
             tries = len(attempts) - before
@@ -644,18 +548,26 @@ class Fetcher:
                 return _Hop("answer", current, answer, tries=tries)
             location = answer.headers.get("location") if answer.headers else None
             if not location:
-                return _Hop(ERROR, current, answer, f"{answer.status} without Location", tries)
+                return _Hop(
+                    FetchOutcome.ERROR, current, answer, f"{answer.status} without Location", tries
+                )
             try:
                 target = _without_fragment(str(httpx.URL(current).join(location.strip())))
             except httpx.InvalidURL:
-                return _Hop(ERROR, current, answer, f"bad Location: {location!r}", tries)
+                return _Hop(
+                    FetchOutcome.ERROR, current, answer, f"bad Location: {location!r}", tries
+                )
             if not self.is_allowed_host(target):
-                return _Hop(REDIRECT_OFFSITE, target, answer, f"redirect off-site to {target}")
+                return _Hop(
+                    FetchOutcome.REDIRECT_OFFSITE, target, answer, f"redirect off-site to {target}"
+                )
             if target in seen:
-                return _Hop(REDIRECT_LOOP, target, answer, f"redirect loop back to {target}")
+                return _Hop(
+                    FetchOutcome.REDIRECT_LOOP, target, answer, f"redirect loop back to {target}"
+                )
             if redirects >= self._policy.max_redirects:
                 message = f"more than {self._policy.max_redirects} redirects"
-                return _Hop(REDIRECT_LOOP, target, answer, message)
+                return _Hop(FetchOutcome.REDIRECT_LOOP, target, answer, message)
             redirects += 1
             seen.add(target)
             if headers and not _same_page(current, target):
@@ -846,32 +758,34 @@ class Fetcher:
             content_type=content_type,
             error=hop.error,
             attempts=tuple(attempts),
+            sent_etag=etag,
+            sent_last_modified=last_modified,
         )
         if hop.kind != "answer" or answer is None:
             return result
         if answer.too_large:
-            return replace(result, outcome=TOO_LARGE, error=answer.error)
+            return replace(result, outcome=FetchOutcome.TOO_LARGE, error=answer.error)
         if answer.error is not None:
             error = answer.error
             if answer.retryable:
                 error = f"gave up after {_attempts(hop.tries)}: {error}"
-            return replace(result, outcome=ERROR, error=error)
+            return replace(result, outcome=FetchOutcome.ERROR, error=error)
         assert headers is not None and answer.status is not None
         if answer.status == 304:
             # A 304 need not repeat the validators; the ones we sent still stand.
             return replace(
                 result,
-                outcome=NOT_MODIFIED,
+                outcome=FetchOutcome.NOT_MODIFIED,
                 etag=headers.get("etag") or etag,
                 last_modified=headers.get("last-modified") or last_modified,
             )
         body = answer.body or b""
         if not body and 200 <= answer.status < 300:
-            return replace(result, outcome=ERROR, error="empty body")
+            return replace(result, outcome=FetchOutcome.ERROR, error="empty body")
         text, encoding = decode_text(body, content_type)
         return replace(
             result,
-            outcome=OK,
+            outcome=FetchOutcome.OK,
             body=body,
             text=text,
             encoding=encoding,

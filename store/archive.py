@@ -21,6 +21,7 @@ from typing import Any
 import sqlite_utils
 
 from store.diff import diff_logs
+from store.errors import NotInArchive
 from store.schema import MISSING_STATES, migrate
 
 LIVE_STATES = ("live",)
@@ -666,7 +667,7 @@ class Archive:
             [snapshot_id],
         ).fetchone()
         if row is None:
-            raise KeyError(snapshot_id)
+            raise NotInArchive(f"no snapshot {snapshot_id} in the archive", snapshot_id)
         return decompress(row[0], row[1]), row[2]
 
     def reset_job(self, job: str) -> None:

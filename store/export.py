@@ -29,6 +29,9 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from store.archive import decompress
+from store.errors import ExportError
+
+__all__ = ["ExportError", "export_archive"]
 
 FORMATS = ("csv", "json", "warc")
 CSV_FILES = ("recommendations.csv", "status_events.csv")
@@ -37,13 +40,6 @@ REVISITED_OUTCOMES = ("unchanged", "not_modified")
 WARC_1_1 = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
 # Record ids are name-based UUIDs, so exporting the same archive twice names records alike.
 RECORD_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/hmicfrs-archive")
-
-
-class ExportError(LookupError):
-    """An export that cannot be made as asked: a bad format or output path.
-
-    A LookupError, like the reports' errors, so the CLI reports it as bad usage.
-    """
 
 
 def export_archive(db: sqlite_utils.Database, fmt: str, output: str) -> dict[str, int]:

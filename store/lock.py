@@ -12,19 +12,9 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+from store.errors import LockBusy
 
-class LockBusy(Exception):
-    """Another process holds the lock."""
-
-    def __init__(self, path: str, holder: dict) -> None:
-        self.path = path
-        self.holder = holder
-        pid = holder.get("pid", "?")
-        started = holder.get("started_at", "?")
-        command = holder.get("command", "?")
-        super().__init__(
-            f"another run holds the lock {path}: pid {pid}, '{command}' started at {started}"
-        )
+__all__ = ["LockBusy", "RunLock"]
 
 
 class RunLock:

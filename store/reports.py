@@ -11,12 +11,13 @@ from typing import Any
 import sqlite_utils
 
 from store.diff import EntryChange, diff_logs, diff_text
+from store.errors import BadRequest, NotInArchive
 
 FIELDS = ("report_title", "rec_type", "cause_of_concern", "text", "current_status", "status_date")
 
 
 def resolve(db: sqlite_utils.Database, rec: str) -> str:
-    """The page URL of REC (a numeric id or a URL); LookupError naming REC otherwise."""
+    """The page URL of REC (a numeric id or a URL); NotInArchive naming REC otherwise."""
     rec = rec.strip()
     if rec.isdigit():
         rows = db.execute(
@@ -31,7 +32,9 @@ def resolve(db: sqlite_utils.Database, rec: str) -> str:
             f"SELECT url FROM pages WHERE url IN ({marks})", list(candidates)
         ).fetchall()
     if not rows:
-        raise LookupError(f"no recommendation {rec!r} in the archive (give an id or a page URL)")
+        raise NotInArchive(
+            f"no recommendation {rec!r} in the archive (give an id or a page URL)", rec
+        )
     return rows[0][0]
 
 
@@ -99,7 +102,7 @@ def _version(db: sqlite_utils.Database, url: str, version: int) -> dict[str, Any
         )
     )
     if not rows:
-        raise LookupError(f"{url} has no version {version}")
+        raise NotInArchive(f"{url} has no version {version}", version)
     row = rows[0]
     row["events"] = list(
         db.query(
@@ -116,7 +119,7 @@ def version_diff(
     url = resolve(db, rec)
     latest = db.execute("SELECT MAX(version) FROM snapshots WHERE url = ?", [url]).fetchone()[0]
     if latest is None:
-        raise LookupError(f"{url} has no stored version")
+        raise NotInArchive(f"{url} has no stored version", url)
     to_v = to_version if to_version is not None else latest
     from_v = from_version if from_version is not None else max(1, to_v - 1)
     a, b = _version(db, url, from_v), _version(db, url, to_v)
@@ -188,13 +191,13 @@ def _short(text: str, width: int = 160) -> str:
 
 
 def since_time(since: str) -> str:
-    """The stored-time form of a --since value (a date or an ISO time); ValueError if neither."""
+    """The stored-time form of a --since value (a date or an ISO time); BadRequest if neither."""
     text = since.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         return text + "T00:00:00.000Z"
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z?", text):
         return text.replace(" ", "T")
-    raise LookupError(f"--since should be a date like 2026-11-01 or an ISO time, got {since!r}")
+    raise BadRequest(f"--since should be a date like 2026-11-01 or an ISO time, got {since!r}")
 
 
 def changes_since(db: sqlite_utils.Database, since: str) -> dict[str, Any]:

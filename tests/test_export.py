@@ -15,6 +15,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 import store.export
 from store.archive import Archive
+from store.errors import BadRequest
 from store.export import ExportError, export_archive
 from tests.test_store import (
     BODY_A1,
@@ -329,7 +330,7 @@ def test_export_errors(
     with pytest.raises(ExportError) as e:
         export_archive(archive.db, fmt, str(tmp_path / output))
     assert message.format(tmp=tmp_path) in str(e.value)
-    assert isinstance(e.value, LookupError)  # what the CLI turns into exit status 2
+    assert isinstance(e.value, BadRequest)  # what the CLI turns into exit status 2
     assert listing(tmp_path) == before
     assert (tmp_path / "afile.txt").read_text() == "mine"
     assert listing(tmp_path / "afolder") == ["notes.txt"]
