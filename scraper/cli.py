@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -169,30 +170,16 @@ def main() -> None:
     """A versioned, citable archive of HMICFRS recommendations and their status logs."""
 
 
-def _run_locked(ctx: Context, command: str, body: Callable[[Any, Any], Any]) -> int:
-    """Take the lock, open the archive, run body(crawler, archive), print the summary."""
-    from store.archive import utc_now
-    from store.lock import RunLock
+def _run(ctx: Context, runner: Callable[..., Any], **kwargs: Any) -> int:
+    """Run one crawl or backfill (scraper.run) with signal handling; print its summary."""
+    from scraper.workers import StopFlag
 
-    db_path = ctx.config.store.path
-    lock = RunLock(db_path, command, utc_now()).acquire()
-    try:
-        from scraper.crawl import Crawler, StopFlag, make_fetcher
-
-        stop = StopFlag()
-        archive = ctx.archive()
-        try:
-            progress = Progress(ctx)
-            fetcher = make_fetcher(ctx.config, sleep=stop.sleep)
-            crawler = Crawler(ctx.config, archive, fetcher, report=progress, stop=stop)
-            with _SignalStop(stop):
-                summary = body(crawler, archive)
-        finally:
-            archive.close()
-    finally:
-        lock.release()
-    _print_summary(ctx, summary)
-    return summary.exit_code
+    stop = StopFlag()
+    with _SignalStop(stop):
+        summary = runner(ctx.config, report=Progress(ctx), stop=stop, **kwargs)
+    code = exit_code(summary.ending, summary.signum)
+    _print_summary(ctx, summary, code)
+    return code
 
 
 class _SignalStop:
@@ -291,14 +278,21 @@ def _ids(ids: list[int], limit: int = 10) -> str:
 
 
 def summary_line(summary: Any) -> str:
-    """The one-line summary of a run: status, counts, the coverage audit, why it stopped."""
+    """The one-line summary of a run: status, recommendation counts (discovery pages apart),
+    the coverage audit, why it stopped."""
     s = summary.stats
     line = (
         f"{summary.command}: {summary.status}; {s.get('pages_fetched', 0)} fetched, "
         f"{s.get('pages_new', 0)} new, {s.get('pages_changed', 0)} changed, "
         f"{s.get('pages_unchanged', 0)} unchanged, {s.get('pages_missing', 0)} missing, "
-        f"{s.get('errors', 0)} errors, {s.get('requests', 0)} requests"
     )
+    if s.get("not_found"):
+        line += f"{s['not_found']} not found, "
+    if s.get("refused"):
+        line += f"{s['refused']} refused, "
+    line += f"{s.get('errors', 0)} errors, {s.get('requests', 0)} requests"
+    if s.get("discovery_fetched"):
+        line += f"; discovery: {s['discovery_fetched']} page(s), {s['discovery_changed']} changed"
     for key, label in AUDIT:
         if s.get(key):
             line += f"; {label}: {_ids(s[key])}"
@@ -307,13 +301,13 @@ def summary_line(summary: Any) -> str:
     return line
 
 
-def _print_summary(ctx: Context, summary: Any) -> None:
+def _print_summary(ctx: Context, summary: Any, code: int) -> None:
     """The summary line and the JSON stats on stdout (under -q only when exit status != 0);
     under --json-log one JSON object carrying both."""
-    if ctx.quiet and summary.exit_code == 0:
+    if ctx.quiet and code == 0:
         return
     run = {k: v for k, v in summary.stats.items() if k != "stats"}
-    run["exit_code"] = summary.exit_code
+    run["exit_code"] = code
     line = summary_line(summary)
     if ctx.json_log:
         click.echo(json.dumps({"summary": line, "run": run}, default=str))
@@ -326,7 +320,9 @@ def _print_summary(ctx: Context, summary: Any) -> None:
 @common_options
 def crawl(ctx: Context) -> int:
     """The cron job: discover, re-check what is due, archive changes, record missing pages."""
-    return _run_locked(ctx, "crawl", lambda crawler, archive: crawler.crawl())
+    from scraper.run import crawl as crawl_site
+
+    return _run(ctx, crawl_site)
 
 
 def parse_id_range(text: str) -> range:
@@ -352,41 +348,42 @@ def parse_id_range(text: str) -> range:
 @common_options
 def backfill(ctx: Context, ids: str | None, urls_file: str | None) -> int:
     """One-off sweep over ids or URLs; a rerun continues where a killed one stopped."""
-    from scraper import discover
+    from scraper.run import backfill as backfill_site
 
     if bool(ids) == bool(urls_file):
         raise UsageError("backfill takes exactly one of --ids A-B or --urls FILE")
     if ids:
-        id_range = parse_id_range(ids)
-        template = ctx.config.discovery.id_url_template
-        base = ctx.config.site.base_url
-        urls = [discover.id_url(base, template, i) for i in id_range]
-        job = f"ids:{id_range.start}-{id_range.stop - 1}"
-    else:
-        urls = []
-        for n, line in enumerate(Path(urls_file).read_text(encoding="utf-8").splitlines(), 1):
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            url = ctx.config.url(line) if line.startswith("/") else line
-            if not re.match(r"https?://", url):
-                raise UsageError(f"{urls_file}:{n}: not a URL or a path: {line!r}")
-            urls.append(discover.canonical_url(url))
-        job = f"urls:{Path(urls_file).resolve()}"
-    return _run_locked(ctx, "backfill", lambda crawler, archive: crawler.backfill(urls, job))
+        return _run(ctx, backfill_site, ids=parse_id_range(ids))
+    urls = read_urls(ctx.config, Path(urls_file))
+    return _run(ctx, backfill_site, urls=urls, job=f"urls:{Path(urls_file).resolve()}")
+
+
+def read_urls(config: Config, path: Path) -> list[str]:
+    """The URLs of a --urls file (paths made absolute); UsageError naming a line that is no
+    URL, or whose host is not one of site.allowed_hosts (it would never be fetched)."""
+    urls = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        url = config.url(line) if line.startswith("/") else line
+        if not re.match(r"https?://", url):
+            raise UsageError(f"{path}:{n}: not a URL or a path: {line!r}")
+        host = (urlsplit(url).hostname or "").lower()
+        if host not in config.site.allowed_hosts:
+            allowed = ", ".join(config.site.allowed_hosts)
+            raise UsageError(f"{path}:{n}: {host} is not one of site.allowed_hosts ({allowed})")
+        urls.append(url)
+    return urls
 
 
 @main.command()
 @common_options
 def reparse(ctx: Context) -> int:
     """Rebuild the parsed tables from the stored raw bodies, without fetching."""
-    from scraper.reparse import reparse_archive
+    from scraper.run import reparse as reparse_archive
 
-    archive = ctx.archive()
-    try:
-        counts = reparse_archive(archive)
-    finally:
-        archive.close()
+    counts = reparse_archive(ctx.config)
     if not ctx.quiet:
         click.echo(
             f"reparse: {counts['snapshots']} snapshot(s) read, {counts['changed']} parsed "
@@ -403,11 +400,8 @@ def history(ctx: Context, rec: str, as_json: bool) -> int:
     """Versions of one recommendation (REC = id or URL) with dates and statuses."""
     from store import reports
 
-    archive = ctx.archive()
-    try:
-        rows = reports.history(archive.db, rec)
-    finally:
-        archive.close()
+    with ctx.archive() as archive:
+        rows = archive.history(rec)
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
     else:
@@ -443,11 +437,8 @@ def diff(
     """Text diff plus structured diff of the status log between two versions."""
     from store import reports
 
-    archive = ctx.archive()
-    try:
-        result = reports.version_diff(archive.db, rec, from_version, to_version)
-    finally:
-        archive.close()
+    with ctx.archive() as archive:
+        result = archive.diff(rec, from_version, to_version)
     if as_json:
         click.echo(json.dumps(result, indent=2, default=str))
     else:
@@ -464,11 +455,8 @@ def changes(ctx: Context, since: str, as_json: bool) -> int:
     """What changed, appeared, regressed, was rewritten or went missing since DATE."""
     from store import reports
 
-    archive = ctx.archive()
-    try:
-        result = reports.changes_since(archive.db, since)
-    finally:
-        archive.close()
+    with ctx.archive() as archive:
+        result = archive.changes(since)
     if as_json:
         click.echo(json.dumps(result, indent=2, default=str))
     else:
@@ -509,11 +497,8 @@ def export(ctx: Context, fmt: str, output: str) -> int:
     """The archive for others' tools: csv, json or WARC 1.1."""
     from store.export import export_archive
 
-    archive = ctx.archive()
-    try:
+    with ctx.archive() as archive:
         counts = export_archive(archive.db, fmt, output)
-    finally:
-        archive.close()
     if not ctx.quiet:
         click.echo(f"export {fmt}: {json.dumps(counts)} -> {output}")
     return 0

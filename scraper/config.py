@@ -100,6 +100,8 @@ FIELDS: tuple[Field, ...] = (
        "The SQLite database file (relative to the working directory)."),
 )
 # fmt: on
+# Every default, by key ("crawl.jitter_seconds"): the one place they are declared.
+DEFAULTS: dict[str, Any] = {f.key: f.default for f in FIELDS}
 
 SECTIONS = ("site", "discovery", "crawl", "store")
 

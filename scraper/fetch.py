@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
@@ -37,6 +37,7 @@ from protego import Protego
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
+from scraper.config import DEFAULTS, Config
 from scraper.errors import FetchAborted, SiteRefused, SiteUnreachable
 from scraper.fetched import Attempt, FetchOutcome, FetchResult, decode_text
 
@@ -59,19 +60,27 @@ class FetchPolicy:
 
     user_agent: str
     allowed_hosts: tuple[str, ...]  # host names, ports ignored, compared case-insensitively
-    delay_seconds: float = 2.0  # least gap between the STARTS of two requests to one host
-    jitter_seconds: float = 0.0  # random extra 0..jitter added to each gap
-    concurrency: int = 1  # max requests in flight to one host
-    timeout_seconds: float = 30.0  # read/write timeout AND a total deadline per request
-    connect_timeout_seconds: float = 10.0
-    max_page_bytes: int = 5_000_000  # enforced while streaming
-    max_retries: int = 4  # retries after the first attempt
-    backoff_base_seconds: float = 1.0
-    backoff_max_seconds: float = 300.0
-    retry_after_max_seconds: float = 600.0  # a Retry-After over this gives up on the URL
-    throttle_stop_after: int = 10  # this many 429/503 in a row across the run -> SiteRefused
-    crawl_delay_max_seconds: float = 60.0  # cap on an adopted robots Crawl-delay
+    # Defaults are config.yaml's (scraper.config.FIELDS), declared there once.
+    delay_seconds: float = DEFAULTS["crawl.delay_seconds"]  # least gap between request STARTS
+    jitter_seconds: float = DEFAULTS["crawl.jitter_seconds"]  # random extra 0..jitter per gap
+    concurrency: int = DEFAULTS["crawl.concurrency"]  # max requests in flight to one host
+    timeout_seconds: float = DEFAULTS["crawl.timeout_seconds"]  # read timeout AND a deadline
+    connect_timeout_seconds: float = DEFAULTS["crawl.connect_timeout_seconds"]
+    max_page_bytes: int = DEFAULTS["crawl.max_page_bytes"]  # enforced while streaming
+    max_retries: int = DEFAULTS["crawl.max_retries"]  # retries after the first attempt
+    backoff_base_seconds: float = DEFAULTS["crawl.backoff_base_seconds"]
+    backoff_max_seconds: float = DEFAULTS["crawl.backoff_max_seconds"]
+    retry_after_max_seconds: float = DEFAULTS["crawl.retry_after_max_seconds"]
+    throttle_stop_after: int = DEFAULTS["crawl.throttle_stop_after"]  # 429/503 in a row
+    crawl_delay_max_seconds: float = DEFAULTS["crawl.crawl_delay_max_seconds"]
     max_redirects: int = 10
+
+    @classmethod
+    def from_config(cls, config: Config) -> FetchPolicy:
+        """The policy a config asks for: every crawl setting of the same name, and the hosts."""
+        names = {f.name for f in fields(cls)} & {f.name for f in fields(config.crawl)}
+        values = {name: getattr(config.crawl, name) for name in names}
+        return cls(allowed_hosts=config.site.allowed_hosts, **values)
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -99,6 +108,12 @@ class Robots:
     def allows(self, url: str) -> bool:
         """Whether our user agent may fetch `url` (no rules means everything is allowed)."""
         return self.rules is None or self.rules.can_fetch(url, self.user_agent)
+
+
+def make_fetcher(config: Config, sleep: Callable[[float], None] = time.sleep) -> Fetcher:
+    """A Fetcher with a real client for this config (`sleep`: e.g. StopFlag.sleep)."""
+    policy = FetchPolicy.from_config(config)
+    return Fetcher(make_client(policy), policy, sleep=sleep)
 
 
 def make_client(policy: FetchPolicy, transport: httpx.BaseTransport | None = None) -> httpx.Client:

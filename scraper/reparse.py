@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from scraper.crawl import parsed_record
 from scraper.fetched import decode_text
+from scraper.observe import parsed_record
 from scraper.parse import PARSER_VERSION, parse_page
 from store.archive import Archive, decompress
 

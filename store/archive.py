@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,11 +20,19 @@ from typing import Any
 
 import sqlite_utils
 
+from store import reports
 from store.diff import diff_logs
 from store.errors import NotInArchive
-from store.schema import MISSING_STATES, migrate
-
-LIVE_STATES = ("live",)
+from store.schema import migrate
+from store.states import (
+    CAPTURED,
+    DISCOVERY_KINDS,
+    FAILED,
+    MISSING_STATES,
+    Outcome,
+    PageEvent,
+    PageState,
+)
 
 
 def utc_now() -> str:
@@ -70,16 +78,18 @@ class ParsedRecord:
 
 @dataclass(frozen=True)
 class PageResult:
-    """Everything one page's visit produced, written in one transaction by Archive.record."""
+    """Everything one page's visit produced, as decided (scraper.observe), written in one
+    transaction by Archive.record. The store decides only whether a body is a new version."""
 
     url: str
-    kind: str  # recommendation, listing, sitemap, robots, other
+    kind: str  # a PageKind
     observed_at: str
-    state: str | None  # None: a transient failure, leave the known state as it is
+    state: str | None  # a PageState; None: no usable answer, the known state stands
     http_status: int | None
     fetches: tuple[FetchRow, ...] = ()
-    body: bytes | None = None
+    body: bytes | None = None  # a body to version: kept as new, changed or unchanged
     content_type: str | None = None
+    # The validators to keep for the current version (None clears them).
     etag: str | None = None
     last_modified: str | None = None
     parsed: ParsedRecord | None = None
@@ -88,6 +98,28 @@ class PageResult:
     error: str | None = None
     rec_id: int | None = None
     force: str | None = None
+    # The last request's outcome; None with a body, whose version decision gives it.
+    outcome: str | None = None
+    events: tuple[str, ...] = ()  # PageEvents of this visit
+
+
+@dataclass(frozen=True)
+class KnownPage:
+    """What the archive knew of a page before a visit (KnownPage() for a URL never seen)."""
+
+    state: str | None = None
+    snapshot_id: int | None = None  # the current version, if one is stored
+    last_checked_at: str | None = None
+    vouched: bool = False  # it had a body, or a listing or sitemap named it: it existed
+    etag: str | None = None  # validators of the current version's body
+    last_modified: str | None = None
+    page_kind: str | None = None  # what the parser made of the current version
+    rec_id: int | None = None
+    force: str | None = None
+
+    @property
+    def has_body(self) -> bool:
+        return self.snapshot_id is not None
 
 
 @dataclass(frozen=True)
@@ -113,18 +145,36 @@ class RunCounts:
     errors: int = 0
     requests: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
+    # Recommendation URLs that answered "not found" but never existed (ids a backfill tries).
+    not_found: int = 0
+    refused: int = 0
+    # Listings, sitemaps and robots.txt: counted apart, never as new or changed recommendations.
+    discovery_fetched: int = 0
+    discovery_changed: int = 0
+
+    def stats(self) -> dict[str, Any]:
+        """The counters beyond the runs row's columns, for its stats."""
+        return {
+            "outcomes": dict(self.outcomes),
+            "not_found": self.not_found,
+            "refused": self.refused,
+            "discovery_fetched": self.discovery_fetched,
+            "discovery_changed": self.discovery_changed,
+        }
 
 
+# What each outcome of a recommendation page counts as in the runs row.
 OUTCOME_COUNTER = {
-    "new": "pages_new",
-    "changed": "pages_changed",
-    "unchanged": "pages_unchanged",
-    "not_modified": "pages_unchanged",
-    "not_found": "pages_missing",
-    "gone": "pages_missing",
-    "soft_404": "pages_missing",
-    "error": "errors",
-    "too_large": "errors",
+    Outcome.NEW: "pages_new",
+    Outcome.CHANGED: "pages_changed",
+    Outcome.UNCHANGED: "pages_unchanged",
+    Outcome.NOT_MODIFIED: "pages_unchanged",
+    Outcome.NOT_FOUND: "pages_missing",
+    Outcome.GONE: "pages_missing",
+    Outcome.SOFT_404: "pages_missing",
+    Outcome.REFUSED: "refused",
+    Outcome.ERROR: "errors",
+    Outcome.TOO_LARGE: "errors",
 }
 
 
@@ -150,6 +200,28 @@ class Archive:
 
     def close(self) -> None:
         self.db.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # what users ask (store.reports holds the queries) -----------------------------------
+
+    def history(self, rec: str) -> dict[str, Any]:
+        """Every version of one recommendation (REC: an id or a page URL) and its state changes."""
+        return reports.history(self.db, rec)
+
+    def diff(
+        self, rec: str, from_version: int | None = None, to_version: int | None = None
+    ) -> dict[str, Any]:
+        """The text and status-log diff between two versions (default: the last two)."""
+        return reports.version_diff(self.db, rec, from_version, to_version)
+
+    def changes(self, since: str) -> dict[str, Any]:
+        """What changed, appeared, regressed, was rewritten or went missing since `since`."""
+        return reports.changes_since(self.db, since)
 
     # runs -------------------------------------------------------------------------------
 
@@ -223,7 +295,8 @@ class Archive:
         robots_disallowed).
         """
         with self.db.atomic():
-            outcome, snapshot_id = self._record(run_id, result)
+            page = self._ensure_page(result)
+            outcome, snapshot_id = self._record(run_id, result, page)
             if job is not None:
                 self.db.execute(
                     """INSERT OR REPLACE INTO job_items (job, url, done_at, outcome)
@@ -231,7 +304,7 @@ class Archive:
                     [job, job_url or result.url, result.observed_at, outcome],
                 )
             self._write_fetches(run_id, result.fetches, outcome, snapshot_id)
-            self._count(run_id, result, outcome)
+            self._count(run_id, result, outcome, _vouched(page))
         return outcome
 
     def record_fetches(
@@ -242,16 +315,22 @@ class Archive:
         with self.db.atomic():
             self._write_fetches(run_id, rows, outcome, None)
 
-    def _count(self, run_id: int, result: PageResult, outcome: str) -> None:
+    def _count(self, run_id: int, result: PageResult, outcome: str, vouched: bool) -> None:
         counts = self.counts.setdefault(run_id, RunCounts())
-        sent = [f for f in result.fetches if f.outcome != "robots_disallowed"]
+        sent = [f for f in result.fetches if f.outcome != Outcome.ROBOTS_DISALLOWED]
         counts.requests += len(sent)
-        if sent:
-            counts.pages_fetched += 1
         counts.outcomes[outcome] = counts.outcomes.get(outcome, 0) + 1
-        column = OUTCOME_COUNTER.get(outcome)
-        if column:
-            setattr(counts, column, getattr(counts, column) + 1)
+        if result.kind in DISCOVERY_KINDS:
+            counts.discovery_fetched += bool(sent)
+            counts.discovery_changed += outcome in (Outcome.NEW, Outcome.CHANGED)
+            counts.errors += outcome in FAILED
+        else:
+            counts.pages_fetched += bool(sent)
+            column = OUTCOME_COUNTER.get(outcome)
+            if column == "pages_missing" and not vouched:
+                column = "not_found"
+            if column:
+                setattr(counts, column, getattr(counts, column) + 1)
         self.db.execute(
             """UPDATE runs SET pages_fetched = ?, pages_new = ?, pages_changed = ?,
                    pages_unchanged = ?, pages_missing = ?, errors = ?, requests = ?
@@ -300,58 +379,58 @@ class Archive:
             rows,
         )
 
-    def _record(self, run_id: int, r: PageResult) -> tuple[str, int | None]:
-        page = self._ensure_page(r)
-        before = page.get("state")
+    def _record(
+        self, run_id: int, r: PageResult, page: Mapping[str, Any]
+    ) -> tuple[str, int | None]:
         snapshot_id = page.get("current_snapshot_id")
         updates: dict[str, Any] = {
             "last_checked_at": r.observed_at,
             "last_http_status": r.http_status,
         }
-        if r.not_modified:
-            outcome, state = "not_modified", "live"
-            if snapshot_id is not None:
-                self._seen(snapshot_id, r.observed_at)
-        elif r.state == "live" and r.body is not None:
+        outcome = r.outcome
+        if outcome is None:
+            if r.body is None:
+                raise ValueError(f"a page result with neither an outcome nor a body: {r.url}")
             outcome, snapshot_id = self._capture(run_id, r, page)
-            state = "live"
-        elif r.state in MISSING_STATES:
-            outcome, state = r.state, r.state
-        elif r.state == "redirected":
-            outcome, state = "redirect", "redirected"
-            updates["redirect_target"] = r.redirect_target
-        elif r.state == "blocked":
-            outcome, state = "robots_disallowed", "blocked"
+        elif outcome == Outcome.NOT_MODIFIED and snapshot_id is not None:
+            self._seen(snapshot_id, r.observed_at)
+        if r.state == PageState.BLOCKED:
             updates.pop("last_http_status")
-        else:
-            final = r.fetches[-1].outcome if r.fetches else None
-            outcome = final if final in ("too_large", "error") else "error"
-            state = r.state or before or "error"
-        if r.error is not None or outcome in ("error", "too_large"):
+        elif r.state == PageState.REDIRECTED:
+            updates["redirect_target"] = r.redirect_target
+        state = r.state or page.get("state") or PageState.ERROR
+        if r.error is not None or outcome in FAILED:
             updates["last_error"] = r.error
-        elif state == "live":
+        elif state == PageState.LIVE:
             updates["last_error"] = None
-        if r.etag is not None or r.last_modified is not None or outcome in ("new", "changed"):
-            updates["etag"] = r.etag
-            updates["last_modified"] = r.last_modified
-        elif state in MISSING_STATES or state == "redirected":
-            # Validators of a page that is gone or redirects would only earn a 304 elsewhere.
-            updates["etag"] = updates["last_modified"] = None
+        updates["etag"], updates["last_modified"] = r.etag, r.last_modified
         updates["state"] = state
-        self._transition(run_id, r, page, state, updates)
-        if snapshot_id is not None and (outcome in ("new", "changed")):
+        self._write_events(run_id, r, page.get("state"), state, updates)
+        if outcome in (Outcome.NEW, Outcome.CHANGED):
             updates["current_snapshot_id"] = snapshot_id
-        if r.parsed is not None and outcome in ("new", "changed"):
-            updates["current_status"] = r.parsed.row.get("current_status")
-            updates["page_kind"] = r.parsed.page_kind
+            if r.parsed is not None:
+                updates["current_status"] = r.parsed.row.get("current_status")
+                updates["page_kind"] = r.parsed.page_kind
         sets = ", ".join(f"[{k}] = ?" for k in updates)
         self.db.execute(f"UPDATE pages SET {sets} WHERE url = ?", [*updates.values(), r.url])
-        return outcome, snapshot_id if outcome in (
-            "new",
-            "changed",
-            "unchanged",
-            "not_modified",
-        ) else None
+        return outcome, snapshot_id if outcome in CAPTURED else None
+
+    def known(self, url: str) -> KnownPage:
+        """What the archive knows of `url` before a visit (KnownPage() if nothing)."""
+        row = self.page(url)
+        if row is None:
+            return KnownPage()
+        return KnownPage(
+            state=row["state"],
+            snapshot_id=row["current_snapshot_id"],
+            last_checked_at=row["last_checked_at"],
+            vouched=_vouched(row),
+            etag=row["etag"],
+            last_modified=row["last_modified"],
+            page_kind=row["page_kind"],
+            rec_id=row["rec_id"],
+            force=row["force"],
+        )
 
     def _ensure_page(self, r: PageResult) -> dict[str, Any]:
         row = self.db.execute("SELECT * FROM pages WHERE url = ?", [r.url]).fetchone()
@@ -367,31 +446,14 @@ class Archive:
             self._page_columns = tuple(c[0] for c in cursor.description)
         return dict(zip(self._page_columns, row, strict=True))
 
-    def _transition(
-        self, run_id: int, r: PageResult, page: Mapping[str, Any], after: str, updates: dict
+    def _write_events(
+        self, run_id: int, r: PageResult, before: str | None, after: str, updates: dict
     ) -> None:
-        before = page.get("state")
-        was_missing = before in MISSING_STATES
-        is_missing = after in MISSING_STATES
-        # An id that never existed (a backfill meets thousands) is not_found but was never
-        # missing: only a page that was live, or that a listing or sitemap vouched for, is.
-        vouched = bool(
-            page.get("current_snapshot_id")
-            or page.get("last_listed_at")
-            or page.get("last_in_sitemap_at")
-        )
-        event = None
-        if is_missing and not was_missing and vouched:
-            event = "went_missing"
-            updates["missing_since"] = r.observed_at
-        elif was_missing and after == "live":
-            event = "came_back"
-            updates["missing_since"] = None
-        elif before != after and after in ("redirected", "blocked"):
-            event = after
-        elif before is None and after == "live":
-            event = "appeared"
-        if event is not None:
+        for event in r.events:
+            if event == PageEvent.WENT_MISSING:
+                updates["missing_since"] = r.observed_at
+            elif event == PageEvent.CAME_BACK:
+                updates["missing_since"] = None
             self.db.execute(
                 """INSERT INTO page_events (url, run_id, at, event, state_before, state_after,
                        http_status) VALUES (?, ?, ?, ?, ?, ?, ?)""",
@@ -687,9 +749,48 @@ class Archive:
         ).fetchone()
         return row[0] if row else None
 
-    def job_done(self, job: str) -> set[str]:
-        """URLs a resumable job (a backfill) has already finished."""
-        return {r[0] for r in self.db.execute("SELECT url FROM job_items WHERE job = ?", [job])}
+    def job_count(self, job: str) -> int:
+        """How many URLs a resumable job (a backfill) has finished."""
+        return self.db.execute("SELECT COUNT(*) FROM job_items WHERE job = ?", [job]).fetchone()[0]
+
+    def job_has(self, job: str, url: str) -> bool:
+        """Whether a resumable job has finished `url`."""
+        row = self.db.execute(
+            "SELECT 1 FROM job_items WHERE job = ? AND url = ?", [job, url]
+        ).fetchone()
+        return row is not None
+
+    def coverage(
+        self, listed_now: Container[int] | None = None, has_listings: bool = True
+    ) -> dict[str, list[int]]:
+        """The coverage audit: ids listed but missing, and ids live, listed before, but no
+        longer listed (only when listings are configured). Without `listed_now`, the audit
+        the last crawl that walked every listing made."""
+        if listed_now is None:
+            row = self.db.execute(
+                """SELECT stats FROM runs WHERE json_valid(stats)
+                   AND json_type(stats, '$.listed_but_missing') IS NOT NULL
+                   ORDER BY id DESC LIMIT 1"""
+            ).fetchone()
+            stats = json.loads(row[0]) if row else {}
+            keys = ("listed_but_missing", "live_but_no_longer_listed")
+            return {k: stats.get(k, []) for k in keys}
+        listed_missing: list[int] = []
+        live_unlisted: list[int] = []
+        marks = ", ".join("?" for _ in MISSING_STATES)
+        for rec_id, live, gone, listed_before in self.db.execute(
+            f"""SELECT rec_id, MAX(state = 'live'), MAX(state IN ({marks})),
+                       MAX(last_listed_at IS NOT NULL)
+                FROM pages WHERE kind = 'recommendation' AND rec_id IS NOT NULL
+                GROUP BY rec_id ORDER BY rec_id""",
+            sorted(MISSING_STATES),
+        ):
+            listed = rec_id in listed_now
+            if listed and not live and gone:
+                listed_missing.append(rec_id)
+            elif live and listed_before and not listed and has_listings:
+                live_unlisted.append(rec_id)
+        return {"listed_but_missing": listed_missing, "live_but_no_longer_listed": live_unlisted}
 
     def knows_rec_id(self, rec_id: int) -> bool:
         """Whether some recommendation page of this id is known."""
@@ -802,6 +903,15 @@ def _parsed_rows(parsed: ParsedRecord) -> tuple[dict[str, Any] | None, list[dict
         for i, e in enumerate(parsed.events)
     ]
     return row, events
+
+
+def _vouched(page: Mapping[str, Any]) -> bool:
+    """Whether a page is known to have existed: it had a body, or a listing or sitemap named it."""
+    return bool(
+        page.get("current_snapshot_id")
+        or page.get("last_listed_at")
+        or page.get("last_in_sitemap_at")
+    )
 
 
 def decompress(body: bytes, compression: str | None) -> bytes:

@@ -9,6 +9,10 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from store.states import MISSING_STATES
+
+__all__ = ["MISSING_STATES", "STATUS_RANKS", "migrate", "migrations"]
+
 migrations = Migrations("hmicfrs-archive")
 
 # Ranks order statuses so that a step down is a regression; researchers may add slugs here.
@@ -18,8 +22,6 @@ STATUS_RANKS: tuple[tuple[str, int, int], ...] = (
     ("complete", 3, 1),
     ("no-further-action-needed", 3, 1),
 )
-
-MISSING_STATES = ("not_found", "gone", "soft_404")
 
 
 @migrations()

@@ -176,7 +176,12 @@ def harness(
     rand: Callable[[], float] = lambda: 0.0,
     **policy_settings: object,
 ) -> Harness:
-    settings: dict[str, object] = {"user_agent": UA, "allowed_hosts": ("example.org",)}
+    # The backoff these tests count in (config.yaml's default base is 2 s).
+    settings: dict[str, object] = {
+        "user_agent": UA,
+        "allowed_hosts": ("example.org",),
+        "backoff_base_seconds": 1.0,
+    }
     settings.update(policy_settings)
     policy = FetchPolicy(**settings)  # type: ignore[arg-type]
     clock = FakeClock()

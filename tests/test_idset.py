@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scraper.crawl import IdSet
+from scraper.walk import IdSet
 
 IDS = st.lists(
     st.one_of(st.integers(0, 300_000), st.integers(-5, 10**9), st.just(1 << 24)), max_size=200

@@ -81,9 +81,12 @@ def page(
     http_status: int = 200,
     not_modified: bool = False,
     kind: str = "recommendation",
+    events: tuple[str, ...] = (),
 ) -> PageResult:
-    """A page visit with a single request; the archive decides the fetch's outcome."""
+    """A page visit with a single request, as scraper.observe decides it: the store is told
+    the outcome (but for a body, which it versions) and the events."""
     rec_id = record.row["rec_id"] if record else None
+    outcome = "not_modified" if not_modified else None if state == "live" else state
     return PageResult(
         url=url,
         kind=kind,
@@ -97,6 +100,8 @@ def page(
         not_modified=not_modified,
         rec_id=rec_id,
         force=record.row["force"] if record else None,
+        outcome=outcome,
+        events=events,
     )
 
 
@@ -153,14 +158,16 @@ def build_archive(path: str = ":memory:") -> Archive:
     """
     clock = [T1]
     archive = Archive(path, now=lambda: clock[0])
+    new, lost, back = ("appeared",), ("went_missing",), ("came_back",)
     visits = [
-        (T1, [page(A, T1, BODY_A1, A1), page(B, T1, BODY_B1, B1), page(C, T1, BODY_C1, C1)]
-         + [page(D, T1, BODY_D1, D1)]),
+        (T1, [page(A, T1, BODY_A1, A1, events=new), page(B, T1, BODY_B1, B1, events=new)]
+         + [page(C, T1, BODY_C1, C1, events=new), page(D, T1, BODY_D1, D1, events=new)]),
         (T2, [page(A, T2, BODY_A2, A2), page(B, T2, BODY_B1, B1)]
-         + [page(C, T2, BODY_C1_COSMETIC, C1), page(D, T2, state="not_found", http_status=404)]),
+         + [page(C, T2, BODY_C1_COSMETIC, C1)]
+         + [page(D, T2, state="not_found", http_status=404, events=lost)]),
         (T3, [page(A, T3, http_status=304, not_modified=True)]
-         + [page(B, T3, state="not_found", http_status=404), page(C, T3, BODY_C1, C1)]
-         + [page(D, T3, BODY_D1, D1)]),
+         + [page(B, T3, state="not_found", http_status=404, events=lost)]
+         + [page(C, T3, BODY_C1, C1), page(D, T3, BODY_D1, D1, events=back)]),
     ]  # fmt: skip
     for at, results in visits:
         clock[0] = at
@@ -784,11 +791,3 @@ def test_changes_since_lists_only_recommendations_as_changed() -> None:
     assert [
         (r["url"], r["to_version"]) for r in reports.changes_since(archive.db, T1)["changed"]
     ] == [(A, 2)]
-
-
-def test_an_id_that_never_existed_did_not_go_missing() -> None:
-    archive = Archive(":memory:", now=lambda: T1)
-    run_id = archive.start_run("backfill")
-    never = "https://www.justiceinspectorates.gov.uk/hmicfrs/?p=999999"
-    archive.record(run_id, page(never, T1, state="not_found", http_status=404))
-    assert rows(archive, "SELECT url, event FROM page_events") == []
