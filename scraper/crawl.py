@@ -1,12 +1,11 @@
 """The run loop: starts a run, walks discovery, visits what the scheduler chooses, hands each
 result to the store and ends the run as its guards say. It only coordinates.
 
-Each part it calls has one job: `walk.DiscoveryWalk` finds pages, `scheduler` orders the
+Each part it calls has one job: `walk` finds pages (through `cycle`), `scheduler` orders the
 visits, `fetch` asks the site, `parse` reads a body, `observe` decides what a visit means,
-`guards` say when to stop, the store records. Workers fetch and parse; only this loop, on its
-own thread, touches the archive. A run must converge under a budget: discovery may spend at
-most DISCOVERY_SHARE of it; a discovery cut short is a "cycle" later runs continue (a listing
-or sitemap fetched since the last complete discovery is read back from the archive).
+`guards` say when to stop, `ledger` writes to the store. Workers fetch and parse; only this
+loop, on its own thread, touches the archive. Discovery may spend at most DISCOVERY_SHARE of
+the run's budget.
 """
 
 from __future__ import annotations
@@ -22,20 +21,20 @@ from urllib.parse import urlsplit
 
 from scraper import observe as obs
 from scraper.config import Config
+from scraper.cycle import CyclePages
 from scraper.errors import DriftDetected, FetchAborted, RunInterrupted, SiteRefused, SiteUnreachable
 from scraper.fetch import Fetcher, Robots
-from scraper.fetched import FetchOutcome, FetchResult, decode_text
-from scraper.guards import Budget, Drift, Outage, Refusals, Tally
+from scraper.guards import Budget, Drift, Outage, Refusals, Tally, enforce
 from scraper.identity import Identify, PageIdentity
-from scraper.parse import PARSER_VERSION, ParsedPage, parse_page
+from scraper.ledger import Ledger, Report
+from scraper.parse import PARSER_VERSION
 from scraper.reparse import reparse_archive
 from scraper.scheduler import Scheduler, backfill_schedule, crawl_schedule
+from scraper.visitor import Visitor
 from scraper.walk import DiscoveryWalk, Walked
 from scraper.workers import StopFlag, Workers
-from store.archive import Archive, KnownPage, PageResult, format_time
-from store.states import FAILED, Outcome, PageKind, PageState
-
-Report = Callable[[str, dict[str, Any]], None]
+from store.archive import Archive, KnownPage, PageResult
+from store.states import Outcome, PageKind
 
 DISCOVERY_SHARE = 0.5  # discovery may spend at most this share of the request/time budget
 OUTAGE_STOP_AFTER = 10  # pages in a row with no usable answer: the site is down (exit 4)
@@ -77,21 +76,25 @@ class Crawler:
         self.config, self.archive, self.fetcher, self.report = config, archive, fetcher, report
         self.now, self.stop = now, stop or StopFlag()
         self.identify = Identify(config.site.base_url, config.discovery.id_url_template)
+        self.visitor = Visitor(fetcher, archive, self.identify, now)
         c = config.crawl
         self.tally = Tally(started=clock())
         self.budget = Budget(c.max_requests, c.max_runtime_seconds, clock)
         self.discovery_budget = Budget(
             c.max_requests, c.max_runtime_seconds, clock, DISCOVERY_SHARE
         )
-        self.halt = Refusals(REFUSALS_STOP_AFTER) | Outage(OUTAGE_STOP_AFTER)
         self.drift = Drift(c.drift_threshold, c.drift_min_pages)
-        self.run_id = 0
+        self.ledger = Ledger(
+            archive,
+            0,
+            self.tally,
+            report,
+            Refusals(REFUSALS_STOP_AFTER) | Outage(OUTAGE_STOP_AFTER),
+        )
         self.stop_reason: str | None = None
-        self.held_back: list[tuple[PageResult, str | None, str | None]] = []
-        self.failed_pages = self.abandoned = 0
+        self.abandoned = 0
         self.walked: Walked | None = None
-        self.discovery_errors = self.discovery_requests = 0
-        self.cycle_start: str | None = None
+        self.cycle: CyclePages | None = None
         self.discovery_completed_at: str | None = None
         self.visited: set[str] = set()  # every page visited this run
 
@@ -103,11 +106,9 @@ class Crawler:
         """A resumable sweep over `count` pages, streamed (ids made into pages by the caller)."""
         return self._run(f"backfill {job}", lambda: self._backfill_pages(pages, count, job))
 
-    # the run's frame --------------------------------------------------------------------
-
     def _run(self, command: str, body: Callable[[], None]) -> RunSummary:
-        self.run_id = self.archive.start_run(command, os.getpid())
-        self.report("run_started", {"run_id": self.run_id, "command": command})
+        run_id = self.ledger.run_id = self.archive.start_run(command, os.getpid())
+        self.report("run_started", {"run_id": run_id, "command": command})
         status, ending, message = "ok", "ok", None
         try:
             try:
@@ -120,21 +121,19 @@ class Crawler:
                 if not self.stop.is_set():
                     raise
             finally:
-                self._record_other_robots()
+                for robots in self.fetcher.loaded_robots[1:]:  # other hosts redirects led to
+                    self.ledger.record(self._robots(robots))
             self.tally.finishing = True
-            self._check(self.halt | self.drift)
-            for result, job, job_url in self.held_back:
-                self._record(result, job, job_url, counted=True)
-            self.held_back.clear()
+            enforce(self.ledger.halt | self.drift, self.tally)
+            self.ledger.release()
             if self.stop.signum is not None:
-                status, ending = "interrupted", "interrupted"
-                message = f"stopped by {self.stop.signal_name}; every page fetched was written"
-                if self.abandoned:
-                    message = (
-                        f"stopped by {self.stop.signal_name}; {self.abandoned} page(s) in hand "
-                        "were left unwritten"
-                    )
-                message += ", the next run continues"
+                status = ending = "interrupted"
+                lost = (
+                    f"{self.abandoned} page(s) in hand were left unwritten"
+                    if self.abandoned
+                    else "every page fetched was written"
+                )
+                message = f"stopped by {self.stop.signal_name}; {lost}, the next run continues"
             elif self.stop_reason:
                 status, message = "partial", f"{self.stop_reason}; the next run continues"
             elif self.walked is not None and self.walked.status != "complete":
@@ -142,25 +141,27 @@ class Crawler:
         except FetchAborted as e:
             status, message = "failed", str(e)
             ending = "refused" if isinstance(e, SiteRefused) else "unreachable"
-            self._drop_held_back(f"run stopped: {e}")
+            self.ledger.drop(f"run stopped: {e}")
         except DriftDetected as e:
             status, ending, message = "failed", "drift", str(e)
-            self._drop_held_back(str(e))
+            self.ledger.drop(str(e))
         except BaseException as e:
-            self._drop_held_back("run interrupted")
+            self.ledger.drop("run interrupted")
             crashed = isinstance(e, Exception)
             why = f"crashed: {e!r}" if crashed else "interrupted"
             self.archive.finish_run(
-                self.run_id, "failed" if crashed else "interrupted", why, self._stats()
+                run_id, "failed" if crashed else "interrupted", why, self._stats()
             )
             raise
-        if ending == "ok" and self.failed_pages:
+        if ending == "ok" and self.ledger.failed_pages:
             ending = "pages_failed"
-            message = "; ".join(filter(None, [message, f"{self.failed_pages} page(s) failed"]))
+            message = "; ".join(
+                filter(None, [message, f"{self.ledger.failed_pages} page(s) failed"])
+            )
         stats = self._stats()
-        row = self.archive.finish_run(self.run_id, status, message, stats)
+        row = self.archive.finish_run(run_id, status, message, stats)
         summary = RunSummary(
-            self.run_id, command, status, ending, message, {**row, **stats}, self.stop.signum
+            run_id, command, status, ending, message, {**row, **stats}, self.stop.signum
         )
         self.report("run_finished", {"summary": summary})
         return summary
@@ -171,41 +172,31 @@ class Crawler:
         except FetchAborted as e:
             if e.attempts:
                 page = self.identify(e.attempts[0].url, PageKind.ROBOTS)
-                self._record(obs.unanswered(page, e.attempts, str(e)), counted=True)
+                self.ledger.record(obs.unanswered(page, e.attempts, str(e)), counted=True)
             raise
-        self._record(self._robots_result(robots))
+        self.ledger.record(self._robots(robots))
         self.report("robots", {"url": robots.url, "sitemaps": list(robots.sitemaps)})
 
-    def _robots_result(self, robots: Robots) -> PageResult:
-        page = self.identify(robots.url, PageKind.ROBOTS)
-        self.visited.add(page.url)
-        known = self.archive.known(page.url)
-        args = (robots.http_status, robots.body, robots.attempts, known, self._iso())
-        return obs.robots_result(page, *args)
-
-    def _record_other_robots(self) -> None:
-        """Keep the robots.txt of any other allowed host a redirect led us to."""
-        for robots in self.fetcher.loaded_robots[1:]:
-            self._record(self._robots_result(robots))
-
-    # discovery --------------------------------------------------------------------------
+    def _robots(self, robots: Robots) -> PageResult:
+        self.visited.add(robots.url)
+        return self.visitor.robots(robots)
 
     def _discover(self) -> None:
-        self.cycle_start = self.archive.discovery_cycle_start()
+        self.cycle = CyclePages(
+            self.archive, self.ledger, self.visitor.fetch, self.visitor.observe,
+            lambda: self.stop.signal_name, self.visited,
+        )  # fmt: skip
         robots = self.fetcher.loaded_robots
         sitemaps = list(robots[0].sitemaps if robots else ())
         sitemaps += [self.config.url(p) for p in self.config.discovery.sitemaps]
-        walk = DiscoveryWalk(
-            self._discovery_page,
-            self.archive.note_pages,
-            self.identify,
-            self.config.site.allowed_hosts,
-            self._discovery_stopping,
-        )
         listings = [self.config.url(p) for p in self.config.discovery.listings]
+        hosts = self.config.site.allowed_hosts
+        walk = DiscoveryWalk(
+            self.cycle, self.archive.note_pages, self.identify, hosts, self._discovery_stopping
+        )
         self.walked = walk.walk(sitemaps, listings)
         if self.walked.status == "complete":
-            self.discovery_completed_at = self._iso()
+            self.discovery_completed_at = self.visitor.iso()
             self.report("discovery", {"listed_ids": len(self.walked.listed_ids)})
 
     def _discovery_stopping(self) -> str | None:
@@ -213,39 +204,11 @@ class Crawler:
             return f"discovery cut short: {self.stop_reason or 'a stop was asked for'}"
         spent = self.discovery_budget(self.tally)
         # At least one discovery request a run, or a tiny budget would never discover.
-        if spent is not None and self.discovery_requests:
+        if spent is not None and self.cycle is not None and self.cycle.requests:
             return (
                 f"discovery stopped at {DISCOVERY_SHARE:.0%} of the budget ({spent.message} in all)"
             )
         return None
-
-    def _discovery_page(self, page: PageIdentity) -> tuple[str | None, ParsedPage | None]:
-        """A listing's or sitemap's text (and a listing's parse when fetched now): read back
-        when this discovery cycle already fetched it, else fetched, conditionally."""
-        self.visited.add(page.url)
-        known = self.archive.known(page.url)
-        checked = known.last_checked_at
-        if checked is not None and (self.cycle_start is None or checked > self.cycle_start):
-            live = known.state == PageState.LIVE and known.snapshot_id is not None
-            return (self._stored_text(known.snapshot_id), None) if live else (None, None)
-        try:
-            visit = self._visit(page, known)
-        except FetchAborted as e:
-            self._keep_attempts(e)
-            raise
-        self.discovery_requests += 1
-        result = self._observe(page, known, *visit)
-        self._record(result)
-        if result.outcome != Outcome.NOT_MODIFIED and result.state in (None, PageState.ERROR):
-            self.discovery_errors += 1
-        if result.outcome == Outcome.NOT_MODIFIED and known.snapshot_id is not None:
-            return self._stored_text(known.snapshot_id), None
-        return (visit[0].text, visit[1]) if result.state == PageState.LIVE else (None, None)
-
-    def _stored_text(self, snapshot_id: int) -> str:
-        return decode_text(*self.archive.stored_body(snapshot_id))[0]
-
-    # visiting pages ---------------------------------------------------------------------
 
     def _crawl_pages(self) -> None:
         self._discover()
@@ -275,7 +238,7 @@ class Crawler:
                     if page is None:
                         break
                     known = self.archive.known(page.url)
-                    pending[pool.submit(self._visit, page, known)] = (page, known)
+                    pending[pool.submit(self.visitor.fetch, page, known)] = (page, known)
                 if not pending:
                     break
                 finished, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
@@ -287,137 +250,52 @@ class Crawler:
                     break
         except BaseException as e:
             self.stop.request()
-            for future, (page, _) in pending.items():
+            why = f"run stopped: {e or type(e).__name__}"
+            for future in pending:
                 if future.done() and not future.cancelled():
-                    self._keep_requests(future, page, f"run stopped: {e or type(e).__name__}")
+                    self._keep_requests(future, why)
                 future.cancel()
             raise
         finally:
             pool.close()
-
-    def _visit(self, page: PageIdentity, known: KnownPage) -> tuple[FetchResult, ParsedPage | None]:
-        """Fetch and parse one page (a worker's job); validators only of the stored body."""
-        etag, modified = (known.etag, known.last_modified) if known.has_body else (None, None)
-        fetched = self.fetcher.fetch(page.url, etag=etag, last_modified=modified)
-        parsed = None
-        readable = page.kind in (PageKind.RECOMMENDATION, PageKind.LISTING)
-        if readable and fetched.outcome == FetchOutcome.OK and fetched.text is not None:
-            parsed = parse_page(fetched.text, fetched.final_url or page.url)
-        return fetched, parsed
-
-    def _observe(
-        self, page: PageIdentity, known: KnownPage, fetched: FetchResult, parsed: ParsedPage | None
-    ) -> PageResult:
-        target = obs.target(page, fetched, self.identify)
-        if target.url != page.url:
-            result = obs.observe(
-                target, fetched, parsed, self.archive.known(target.url), self._iso()
-            )
-            if result.state == PageState.LIVE or not page.is_recommendation_url:
-                return result
-        return obs.observe(page, fetched, parsed, known, self._iso())
 
     def _settle(
         self, future: Future[Any], page: PageIdentity, known: KnownPage, job: str | None
     ) -> None:
         try:
             fetched, parsed = future.result()
-        except RunInterrupted as e:
-            # Abandoned mid-wait: the page is not written, so the next run asks again, but
-            # the requests it already sent are on record.
-            self._keep_attempts(e)
-            return
         except SiteUnreachable as e:
-            if not self._elsewhere(e.url):
-                self._keep_attempts(e)
+            base, where = urlsplit(self.config.site.base_url), urlsplit(e.url or "")
+            if (where.hostname, where.port) == (base.hostname, base.port):
+                self.ledger.keep_attempts(e, self.stop.signal_name)
                 raise
-            # A redirect to an allowed host that cannot be reached: this page's error.
-            fetched, parsed = self._unreachable_target(page, e), None
+            # A redirect to another allowed host that cannot be reached: this page's error.
+            fetched, parsed = obs.unreachable_redirect(page.url, e.url, e.attempts, str(e)), None
         except FetchAborted as e:
-            self._keep_attempts(e)
+            # A page abandoned mid-wait is not written (the next run asks again), but the
+            # requests it sent are on record.
+            self.ledger.keep_attempts(e, self.stop.signal_name)
+            if isinstance(e, RunInterrupted):
+                return
             raise
-        result = self._observe(page, known, fetched, parsed)
+        result = self.visitor.observe(page, known, fetched, parsed)
         self.visited.add(result.url)
-        if self.tally.watch_drift(
-            result, known if result.url == page.url else self.archive.known(result.url)
-        ):
-            self.held_back.append((result, job, page.url))
-            self.tally.add(result)
-            self._check(self.drift)
+        target_known = known if result.url == page.url else self.archive.known(result.url)
+        if self.tally.watch_drift(result, target_known):
+            self.ledger.hold(result, job, page.url)
+            enforce(self.drift, self.tally)
             return
-        self._record(result, job, page.url)
+        self.ledger.record(result, job, page.url)
         if result.url != page.url and page.is_recommendation_url:
-            self._record(obs.moved(page, result, known), counted=True)
+            self.ledger.record(obs.moved(page, result, known), counted=True)
 
-    def _elsewhere(self, url: str | None) -> bool:
-        """Whether `url` (a robots.txt that could not be read) is on another host than the
-        site's own: a redirect led there, so only the page that redirected failed."""
-        base = urlsplit(self.config.site.base_url)
-        where = urlsplit(url or self.config.site.base_url)
-        return (where.hostname, where.port) != (base.hostname, base.port)
-
-    def _unreachable_target(self, page: PageIdentity, e: SiteUnreachable) -> FetchResult:
-        why = f"redirect target unreachable: {e}"
-        return FetchResult(
-            page.url, FetchOutcome.ERROR, None, e.url, None, None, None, None, None, None, why,
-            e.attempts,
-        )  # fmt: skip
-
-    def _keep_requests(self, future: Future[Any], page: PageIdentity, why: str) -> None:
+    def _keep_requests(self, future: Future[Any], why: str) -> None:
         """Record the requests of a page whose result the run will not write."""
         error = future.exception()
         if error is None:
-            fetched, _ = future.result()
-            rows = obs.fetch_rows(fetched.attempts, Outcome.ERROR)
-            self.archive.record_fetches(self.run_id, rows, Outcome.ERROR, why)
+            self.ledger.keep_rows(obs.fetch_rows(future.result()[0].attempts, Outcome.ERROR), why)
         elif isinstance(error, FetchAborted):
-            self._keep_attempts(error)
-
-    def _keep_attempts(self, error: FetchAborted) -> None:
-        """Record the requests a fetch sent before `error` ended it."""
-        if not error.attempts:
-            return
-        if isinstance(error, RunInterrupted):
-            why = f"run stopped by {self.stop.signal_name} while the request waited to retry"
-        else:
-            why = str(error) or type(error).__name__
-        rows = obs.fetch_rows(error.attempts, Outcome.ERROR)
-        self.archive.record_fetches(self.run_id, rows, Outcome.ERROR, why)
-        self.tally.requests += len(error.attempts)
-
-    def _drop_held_back(self, why: str) -> None:
-        """Keep the requests of pages held back for drift, but no version and no state."""
-        for result, _, _ in self.held_back:
-            self.archive.record_fetches(self.run_id, result.fetches, Outcome.ERROR, why)
-        self.held_back.clear()
-
-    def _record(
-        self,
-        result: PageResult,
-        job: str | None = None,
-        job_url: str | None = None,
-        counted: bool = False,
-    ) -> None:
-        outcome = self.archive.record(self.run_id, result, job, job_url=job_url)
-        if not counted:
-            self.tally.add(result)
-        if outcome in FAILED:
-            self.failed_pages += 1
-        data = {"url": result.url, "outcome": outcome, "state": result.state}
-        self.report("page", {**data, "error": result.error})
-        self._check(self.halt)
-
-    def _check(self, guard: Callable[[Tally], Any]) -> None:
-        """Raise the error a tripped guard stands for (drift, refused, unreachable)."""
-        stop = guard(self.tally)
-        if stop is None:
-            return
-        url, status = (
-            (self.tally.last.url, self.tally.last.http_status) if self.tally.last else (None, None)
-        )
-        raise {"drift": DriftDetected, "refused": SiteRefused}.get(stop.ending, SiteUnreachable)(
-            stop.message, *(() if stop.ending == "drift" else (url, status))
-        )
+            self.ledger.keep_attempts(error, self.stop.signal_name)
 
     def _stopping(self, in_flight: int = 0) -> bool:
         if self.stop.is_set():
@@ -428,26 +306,19 @@ class Crawler:
             self.stop_reason = spent.message if spent else None
         return self.stop_reason is not None
 
-    def _iso(self) -> str:
-        return format_time(self.now())
-
     def _stats(self) -> dict[str, Any]:
         """Counts by outcome, and the coverage audit when this run walked every listing."""
-        counts = self.archive.counts.get(self.run_id)
-        stats: dict[str, Any] = {
-            **(counts.stats() if counts else {}),
-            "held_back_for_drift": self.tally.drift_suspects,
-            "requests_budgeted": self.tally.requests,
-        }
+        counts = self.archive.counts.get(self.ledger.run_id)
+        stats: dict[str, Any] = {**(counts.stats() if counts else {})}
+        stats.update(
+            held_back_for_drift=self.tally.drift_suspects, requests_budgeted=self.tally.requests
+        )
         if self.walked is not None:
-            stats["discovery"] = "complete" if self.walked.status == "complete" else "partial"
-        if self.discovery_completed_at is not None:
-            stats["discovery_completed_at"] = self.discovery_completed_at
-        if (
-            self.walked is not None
-            and self.walked.status == "complete"
-            and not self.discovery_errors
-        ):
-            listings = bool(self.config.discovery.listings)
-            stats.update(self.archive.coverage(self.walked.listed_ids, listings))
+            complete = self.walked.status == "complete"
+            stats["discovery"] = "complete" if complete else "partial"
+            if self.discovery_completed_at is not None:
+                stats["discovery_completed_at"] = self.discovery_completed_at
+            if complete and self.cycle is not None and not self.cycle.errors:
+                listings = bool(self.config.discovery.listings)
+                stats.update(self.archive.coverage(self.walked.listed_ids, listings))
         return stats

@@ -18,6 +18,7 @@ import abc
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from scraper.errors import DriftDetected, SiteRefused, SiteUnreachable
 from store.archive import KnownPage, PageResult
 from store.states import MISSING_STATES, Outcome, PageKind
 
@@ -169,3 +170,16 @@ class Drift(guard_base):
             "recommendations; the run stopped and recorded no version and no missing page "
             "from them. Check the site's layout and the parser before the next run.",
         )
+
+
+def enforce(guard: guard_base, tally: Tally) -> None:
+    """Raise the error a tripped guard stands for: DriftDetected, SiteRefused or
+    SiteUnreachable (a spent budget is no error: the run loop asks Budget itself)."""
+    stop = guard(tally)
+    if stop is None:
+        return
+    if stop.ending == "drift":
+        raise DriftDetected(stop.message)
+    url, status = (tally.last.url, tally.last.http_status) if tally.last else (None, None)
+    error = SiteRefused if stop.ending == "refused" else SiteUnreachable
+    raise error(stop.message, url, status)

@@ -270,6 +270,17 @@ def unanswered(page: PageIdentity, attempts: tuple[Attempt, ...], error: str) ->
     )
 
 
+def unreachable_redirect(
+    url: str, target: str | None, attempts: tuple[Attempt, ...], why: str
+) -> FetchResult:
+    """The fetch result of a redirect to an allowed host that could not be reached: that page's
+    error, not the site's (the run goes on)."""
+    return FetchResult(
+        url, FetchOutcome.ERROR, None, target, None, None, None, None, None, None,
+        f"redirect target unreachable: {why}", attempts,
+    )  # fmt: skip
+
+
 def fetch_rows(
     attempts: Iterable[Attempt],
     last_outcome: Outcome | None = None,

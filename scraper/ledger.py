@@ -1,0 +1,80 @@
+"""The run's record keeping: every page result and every request a run makes goes to the
+archive through its Ledger, is counted in the Tally the guards read, and is reported.
+
+It also keeps what must not be written yet (pages held back by the drift guard until the run
+ends) and what will never be (the requests of pages a stop or a refusal cut short, kept as
+fetch rows only, so no request goes unrecorded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from scraper.errors import FetchAborted, RunInterrupted
+from scraper.guards import Tally, enforce, guard_base
+from scraper.observe import fetch_rows
+from store.archive import Archive, FetchRow, PageResult
+from store.states import FAILED, Outcome
+
+Report = Callable[[str, dict[str, Any]], None]
+
+
+class Ledger:
+    """Writes one run's page results and requests, in the run loop's thread only."""
+
+    def __init__(
+        self, archive: Archive, run_id: int, tally: Tally, report: Report, halt: guard_base
+    ) -> None:
+        self.archive, self.run_id, self.tally = archive, run_id, tally
+        self.report, self.halt = report, halt
+        self.failed_pages = 0
+        self.held_back: list[tuple[PageResult, str | None, str | None]] = []
+
+    def record(
+        self,
+        result: PageResult,
+        job: str | None = None,
+        job_url: str | None = None,
+        counted: bool = False,
+    ) -> str:
+        """Write one page's result; raise if the halting guards trip on it."""
+        outcome = self.archive.record(self.run_id, result, job, job_url=job_url)
+        if not counted:
+            self.tally.add(result)
+        self.failed_pages += outcome in FAILED
+        data = {"url": result.url, "outcome": outcome, "state": result.state}
+        self.report("page", {**data, "error": result.error})
+        enforce(self.halt, self.tally)
+        return outcome
+
+    def hold(self, result: PageResult, job: str | None, job_url: str | None) -> None:
+        """Keep a drift suspect back until the run ends (counted now)."""
+        self.held_back.append((result, job, job_url))
+        self.tally.add(result)
+
+    def release(self) -> None:
+        """Write the held-back pages: the run ended without drift."""
+        for result, job, job_url in self.held_back:
+            self.record(result, job, job_url, counted=True)
+        self.held_back.clear()
+
+    def drop(self, why: str) -> None:
+        """Keep the requests of pages held back, but no version and no state."""
+        for result, _, _ in self.held_back:
+            self.keep_rows(result.fetches, why)
+        self.held_back.clear()
+
+    def keep_rows(self, fetches: Sequence[FetchRow], why: str) -> None:
+        self.archive.record_fetches(self.run_id, fetches, Outcome.ERROR, why)
+
+    def keep_attempts(self, error: FetchAborted, stopped_by: str) -> None:
+        """Record the requests a fetch sent before `error` ended it."""
+        if not error.attempts:
+            return
+        if isinstance(error, RunInterrupted):
+            why = f"run stopped by {stopped_by} while the request waited to retry"
+        else:
+            why = str(error) or type(error).__name__
+        self.keep_rows(fetch_rows(error.attempts, Outcome.ERROR), why)
+        self.tally.requests += len(error.attempts)
