@@ -34,6 +34,7 @@ CONTROL_PREFIX = "/__fixture/"
 
 FAULT_KINDS = frozenset(
     {
+        "redirect_closed_port",
         "hang",
         "drip",
         "reset",
@@ -55,6 +56,13 @@ CHARSETS = {"latin1": "ISO-8859-1", "cp1252": "windows-1252"}
 LOOP_MARK = "fixture-loop=1"
 
 
+def _closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, then let go)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @dataclass(frozen=True)
 class Fault:
     """A misbehaviour for the next `times` requests of one path.
@@ -70,6 +78,7 @@ class Fault:
                         body ends at close)
       redirect_loop     301 A -> A?fixture-loop=1 -> 301 A (use times=N for a lasting loop)
       redirect_offsite  301 to http://127.0.0.2:PORT/same/path (a host outside allowed hosts)
+      redirect_closed_port  301 to the same path on 127.0.0.1 at a port nothing listens on
       moved             301 to the path without its /hmicfrs prefix, where the current host
                         serves the same page (/recommendation/<force>/<id>/)
       html500           status 500 with a WordPress "critical error" HTML page
@@ -372,6 +381,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._redirect(f"{self.path}{sep}{LOOP_MARK}")
         elif kind == "redirect_offsite":
             self._redirect(f"http://127.0.0.2:{site.port}{self.path}")
+        elif kind == "redirect_closed_port":
+            self._redirect(f"http://127.0.0.1:{_closed_port()}{self.path}")
         elif kind == "moved":
             self._redirect(base + self.path.removeprefix("/hmicfrs"))
         elif kind in ("gzip", "deflate", "br"):
