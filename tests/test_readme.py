@@ -52,3 +52,32 @@ def test_every_exit_code_is_documented() -> None:
     for code in range(5):
         assert f"| {code} |" in README
     assert "| 130, 143 |" in README
+
+
+def test_the_python_api_example_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.fixturesite import FixtureSite
+    from tests.support import write_config
+
+    example = re.search(r"## Python API.*?```python\n(.*?)```", README, re.S)
+    assert example is not None
+    with FixtureSite(state="initial") as site:
+        live = next(s for s in site.catalogue() if s.state == "live" and not s.disallowed)
+        config = write_config(tmp_path / "config.yaml", site.base_url, tmp_path / "unused.db")
+        code = (
+            example.group(1)
+            .replace('"config.yaml"', repr(str(config)))
+            .replace('"data/hmicfrs.sqlite"', repr(str(tmp_path / "archive.sqlite")))
+            .replace('"7712"', repr(str(live.rec_id)))
+            .replace(
+                'open("page.html")',
+                repr(str(Path(__file__).parent / "pages" / "log_basic.html")).join(("open(", ")")),
+            )
+        )
+        namespace: dict[str, object] = {}
+        exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102
+    out = capsys.readouterr().out.splitlines()
+    live_count = len([s for s in site.catalogue() if s.state == "live" and not s.disallowed])
+    assert out[0] == f"ok ok {live_count}"
+    assert out[1].startswith("1 ") and out[2] == "[]"
+    assert out[3] == "{'listed_but_missing': [2378, 2401], 'live_but_no_longer_listed': []}"
+    assert namespace["page"].page_kind == "recommendation"  # type: ignore[attr-defined]
