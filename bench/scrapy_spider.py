@@ -3,7 +3,7 @@
 Same discovery (robots.txt `Sitemap:` lines -> sitemap index -> urlsets, plus the configured
 listings through their pagination), the same parse function (`scraper.parse.parse_page`), and
 the same rows written to SQLite: an item pipeline hands `store.archive.Archive` the same
-`PageResult` / `ParsedRecord` that `scraper.crawl` builds, one transaction per page.
+`PageResult` / `ParsedRecord` that `scraper.engine` builds, one transaction per page.
 
 Run as its own process (bench does):
 
@@ -31,10 +31,15 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response
 
 from scraper import discover
-from scraper.crawl import Crawler, fetch_rows, page_state, parsed_record
-from scraper.fetch import Attempt, FetchResult, decode_text
+from scraper.fetched import Attempt, FetchOutcome, FetchResult, decode_text
+from scraper.identity import Identify
+from scraper.observe import observe, target
 from scraper.parse import ParsedPage, parse_page
-from store.archive import Archive, Discovered, FetchRow, PageResult, format_time
+from store.archive import Archive, Discovered, KnownPage, PageResult, format_time
+from store.states import PageKind
+
+# The bench archives a fresh database: nothing is known of any page before its visit.
+IDENTIFY = Identify("http://127.0.0.1", "/hmicfrs/?p={id}")
 
 USER_AGENT = "hmicfrs-archive-bench/0.1 (Scrapy baseline; +https://github.com/hmicfrs-archive)"
 
@@ -81,9 +86,9 @@ def fetch_result(response: Response) -> FetchResult:
     content_type = _header(response, "Content-Type")
     first_url = attempts[0].url
     if not body and 200 <= response.status < 300:
-        outcome, text, encoding, error = "error", None, None, "empty body"
+        outcome, text, encoding, error = FetchOutcome.ERROR, None, None, "empty body"
     else:
-        outcome, error = "ok", None
+        outcome, error = FetchOutcome.OK, None
         text, encoding = decode_text(body, content_type)
     return FetchResult(
         url=first_url,
@@ -101,30 +106,11 @@ def fetch_result(response: Response) -> FetchResult:
     )
 
 
-def page_result(
-    url: str, kind: str, result: FetchResult, parsed: ParsedPage | None, state: str | None
-) -> PageResult:
-    """The PageResult scraper.crawl.Crawler._result builds for the same fetch and parse."""
-    key = discover.recommendation_key(url)
-    return PageResult(
-        url=url,
-        kind=kind,
-        observed_at=result.attempts[0].requested_at,
-        state=state,
-        http_status=result.http_status,
-        fetches=fetch_rows(result.attempts, None)
-        or (FetchRow(url, result.attempts[0].requested_at, None, None, 0, 0, "error", None),),
-        body=result.body if state == "live" and result.outcome == "ok" else None,
-        content_type=result.content_type,
-        etag=result.etag,
-        last_modified=result.last_modified,
-        parsed=parsed_record(parsed) if parsed is not None else None,
-        not_modified=False,
-        redirect_target=result.final_url if state == "redirected" else None,
-        error=result.error,
-        rec_id=key[1] if key else None,
-        force=key[0] if key else None,
-    )
+def page_result(kind: PageKind, result: FetchResult, parsed: ParsedPage | None) -> PageResult:
+    """The PageResult hmicfrs crawl records for the same fetch and parse (scraper.observe)."""
+    page = IDENTIFY(result.url, kind)
+    page = target(page, result, IDENTIFY)
+    return observe(page, result, parsed, KnownPage(), result.attempts[0].requested_at)
 
 
 class ArchiveSpider(scrapy.Spider):
@@ -150,15 +136,15 @@ class ArchiveSpider(scrapy.Spider):
 
     def parse_robots(self, response: Response) -> Iterator[Any]:
         result = fetch_result(response)
-        yield page_result(result.url, "robots", result, None, Crawler._plain_state(result))
+        yield page_result(PageKind.ROBOTS, result, None)
         for sitemap in discover.sitemaps_from_robots(result.text or "", response.url):
             yield scrapy.Request(sitemap, callback=self.parse_sitemap)
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         result = fetch_result(response)
-        state = Crawler._plain_state(result)
-        yield page_result(result.url, "sitemap", result, None, state)
-        if state != "live" or result.text is None:
+        recorded = page_result(PageKind.SITEMAP, result, None)
+        yield recorded
+        if recorded.state != "live" or result.text is None:
             return
         links = discover.parse_sitemap(result.text, response.url)
         for sitemap in links.sitemaps:
@@ -170,9 +156,9 @@ class ArchiveSpider(scrapy.Spider):
         parsed = None
         if result.outcome == "ok" and result.text is not None:
             parsed = parse_page(result.text, result.url)
-        state = page_state(result, parsed)
-        yield page_result(result.url, "listing", result, parsed, state)
-        if parsed is None or state != "live":
+        recorded = page_result(PageKind.LISTING, result, parsed)
+        yield recorded
+        if parsed is None or recorded.state != "live":
             return
         yield from self._pages([e.url for e in parsed.listing_entries if e.url], via="listing")
         if parsed.next_page:
@@ -199,13 +185,7 @@ class ArchiveSpider(scrapy.Spider):
         parsed = None
         if result.outcome == "ok" and result.text is not None:
             parsed = parse_page(result.text, response.url)
-        state = page_state(result, parsed)
-        record_url = result.url
-        if discover.recommendation_key(response.url) and not discover.recommendation_key(
-            result.url
-        ):
-            record_url = discover.canonical_url(response.url)
-        yield page_result(record_url, "recommendation", result, parsed, state)
+        yield page_result(PageKind.RECOMMENDATION, result, parsed)
 
 
 class ArchivePipeline:

@@ -16,7 +16,7 @@ _EXPORTS = {
     "crawl": "scraper.run",
     "backfill": "scraper.run",
     "reparse": "scraper.run",
-    "RunSummary": "scraper.crawl",
+    "RunSummary": "scraper.engine",
     "StopFlag": "scraper.workers",
     "parse_page": "scraper.parse",
     "ParsedPage": "scraper.parse",

@@ -6,31 +6,25 @@ README's "Python API"); each returns plain data and raises only HmicfrsError or 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from scraper.config import Config
-from scraper.crawl import Crawler, Report, RunSummary
+from scraper.engine import Crawler, Report, RunSummary
 from scraper.errors import UsageError
 from scraper.fetch import Fetcher, make_fetcher
 from scraper.identity import Identify
-from scraper.reparse import reparse_archive
+from scraper.reparse import reparse
 from scraper.workers import StopFlag
-from store.archive import Archive, utc_now
-from store.lock import RunLock
+from store.archive import Archive
+from store.lock import locked_archive
+
+__all__ = ["backfill", "crawl", "reparse"]
 
 
-@contextmanager
-def _locked(config: Config, db_path: str | Path | None, command: str) -> Iterator[Archive]:
-    path = str(db_path or config.store.path)
-    lock = RunLock(path, command, utc_now()).acquire()
-    try:
-        with Archive(path) as archive:
-            yield archive
-    finally:
-        lock.release()
+def _locked(config: Config, db_path: str | Path | None, command: str) -> Any:
+    return locked_archive(str(db_path or config.store.path), command)
 
 
 def _crawler(
@@ -85,9 +79,3 @@ def backfill(
         pages, count, job = (identify(u) for u in unique), len(unique), job or "urls"
     with _locked(config, db_path, "backfill") as archive:
         return _crawler(config, archive, report, stop, fetcher).backfill(pages, count, job)
-
-
-def reparse(config: Config, db_path: str | Path | None = None) -> dict[str, Any]:
-    """Re-read every stored body with the current parser, without fetching (takes the lock)."""
-    with _locked(config, db_path, "reparse") as archive:
-        return reparse_archive(archive)

@@ -9,12 +9,15 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
+from store.archive import Archive, utc_now
 from store.errors import LockBusy
 
-__all__ = ["LockBusy", "RunLock"]
+__all__ = ["LockBusy", "RunLock", "locked_archive"]
 
 
 class RunLock:
@@ -61,3 +64,15 @@ class RunLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+@contextmanager
+def locked_archive(db_path: str | Path, command: str) -> Iterator[Archive]:
+    """The archive at `db_path`, opened while this process holds its run lock (LockBusy if
+    another does): what every writer opens it with."""
+    lock = RunLock(db_path, command, utc_now()).acquire()
+    try:
+        with Archive(db_path) as archive:
+            yield archive
+    finally:
+        lock.release()

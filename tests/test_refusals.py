@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from scraper import backfill, load_config
-from scraper.crawl import Crawler
+from scraper.engine import Crawler
 from scraper.fetch import Robots
 from scraper.fetched import Attempt, FetchOutcome, FetchResult
 from scraper.identity import Identify
