@@ -34,7 +34,7 @@ from scraper.visitor import Visitor
 from scraper.walk import DiscoveryWalk, Walked
 from scraper.workers import StopFlag, Workers
 from store.archive import Archive, KnownPage, PageResult
-from store.states import Outcome, PageKind
+from store.states import PageKind
 
 DISCOVERY_SHARE = 0.5  # discovery may spend at most this share of the request/time budget
 OUTAGE_STOP_AFTER = 10  # pages in a row with no usable answer: the site is down (exit 4)
@@ -253,7 +253,7 @@ class Crawler:
             why = f"run stopped: {e or type(e).__name__}"
             for future in pending:
                 if future.done() and not future.cancelled():
-                    self._keep_requests(future, why)
+                    self.ledger.keep_future(future, why, self.stop.signal_name)
                 future.cancel()
             raise
         finally:
@@ -289,14 +289,6 @@ class Crawler:
         if result.url != page.url and page.is_recommendation_url:
             self.ledger.record(obs.moved(page, result, known), counted=True)
 
-    def _keep_requests(self, future: Future[Any], why: str) -> None:
-        """Record the requests of a page whose result the run will not write."""
-        error = future.exception()
-        if error is None:
-            self.ledger.keep_rows(obs.fetch_rows(future.result()[0].attempts, Outcome.ERROR), why)
-        elif isinstance(error, FetchAborted):
-            self.ledger.keep_attempts(error, self.stop.signal_name)
-
     def _stopping(self, in_flight: int = 0) -> bool:
         if self.stop.is_set():
             return True
@@ -308,17 +300,7 @@ class Crawler:
 
     def _stats(self) -> dict[str, Any]:
         """Counts by outcome, and the coverage audit when this run walked every listing."""
-        counts = self.archive.counts.get(self.ledger.run_id)
-        stats: dict[str, Any] = {**(counts.stats() if counts else {})}
-        stats.update(
-            held_back_for_drift=self.tally.drift_suspects, requests_budgeted=self.tally.requests
-        )
-        if self.walked is not None:
-            complete = self.walked.status == "complete"
-            stats["discovery"] = "complete" if complete else "partial"
-            if self.discovery_completed_at is not None:
-                stats["discovery_completed_at"] = self.discovery_completed_at
-            if complete and self.cycle is not None and not self.cycle.errors:
-                listings = bool(self.config.discovery.listings)
-                stats.update(self.archive.coverage(self.walked.listed_ids, listings))
+        errors = self.cycle.errors if self.cycle is not None else 0
+        has_listings = bool(self.config.discovery.listings)
+        stats = self.ledger.stats(self.walked, self.discovery_completed_at, errors, has_listings)
         return stats

@@ -9,11 +9,13 @@ fetch rows only, so no request goes unrecorded).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from typing import Any
 
 from scraper.errors import FetchAborted, RunInterrupted
 from scraper.guards import Tally, enforce, guard_base
 from scraper.observe import fetch_rows
+from scraper.walk import Walked
 from store.archive import Archive, FetchRow, PageResult
 from store.states import FAILED, Outcome
 
@@ -67,6 +69,33 @@ class Ledger:
 
     def keep_rows(self, fetches: Sequence[FetchRow], why: str) -> None:
         self.archive.record_fetches(self.run_id, fetches, Outcome.ERROR, why)
+
+    def keep_future(self, future: Future[Any], why: str, stopped_by: str) -> None:
+        """Record the requests of a visit (a worker's finished future) the run will not write."""
+        error = future.exception()
+        if error is None:
+            self.keep_rows(fetch_rows(future.result()[0].attempts, Outcome.ERROR), why)
+        elif isinstance(error, FetchAborted):
+            self.keep_attempts(error, stopped_by)
+
+    def stats(
+        self, walked: Walked | None, completed_at: str | None, walk_errors: int, listings: bool
+    ) -> dict[str, Any]:
+        """The run's stats: counts by outcome, drift, requests, discovery, and the coverage
+        audit when the run walked every sitemap and listing without an error."""
+        counts = self.archive.counts.get(self.run_id)
+        stats: dict[str, Any] = {**(counts.stats() if counts else {})}
+        stats["held_back_for_drift"] = self.tally.drift_suspects
+        stats["requests_budgeted"] = self.tally.requests
+        if walked is None:
+            return stats
+        complete = walked.status == "complete"
+        stats["discovery"] = "complete" if complete else "partial"
+        if completed_at is not None:
+            stats["discovery_completed_at"] = completed_at
+        if complete and not walk_errors:
+            stats.update(self.archive.coverage(walked.listed_ids, listings))
+        return stats
 
     def keep_attempts(self, error: FetchAborted, stopped_by: str) -> None:
         """Record the requests a fetch sent before `error` ended it."""
