@@ -10,6 +10,7 @@ one whose content is the same under another date is *redated*, and whatever is l
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -116,3 +117,31 @@ def diff_text(before: str | None, after: str | None, from_label: str, to_label: 
         lineterm="",
     )
     return "\n".join(lines)
+
+
+# Words and the whitespace after them; a change inside a sentence marks only the words.
+_TOKEN = re.compile(r"[\w'\u2019-]+\s*|[^\w\s]\s*|\s+")
+
+
+def diff_words(before: str | None, after: str | None) -> list[tuple[str, str]]:
+    """Word-level differences as (op, text) pieces in order: op is '=', '-' or '+'.
+
+    Joining the '=' and '+' pieces gives `after`; the '=' and '-' pieces give `before` up to
+    whitespace (equal words carry the newer version's spacing).
+    """
+    a = _TOKEN.findall(before or "")
+    b = _TOKEN.findall(after or "")
+    # Compare words without their trailing space, so a re-wrapped line is not a change.
+    matcher = difflib.SequenceMatcher(
+        None, [t.rstrip() for t in a], [t.rstrip() for t in b], autojunk=False
+    )
+    pieces: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            pieces.append(("=", "".join(b[j1:j2])))
+            continue
+        if i2 > i1:
+            pieces.append(("-", "".join(a[i1:i2])))
+        if j2 > j1:
+            pieces.append(("+", "".join(b[j1:j2])))
+    return [p for p in pieces if p[1]]
