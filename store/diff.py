@@ -119,21 +119,25 @@ def diff_text(before: str | None, after: str | None, from_label: str, to_label: 
     return "\n".join(lines)
 
 
-# Words and the whitespace after them; a change inside a sentence marks only the words.
-_TOKEN = re.compile(r"[\w'\u2019-]+\s*|[^\w\s]\s*|\s+")
+# Words, single punctuation marks and runs of whitespace, each a token of its own.
+_TOKEN = re.compile(r"[\w'\u2019-]+|[^\w\s]|\s+")
+
+
+def _compared(token: str) -> str:
+    # Any run of whitespace equals any other: a re-wrapped line is not a change.
+    return " " if token.isspace() else token
 
 
 def diff_words(before: str | None, after: str | None) -> list[tuple[str, str]]:
     """Word-level differences as (op, text) pieces in order: op is '=', '-' or '+'.
 
     Joining the '=' and '+' pieces gives `after`; the '=' and '-' pieces give `before` up to
-    whitespace (equal words carry the newer version's spacing).
+    whitespace (equal runs of whitespace carry the newer version's).
     """
     a = _TOKEN.findall(before or "")
     b = _TOKEN.findall(after or "")
-    # Compare words without their trailing space, so a re-wrapped line is not a change.
     matcher = difflib.SequenceMatcher(
-        None, [t.rstrip() for t in a], [t.rstrip() for t in b], autojunk=False
+        None, [_compared(t) for t in a], [_compared(t) for t in b], autojunk=False
     )
     pieces: list[tuple[str, str]] = []
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -145,3 +149,12 @@ def diff_words(before: str | None, after: str | None) -> list[tuple[str, str]]:
         if j2 > j1:
             pieces.append(("+", "".join(b[j1:j2])))
     return [p for p in pieces if p[1]]
+
+
+def split_space(text: str) -> tuple[str, str, str]:
+    """text as (leading whitespace, the rest stripped, trailing whitespace), for marking."""
+    core = text.strip()
+    if not core:
+        return text, "", ""
+    start = text.index(core)
+    return text[:start], core, text[start + len(core) :]

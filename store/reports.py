@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
-from store.diff import EntryChange, diff_logs, diff_text, diff_words
+from store.diff import EntryChange, diff_logs, diff_text, diff_words, split_space
 
 FIELDS = ("report_title", "rec_type", "cause_of_concern", "text", "current_status", "status_date")
 
@@ -210,12 +210,13 @@ def render_words(pieces: list[list[str]], color: bool) -> str:
         if op == "=":
             out.append(text)
             continue
-        core = text.rstrip()
-        tail = text[len(core) :]
-        if color:
-            out.append(_paint(core, "1;31;9" if op == "-" else "1;32", True) + tail)
+        lead, core, tail = split_space(text)
+        if not core:
+            out.append(text)
+        elif color:
+            out.append(lead + _paint(core, "1;31;9" if op == "-" else "1;32", True) + tail)
         else:
-            out.append(("[-" + core + "-]" if op == "-" else "{+" + core + "+}") + tail)
+            out.append(lead + ("[-" + core + "-]" if op == "-" else "{+" + core + "+}") + tail)
     return "".join(out)
 
 

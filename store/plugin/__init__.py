@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 
 from store import reports
 from store.archive import decompress
+from store.diff import split_space
 from store.sanitize import CONTENT_SECURITY_POLICY, sanitized_html, sanitized_text
 
 CSS_PATH = Path(__file__).parent / "static" / "hmicfrs.css"
@@ -240,12 +241,13 @@ def words_html(pieces: list[list[str]], side: str | None = None) -> Markup:
     shows one version only."""
     out = []
     for op, text in pieces:
+        lead, core, tail = split_space(text)
         if op == "=":
             out.append(escape(text))
         elif op == "-" and side != "after":
-            out.append(Markup("<del>%s</del>") % text)
+            out.append(Markup("%s<del>%s</del>%s") % (lead, core, tail) if core else escape(text))
         elif op == "+" and side != "before":
-            out.append(Markup("<ins>%s</ins>") % text)
+            out.append(Markup("%s<ins>%s</ins>%s") % (lead, core, tail) if core else escape(text))
     return Markup("").join(out)
 
 
