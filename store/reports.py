@@ -86,7 +86,9 @@ def render_history(h: dict[str, Any]) -> str:
             f"{status:<26} {v['log_entries']}"
         )
     for e in h["page_events"]:
-        lines.append(f"{e['at']}  {e['event']} ({e['state_before']} -> {e['state_after']})")
+        lines.append(
+            f"{e['at']}  {e['event']} ({e['state_before'] or 'new'} -> {e['state_after']})"
+        )
     return "\n".join(lines)
 
 

@@ -367,7 +367,7 @@ def _views(optional: set[str]) -> dict[str, str]:
                    CAST((SELECT COUNT(*) FROM log_changes c
                      WHERE c.to_snapshot_id = a.id AND c.change = 'redated') AS INTEGER)
                        AS redated,
-                   p.state, {themes.format(rec="rb.rec_id")} AS themes,
+                   p.state, {themes.format(rec="p.rec_id")} AS themes,
                    substr(a.captured_at, 1, 4) AS year,
                    b.id AS from_snapshot_id, a.id AS to_snapshot_id, b.url
             FROM snapshots a
@@ -451,10 +451,11 @@ def _views(optional: set[str]) -> dict[str, str]:
                   AND trim(COALESCE(r.text, '')) != ''
             ),
             groups AS (
-                SELECT normalised_text, MIN(rec_id) AS group_key FROM keyed
+                SELECT normalised_text, CAST(MIN(rec_id) AS INTEGER) AS group_key FROM keyed
                 GROUP BY normalised_text HAVING COUNT(DISTINCT rec_id) > 1
             )
-            SELECT g.group_key, k.rec_id, k.force, k.current_status, k.status_date, k.state,
+            SELECT CAST(g.group_key AS INTEGER) AS group_key, k.rec_id, k.force,
+                   k.current_status, k.status_date, k.state,
                    CAST(COALESCE(sr.closed, 0) AS INTEGER) AS closed, k.report_title, k.text,
                    k.themes, k.year, k.normalised_text, k.url
             FROM keyed k
@@ -462,7 +463,7 @@ def _views(optional: set[str]) -> dict[str, str]:
             LEFT JOIN status_ranks sr ON sr.status = k.current_status
         """,
         "recommendation_groups": """
-            SELECT m.group_key, MIN(m.report_title) AS report_title,
+            SELECT CAST(m.group_key AS INTEGER) AS group_key, MIN(m.report_title) AS report_title,
                    CAST(COUNT(DISTINCT m.force) AS INTEGER) AS forces,
                    CAST(COUNT(*) AS INTEGER) AS copies,
                    CAST(SUM(m.current_status = 'complete') AS INTEGER) AS complete,

@@ -1,6 +1,7 @@
 """A research archive: build_archive's four recommendations plus a national recommendation
-filed under three forces (one edited long comment, a force named in its own text), a theme
-listing that shows two of them, and a bulleted text with an apostrophe. Shared by the
+filed under three forces (one edited long comment, a force named in its own text, bullets
+and an apostrophe), a recommendation that goes (410), and a theme listing that shows two
+copies and one recommendation whose own page is missing. Shared by the
 Datasette, plugin and browser tests (and the README's screenshots).
 """
 
@@ -62,7 +63,11 @@ def build_research_archive(path: str) -> Archive:
                  national(202, "cumbria", "Cumbria", [event(0, "2026-01-05", "status", "complete")], "n202")),
             page(url("dorset", 203), T3, b"<p>203</p>",
                  national(203, "dorset", "Dorset", [event(0, "2026-01-05", "status", "awaiting-review")], "n203")),
-            page(LISTING, T3, b"<ul><li>201</li><li>202</li></ul>", listing_record(), kind="listing"),
+            page(url("kent", 204), T3, b"<p>204</p>",
+                 parsed(204, "kent", [event(0, "2026-02-02", "status", "being-progressed")],
+                        "The force should train its call handlers.", "n204")),
+            page(LISTING, T3, b"<ul><li>201</li><li>202</li><li>102</li></ul>", listing_record(),
+                 kind="listing"),
         ]),
         (T4, [
             page(url("avon-and-somerset", 201), T4,
@@ -70,6 +75,7 @@ def build_research_archive(path: str) -> Archive:
                  b"<p>The force's <b>reasons</b>.</p><img src='http://example.org/x.png'>"
                  b"<form action='/x'><input name='q'></form></body></html>",
                  national(201, "avon-and-somerset", "Avon and Somerset", EVENTS_201_V2, "n201b")),
+            page(url("kent", 204), T4, state="gone", http_status=410),
         ]),
     ]  # fmt: skip
 
@@ -88,7 +94,9 @@ def listing_record() -> ParsedRecord:
          "report_title": "Stop and search: a national review", "text": NATIONAL,
          "cause_of_concern": None, "current_status": None, "status_date": None, "log": "[]",
          "parse_warnings": "[]", "parser_version": "1"}
-        for i, (rec_id, force) in enumerate([(201, "avon-and-somerset"), (202, "cumbria")])
+        for i, (rec_id, force) in enumerate(
+            [(201, "avon-and-somerset"), (202, "cumbria"), (102, "essex")]
+        )
     ]  # fmt: skip
     return ParsedRecord(
         page_kind="listing",
