@@ -238,31 +238,58 @@ def m007_research_views(db: sqlite_utils.Database) -> None:
 OPTIONAL_VERSION_COLUMNS = ("force_name", "reference", "report_url", "published_on", "themes")
 
 # Characters a pasted list puts before its items; they never decide whether two texts match.
-BULLETS = ("-", "\u2022", "\u25e6", "\u25cf", "\u25aa", "\u00b7", "\u2013", "\u2014", ";", ":")
+# Punctuation too: a comma after the force's name must not keep the name from matching.
+BULLETS = (
+    "-", "\u2022", "\u25e6", "\u25cf", "\u25aa", "\u00b7", "\u2013", "\u2014", ";", ":", ",",
+    ".", "(", ")",
+)  # fmt: skip
 WHITESPACE = ("char(10)", "char(13)", "char(9)", "char(160)")
+# What follows a force's name in its own copy ("Kent Police", "Cumbria Constabulary",
+# "Metropolitan Police Service"): dropped with the name, so the copies still match.
+FORCE_WORDS = (
+    "fire and rescue service", "police service", "police force", "constabulary", "police",
+)  # fmt: skip
 
 
 def _sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def normalised_text_sql(text: str, force: str, force_name: str) -> str:
-    """SQL for the text a recommendation shares with its copies at other forces: lower case,
-    bullets and the force's own name (slug words, and the stated name) dropped, whitespace
-    collapsed. Plain SQL, so the view works in any SQLite client."""
-    expr = f"' ' || lower(COALESCE({text}, '')) || ' '"
-    for ch in WHITESPACE:
-        expr = f"replace({expr}, {ch}, ' ')"
-    for ch in BULLETS:
-        expr = f"replace({expr}, {_sql_str(ch)}, ' ')"
-    expr = f"replace({expr}, ' ' || lower(replace(COALESCE({force}, ''), '-', ' ')) || ' ', ' ')"
-    expr = f"replace({expr}, ' ' || lower(COALESCE({force_name}, '')) || ' ', ' ')"
-    for _ in range(6):  # each pass halves a run of spaces: 64 become one
+def _squeeze(expr: str, passes: int) -> str:
+    for _ in range(passes):  # each pass halves a run of spaces: 2**passes become one
         expr = f"replace({expr}, '  ', ' ')"
-    return f"trim({expr})"
+    return expr
+
+
+def normalised_text_sql(
+    text: str, force: str, force_name: str, stage1: str, stage2: str
+) -> tuple[str, str, str]:
+    """SQL for the text a recommendation shares with its copies at other forces: lower case,
+    bullets and punctuation dropped, whitespace collapsed, and the force's own name (its slug's
+    words, its stated name, with "Police" or "Constabulary" after it) set aside. Plain SQL, so
+    the view works in any SQLite client. Three expressions, the second reading the first's
+    result as column `stage1`, the third the second's as `stage2`: SQLite's parser takes only
+    so many nested calls in one expression."""
+    first = f"' ' || lower(COALESCE({text}, '')) || ' '"
+    for ch in WHITESPACE:
+        first = f"replace({first}, {ch}, ' ')"
+    for ch in BULLETS:
+        first = f"replace({first}, {_sql_str(ch)}, ' ')"
+    first = f"replace({first}, '&', ' and ')"
+    slug_words = f"lower(replace(COALESCE({force}, ''), '-', ' '))"
+    second = f"replace({_squeeze(stage1, 6)}, ' ' || {slug_words} || ' ', ' ')"
+    second = f"replace({second}, ' ' || lower(COALESCE({force_name}, '')) || ' ', ' ')"
+    third = stage2
+    for words in FORCE_WORDS:
+        third = f"replace({third}, {_sql_str(' ' + words + ' ')}, ' ')"
+    return first, second, f"trim({_squeeze(third, 2)})"
 
 
 def _views(optional: set[str]) -> dict[str, str]:
+    first, second, third = normalised_text_sql(
+        "r.text", "s1.force", "s1.force_name", "s1.stage1", "s2.stage2"
+    )
+
     def col(name: str) -> str:
         return f"rv.{name}" if name in optional else "NULL"
 
@@ -443,13 +470,14 @@ def _views(optional: set[str]) -> dict[str, str]:
             WHERE p.kind = 'recommendation'
         """,
         "recommendation_group_members": f"""
-            WITH keyed AS (
-                SELECT r.*, {normalised_text_sql("r.text", "r.force", "r.force_name")}
-                           AS normalised_text
+            WITH stage1 AS (
+                SELECT r.*, {first} AS stage1
                 FROM recommendations r
                 WHERE r.state != 'redirected' AND r.page_kind = 'recommendation'
                   AND trim(COALESCE(r.text, '')) != ''
             ),
+            stage2 AS (SELECT s1.*, {second} AS stage2 FROM stage1 s1),
+            keyed AS (SELECT s2.*, {third} AS normalised_text FROM stage2 s2),
             groups AS (
                 SELECT normalised_text, CAST(MIN(rec_id) AS INTEGER) AS group_key FROM keyed
                 GROUP BY normalised_text HAVING COUNT(DISTINCT rec_id) > 1
@@ -469,14 +497,10 @@ def _views(optional: set[str]) -> dict[str, str]:
                    CAST(SUM(m.current_status = 'complete') AS INTEGER) AS complete,
                    CAST(SUM(m.closed) AS INTEGER) AS closed,
                    CAST(COUNT(*) - SUM(m.closed) AS INTEGER) AS still_open,
-                   (SELECT json_group_array(force) FROM (
-                       SELECT DISTINCT m2.force FROM recommendation_group_members m2
-                        WHERE m2.group_key = m.group_key ORDER BY m2.force)) AS force_list,
-                   (SELECT m3.text FROM recommendation_group_members m3
-                     WHERE m3.group_key = m.group_key AND m3.rec_id = m.group_key LIMIT 1)
-                       AS text,
+                   json_group_array(DISTINCT m.force) AS force_list,
+                   MIN(CASE WHEN m.rec_id = m.group_key THEN m.text END) AS text,
                    MIN(m.year) AS year
-            FROM recommendation_group_members m
+            FROM (SELECT * FROM recommendation_group_members ORDER BY group_key, force) m
             GROUP BY m.group_key
         """,
     }

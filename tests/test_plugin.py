@@ -19,7 +19,8 @@ from store.plugin import fts_query
 from store.sanitize import sanitized_html, sanitized_text
 from store.serve import make_datasette
 from tests.research import LONG_COMMENT, LONG_COMMENT_EDITED, T4, build_research_archive
-from tests.test_store import BASE, T1, T2, T3, B
+from tests.test_store import BASE, T1, T2, T3, B, event, parsed
+from tests.test_store import page as visit
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -511,3 +512,47 @@ def test_plain_datasette_loads_the_plugin(db_path: str) -> None:
         cwd=ROOT,
     )  # fmt: skip
     assert out.stdout.splitlines() == ["200 True", "['hmicfrs-archive']"]
+
+
+# shared recommendations -----------------------------------------------------------------------
+
+
+def test_recommendation_groups(ds: Any) -> None:
+    assert rows(ds, "/hmicfrs/recommendation_groups.json?_shape=array") == [
+        {"group_key": 201, "report_title": "Stop and search: a national review", "forces": 3,
+         "copies": 3, "complete": 1, "closed": 1, "still_open": 2,
+         "force_list": '["avon-and-somerset","cumbria","dorset"]',
+         "text": "\u2022 Avon and Somerset and all forces should  publish their stop-and-search "
+                 "data each quarter,\nwith the force's reasons for every search.",
+         "year": "2026"},
+    ]  # fmt: skip
+
+
+def test_copies_match_whatever_their_spacing_bullets_and_force_names() -> None:
+    from store.archive import Archive
+
+    archive = Archive(":memory:", now=lambda: T1)
+    run_id = archive.start_run("crawl")
+    copies = [
+        (301, "kent", "Kent Police should review its vetting of new staff."),
+        (302, "essex", "\u2022 Essex Police should  review its\nvetting of new staff."),
+        (303, "cumbria", "Cumbria Constabulary should review its vetting of new staff"),
+        (304, "devon-and-cornwall", "Devon & Cornwall Police, with partners, should train."),
+        (305, "dorset", "Dorset Police, with partners, should train."),
+        (306, "kent", "Kent Police should review its training of new staff."),
+        (307, "essex", "Essex Police should review its vetting of old staff."),
+    ]
+    for rec_id, force, text in copies:
+        record = parsed(rec_id, force, [event(0, "2026-01-02", "status", "complete")], text,
+                        f"n{rec_id}")  # fmt: skip
+        archive.record(run_id, visit(url(force, rec_id), T1, text.encode(), record))
+    members = list(archive.db.query(
+        "SELECT group_key, rec_id FROM recommendation_group_members ORDER BY rec_id"
+    ))  # fmt: skip
+    assert members == [
+        {"group_key": 301, "rec_id": 301},
+        {"group_key": 301, "rec_id": 302},
+        {"group_key": 301, "rec_id": 303},
+        {"group_key": 304, "rec_id": 304},
+        {"group_key": 304, "rec_id": 305},
+    ]
