@@ -339,8 +339,8 @@ def _views(optional: set[str]) -> dict[str, str]:
             )
         """,
         "recommendations": f"""
-            SELECT rv.rec_id, rv.force, rv.current_status, rv.status_date, p.state,
-                   p.missing_since, rv.report_title, rv.rec_type, rv.text, rv.cause_of_concern,
+            SELECT rv.rec_id, rv.force, rv.current_status, rv.status_date, rv.text,
+                   rv.report_title, p.state, p.missing_since, rv.rec_type, rv.cause_of_concern,
                    {themes.format(rec="rv.rec_id")} AS themes,
                    {made_year} AS year,
                    {col("force_name")} AS force_name, {col("reference")} AS reference,

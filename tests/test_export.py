@@ -69,11 +69,11 @@ def rec(
         "force": force,
         "current_status": status,
         "status_date": status_date,
+        "text": text,
+        "report_title": "PEEL inspection 2025",
         "state": state,
         "missing_since": missing_since,
-        "report_title": "PEEL inspection 2025",
         "rec_type": "Recommendation",
-        "text": text,
         "cause_of_concern": None,
         "themes": "[]",
         "year": "2026",
@@ -208,7 +208,7 @@ def test_csv_quotes_and_utf8(tmp_path: Path) -> None:
         f"{T1},{T1}\r\n"
     ).encode()
     line = (tmp_path / "out" / "recommendations.csv").read_text(encoding="utf-8").splitlines()[1]
-    assert line.startswith('7,avon-and-somerset,,,live,,PEEL inspection 2025,Recommendation,"Text')
+    assert line.startswith('7,avon-and-somerset,,,"Text, with a comma",PEEL inspection 2025,live,,')
 
 
 def test_csv_export_replaces_an_earlier_export(archive: Archive, tmp_path: Path) -> None:
