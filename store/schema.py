@@ -432,10 +432,14 @@ def _views(optional: set[str]) -> dict[str, str]:
             FROM listing_entry_rows r
             JOIN listing_entry_contents c ON c.content_sha256 = r.content_sha256
         """,
-        "listed_recommendations": """
-            SELECT le.rec_id, le.url, le.report_title, le.cause_of_concern, le.text,
-                   le.current_status, le.status_date, le.log, le.listing_url,
-                   s.captured_at, s.last_seen_at,
+        "listed_recommendations": f"""
+            SELECT le.rec_id,
+                   COALESCE(
+                       (SELECT rp.force FROM pages rp WHERE rp.url = le.url),
+                       (SELECT rp.force FROM pages rp
+                         WHERE rp.kind = 'recommendation' AND rp.rec_id = le.rec_id LIMIT 1)
+                   ) AS force,
+                   le.current_status, le.status_date, le.text, le.report_title,
                    COALESCE(
                        (SELECT rp.state FROM pages rp WHERE rp.url = le.url),
                        (SELECT rp.state FROM pages rp
@@ -446,7 +450,10 @@ def _views(optional: set[str]) -> dict[str, str]:
                        SELECT 1 FROM pages rp
                         WHERE rp.kind = 'recommendation' AND rp.rec_id = le.rec_id
                           AND rp.state = 'live' AND rp.current_snapshot_id IS NOT NULL
-                   ) AS INTEGER) AS only_in_listing
+                   ) AS INTEGER) AS only_in_listing,
+                   le.cause_of_concern, le.log, le.listing_url, s.captured_at, s.last_seen_at,
+                   {themes.format(rec="le.rec_id")} AS themes,
+                   substr(s.captured_at, 1, 4) AS year, le.url
             FROM pages lp
             JOIN listing_entries le ON le.snapshot_id = lp.current_snapshot_id
             JOIN snapshots s ON s.id = le.snapshot_id
