@@ -201,6 +201,16 @@ def test_pick_two_versions_and_see_the_changed_entries_and_words(browser: Any, s
     browser.set_window_size(1280, 1000)
 
 
+def test_the_archived_capture_shows_inert(browser: Any, server: str) -> None:
+    browser.get(server + "/-/recommendations/201")
+    browser.find_element(By.CSS_SELECTOR, "a.hmicfrs-capture").click()
+    WebDriverWait(browser, 10).until(lambda d: d.current_url.endswith("/201/v2.html"))
+    # The page's script would have raised an alert (and selenium with it) had it run.
+    assert browser.find_element(By.TAG_NAME, "h1").text == "201 v2"
+    assert texts(browser, "body > p")[1:] == ["The force's reasons."]
+    assert browser.find_elements(By.CSS_SELECTOR, "script, img, form, input, link") == []
+
+
 def test_search_a_hyphenated_phrase(browser: Any, server: str) -> None:
     browser.get(server + "/hmicfrs/search")
     box = browser.find_element(By.CSS_SELECTOR, 'input[name="q"]')
