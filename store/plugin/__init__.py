@@ -8,6 +8,7 @@ Registered by `hmicfrs serve`, and by plain `datasette archive.sqlite` through t
 from __future__ import annotations
 
 import re
+import sqlite3
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -157,22 +158,24 @@ def _json_list(text: Any) -> list[str]:
 
 
 def _sisters(db: sqlite_utils.Database, url: str) -> list[dict[str, Any]]:
-    """The other forces' copies of this recommendation (a national one filed once per force)."""
+    """The other forces' copies of this recommendation (a national one filed once per force).
+
+    The groups view is read once and filtered here: asking it for this page's group and then
+    for that group's members would normalise every text in the archive twice.
+    """
     try:
-        return list(
+        members = list(
             db.query(
-                """SELECT m.rec_id, m.force, m.current_status, m.status_date, m.state, m.url,
-                          m.group_key
-                   FROM recommendation_group_members m
-                   WHERE m.group_key = (SELECT group_key FROM recommendation_group_members
-                                         WHERE url = ?)
-                     AND m.url != ?
-                   ORDER BY m.force, m.rec_id""",
-                [url, url],
+                """SELECT group_key, rec_id, force, current_status, status_date, state, url
+                   FROM recommendation_group_members ORDER BY force, rec_id"""
             )
         )
-    except Exception:  # an archive from before the groups view: no sisters to show
+    except sqlite3.OperationalError:  # an archive from before the groups view: no copies
         return []
+    key = next((m["group_key"] for m in members if m["url"] == url), None)
+    if key is None:
+        return []
+    return [m for m in members if m["group_key"] == key and m["url"] != url]
 
 
 def _pick(
