@@ -7,6 +7,7 @@ Registered by `hmicfrs serve`, and by plain `datasette archive.sqlite` through t
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import xml.etree.ElementTree as ET
@@ -146,8 +147,6 @@ def _identity(db: sqlite_utils.Database, url: str, rec_id: int) -> dict[str, Any
 
 
 def _json_list(text: Any) -> list[str]:
-    import json
-
     if not isinstance(text, str):
         return []
     try:
