@@ -214,10 +214,19 @@ class Archive:
         return reports.history(self.db, rec)
 
     def diff(
-        self, rec: str, from_version: int | None = None, to_version: int | None = None
+        self,
+        rec: str,
+        from_version: int | None = None,
+        to_version: int | None = None,
+        *,
+        from_date: str | None = None,
+        at: str | None = None,
     ) -> dict[str, Any]:
-        """The text and status-log diff between two versions (default: the last two)."""
-        return reports.version_diff(self.db, rec, from_version, to_version)
+        """The text and status-log diff between two versions (default: the last two), by
+        number or by date (`at`: the version current then; `from_date` likewise)."""
+        return reports.version_diff(
+            self.db, rec, from_version, to_version, from_date=from_date, at=at
+        )
 
     def changes(self, since: str) -> dict[str, Any]:
         """What changed, appeared, regressed, was rewritten or went missing since `since`."""
