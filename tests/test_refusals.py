@@ -5,7 +5,11 @@ file is checked up front, and run summaries count recommendations apart from dis
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +22,8 @@ from scraper.identity import Identify
 from scraper.workers import StopFlag
 from store import Archive as Store
 from tests.fixturesite import Fault, FixtureSite
-from tests.support import rows
+from tests.support import ROOT, rows
+from tests.test_crash import assert_sound
 from tests.test_unattended import Archive, rec_paths
 
 
@@ -170,3 +175,41 @@ def test_summaries_count_recommendations_apart_and_unknown_ids_as_not_found(
     run = a.last_run()
     assert (run["pages_missing"], run["stats"]["not_found"]) == (0, 5)
     assert "0 missing, 5 not found" in result.stdout
+
+
+def test_sigterm_while_a_worker_is_stuck_reading_exits_143_at_once(
+    site: FixtureSite, tmp_path: Path
+) -> None:
+    # Every recommendation page drips a byte every 0.2 s under a 60 s deadline: the worker is
+    # busy long after the signal. The run must end on the signal, not when the worker is done.
+    a = Archive(site, tmp_path, timeout_seconds=60, max_retries=0)
+    for path in rec_paths(site):
+        site.inject(path, Fault("drip", times=5, interval=0.2))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scraper", "crawl", "--config", str(a.config)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        # Wait (at most 30 s) until one request has been in flight, alone, for half a second.
+        seen, quiet = -1, 0
+        for _ in range(600):
+            count = site.request_count
+            quiet = quiet + 1 if count == seen and count and site.in_flight == 1 else 0
+            seen = count
+            if quiet >= 10:
+                break
+            time.sleep(0.05)
+        assert quiet >= 10
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, err
+    run = a.last_run()
+    assert (run["status"], run["message"]) == (
+        "interrupted",
+        "stopped by SIGTERM; 1 page(s) in hand were left unwritten, the next run continues",
+    )
+    assert "crawl: interrupted" in out
+    assert a.count("snapshots WHERE url LIKE '%/recommendation/%'") == 0
+    assert_sound(a.db)
