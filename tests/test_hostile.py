@@ -1,0 +1,175 @@
+"""Against a hostile server (tests/hostile.py, on 127.0.0.1): decompression bombs, trickled
+headers and bodies, credentials in redirects and URLs. Each test asserts what the operator
+sees: the exit status, the page's state and versions, and where that is the point, the time
+and memory the run took, measured here."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scraper.fetch import Fetcher, FetchPolicy, make_client
+from tests import hostile
+from tests.support import ROOT, rows, site_config
+
+# Peak resident memory a crawl may reach while a bomb expands to a gigabyte: the crawl
+# itself needs well under 150 MB; the bomb, decoded whole, would need over 1000.
+PEAK_RSS_LIMIT_KB = 300 * 1024
+# How far past its deadline a trickled request may be cut: scheduling, not the server.
+DEADLINE_MARGIN = 1.0
+
+
+def policy(**overrides: object) -> FetchPolicy:
+    settings: dict = dict(
+        user_agent="hmicfrs-archive tests",
+        allowed_hosts=("127.0.0.1",),
+        delay_seconds=0.0,
+        timeout_seconds=1.5,
+        connect_timeout_seconds=1.0,
+        max_retries=0,
+        max_page_bytes=1_000_000,
+    )
+    settings.update(overrides)
+    return FetchPolicy(**settings)
+
+
+def fetcher(p: FetchPolicy) -> Fetcher:
+    return Fetcher(make_client(p), p)
+
+
+@pytest.fixture
+def server() -> Iterator[hostile.HostileServer]:
+    with hostile.HostileServer() as s:
+        s.routes["/robots.txt"] = hostile.respond(200, b"User-agent: *\nAllow: /\n")
+        yield s
+
+
+@pytest.mark.parametrize("where", ["headers", "body"])
+def test_a_trickle_is_cut_at_the_deadline(server: hostile.HostileServer, where: str) -> None:
+    route = hostile.trickled_headers if where == "headers" else hostile.trickled_body
+    server.routes["/slow"] = route(interval=0.1)  # 60 s of trickle if nothing cuts it
+    p = policy()
+    started = time.monotonic()
+    result = fetcher(p).fetch(server.base_url + "/slow", check_robots=False)
+    took = time.monotonic() - started
+    assert (result.outcome, result.error, result.body) == (
+        "error",
+        "gave up after 1 attempt: timeout: over the 1.5s deadline",
+        None,
+    )
+    assert p.timeout_seconds <= took < p.timeout_seconds + DEADLINE_MARGIN
+    assert result.attempts[0].elapsed_ms < (p.timeout_seconds + DEADLINE_MARGIN) * 1000
+
+
+def test_a_redirect_to_a_url_with_credentials_is_refused_and_never_sent(
+    server: hostile.HostileServer,
+) -> None:
+    target = f"http://user:secret@127.0.0.1:{server.port}/private"
+    server.routes["/go"] = hostile.redirect(target)
+    server.routes["/private"] = hostile.respond(200, b"<p>private</p>", Content_Type="text/html")
+    result = fetcher(policy()).fetch(server.base_url + "/go", check_robots=False)
+    assert (result.outcome, result.final_url, result.error, result.body) == (
+        "error",
+        server.base_url + "/go",
+        f"refused a redirect to a URL with credentials (http://127.0.0.1:{server.port}/private)",
+        None,
+    )
+    assert server.paths() == ["/go"]
+    assert all("authorization" not in headers for _, headers in server.requests)
+
+
+def test_a_url_with_credentials_is_never_requested(server: hostile.HostileServer) -> None:
+    result = fetcher(policy()).fetch(
+        f"http://user:secret@127.0.0.1:{server.port}/page", check_robots=False
+    )
+    assert (result.outcome, result.final_url, result.error, result.attempts) == (
+        "error",
+        f"http://127.0.0.1:{server.port}/page",
+        "refused: the URL carries credentials",
+        (),
+    )
+    assert server.requests == []
+
+
+def _bomb_site(server: hostile.HostileServer) -> dict[str, str]:
+    pages = {
+        "br": "/hmicfrs/recommendation/alpha/101/",
+        "gzip-gzip": "/hmicfrs/recommendation/alpha/102/",
+        "plain": "/hmicfrs/recommendation/alpha/103/",
+    }
+    server.routes["/robots.txt"] = hostile.robots("/sitemap.xml")
+    server.routes["/sitemap.xml"] = hostile.respond(
+        200,
+        hostile.sitemap([server.base_url + p for p in pages.values()]),
+        Content_Type="application/xml",
+    )
+    server.routes[pages["br"]] = hostile.respond(
+        200, hostile.brotli_bomb(), Content_Type="text/html", Content_Encoding="br"
+    )
+    server.routes[pages["gzip-gzip"]] = hostile.respond(
+        200, hostile.gzip_gzip_bomb(), Content_Type="text/html", Content_Encoding="gzip, gzip"
+    )
+    server.routes[pages["plain"]] = hostile.respond(
+        200,
+        hostile.recommendation_page("alpha", 103, "The force should count what it keeps."),
+        Content_Type="text/html; charset=utf-8",
+    )
+    return {k: server.base_url + v for k, v in pages.items()}
+
+
+def test_decompression_bombs_are_too_large_pages_in_bounded_memory(
+    server: hostile.HostileServer, tmp_path: Path
+) -> None:
+    urls = _bomb_site(server)
+    db = tmp_path / "a.sqlite"
+    config = site_config(server.base_url, db, max_retries=0, max_page_bytes=5_000_000)
+    config["discovery"]["listings"] = []
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    rss_file = tmp_path / "rss"
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.rss", "crawl", "--config", str(tmp_path / "config.yaml")],
+        cwd=ROOT,
+        env={**os.environ, "HMICFRS_RSS_FILE": str(rss_file)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    took = time.monotonic() - started
+    assert done.returncode == 1, done.stderr  # done, but some pages failed
+    assert int(rss_file.read_text()) < PEAK_RSS_LIMIT_KB
+    assert took < 60  # decoding a gigabyte twice would take far longer than the whole run
+    too_large = "body over max_page_bytes (5000000)"
+    assert rows(
+        db,
+        """SELECT p.url, p.state, f.outcome, f.error,
+                  (SELECT COUNT(*) FROM snapshots s WHERE s.url = p.url) AS versions
+           FROM pages p JOIN fetches f ON f.url = p.url
+           WHERE p.kind = 'recommendation' ORDER BY p.url""",
+    ) == [
+        {
+            "url": urls["br"],
+            "state": "error",
+            "outcome": "too_large",
+            "error": too_large,
+            "versions": 0,
+        },
+        {
+            "url": urls["gzip-gzip"],
+            "state": "error",
+            "outcome": "too_large",
+            "error": too_large,
+            "versions": 0,
+        },
+        {"url": urls["plain"], "state": "live", "outcome": "new", "error": None, "versions": 1},
+    ]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["run"]["exit_code"] == 1
