@@ -16,6 +16,7 @@ archive instead of being fetched again, so every run makes progress on both.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import signal
 import threading
@@ -49,6 +50,8 @@ from store.archive import (
     format_time,
 )
 from store.schema import MISSING_STATES
+
+logger = logging.getLogger(__name__)
 
 Report = Callable[[str, dict[str, Any]], None]
 
@@ -524,6 +527,8 @@ class Crawler:
             if text is None:
                 continue
             links = discover.parse_sitemap(text, url)
+            if links.note:
+                logger.warning("sitemap %s: %s", url, links.note)
             queue.extend(discover.canonical_url(u) for u in links.sitemaps)
             yield links.pages
 
@@ -554,7 +559,9 @@ class Crawler:
             parsed = parse_page(text, url)
         return parsed
 
-    def _fetch_discovery_page(self, url: str, kind: str) -> tuple[str | None, ParsedPage | None]:
+    def _fetch_discovery_page(
+        self, url: str, kind: str
+    ) -> tuple[str | bytes | None, ParsedPage | None]:
         """A listing's or sitemap's text, and a listing's parse when it was fetched now: from
         the archive when this discovery cycle already fetched it, else fetched (conditionally);
         no text when it has none to offer."""
@@ -564,7 +571,7 @@ class Crawler:
         page = self.archive.page(url) or {}
         if self._fetched_this_cycle(page):
             if page.get("state") == "live" and page.get("current_snapshot_id"):
-                return self._stored_text(page["current_snapshot_id"]), None
+                return self._stored_text(page["current_snapshot_id"], kind), None
             return None, None
         try:
             result = self._fetch(url, page)
@@ -573,7 +580,8 @@ class Crawler:
             raise
         self.discovery_requests += 1
         parsed = None
-        text = result.text
+        # A sitemap goes to the parser as bytes: it may be gzip without Content-Encoding.
+        text = result.body if kind == "sitemap" else result.text
         if result.outcome == "ok" and text is not None and kind == "listing":
             parsed = parse_page(text, url)
         state = page_state(result, parsed) if kind == "listing" else self._plain_state(result)
@@ -581,7 +589,7 @@ class Crawler:
         if result.outcome != "not_modified" and state in (None, "error"):
             self.discovery_errors += 1
         if result.outcome == "not_modified" and page.get("current_snapshot_id"):
-            return self._stored_text(page["current_snapshot_id"]), None
+            return self._stored_text(page["current_snapshot_id"], kind), None
         return (text, parsed) if state == "live" else (None, None)
 
     def _fetched_this_cycle(self, page: dict[str, Any]) -> bool:
@@ -591,9 +599,9 @@ class Crawler:
             return False
         return self.cycle_start is None or checked > self.cycle_start
 
-    def _stored_text(self, snapshot_id: int) -> str:
+    def _stored_text(self, snapshot_id: int, kind: str = "listing") -> str | bytes:
         body, content_type = self.archive.stored_body(snapshot_id)
-        return decode_text(body, content_type)[0]
+        return body if kind == "sitemap" else decode_text(body, content_type)[0]
 
     @staticmethod
     def _plain_state(result: FetchResult) -> str | None:

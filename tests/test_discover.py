@@ -255,3 +255,49 @@ def test_listing_next_page(html: str, url: str, next_url: str | None) -> None:
 )
 def test_page_number(url: str, number: int) -> None:
     assert page_number(url) == number
+
+
+def test_parse_sitemap_gzip_is_known_by_its_magic_bytes_in_any_spelling() -> None:
+    body = gzip.compress(URLSET.encode())
+    assert parse_sitemap(body, OLD) == parse_sitemap(URLSET, OLD)
+    # Two gzip members, as `cat a.gz b.gz` makes.
+    half = URLSET.index("<url><loc>/hmicfrs/?")
+    two = gzip.compress(URLSET[:half].encode()) + gzip.compress(URLSET[half:].encode())
+    assert parse_sitemap(two, OLD) == parse_sitemap(URLSET, OLD)
+
+
+def test_parse_sitemap_refuses_entity_declarations() -> None:
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+        f"<urlset><url><loc>{OLD}/x/&c;</loc></url></urlset>"
+    )
+    links = parse_sitemap(laughs, OLD)
+    assert (links.pages, links.sitemaps, links.note) == (
+        (),
+        (),
+        "refused: EntitiesForbidden (entity or DTD declarations)",
+    )
+
+
+def test_parse_sitemap_keeps_the_protocols_first_50000_urls() -> None:
+    many = "".join(f"<url><loc>{OLD}/p/{i}/</loc></url>" for i in range(50_010))
+    links = parse_sitemap(f"<urlset>{many}</urlset>", OLD)
+    assert links.pages == tuple(f"{OLD}/p/{i}/" for i in range(50_000))
+    assert links.note == "over the protocol's 50000 URLs: kept the first"
+
+
+def test_parse_sitemap_reads_at_most_50_mb_of_gzip() -> None:
+    filler = "<url><loc>" + OLD + "/p/1/</loc></url>" + " " * (1024 * 1024)
+    huge = gzip.compress(("<urlset>" + filler * 60 + "</urlset>").encode(), compresslevel=1)
+    links = parse_sitemap(huge, OLD)
+    assert links.pages == (f"{OLD}/p/1/",)
+    assert links.note == "over the protocol's 50 MB: read the first part"
+
+
+def test_parse_sitemap_of_unclosed_locs_is_one_quick_pass() -> None:
+    # 4 MB of "<url><loc " with no ">": a rescanning regex took 400 s over it.
+    bomb = "<urlset>" + "<url><loc " * 400_000
+    assert parse_sitemap(bomb, OLD) == SitemapLinks((), ())
+    ok = bomb + f"<url><loc>{OLD}/z/</loc></url>"
+    assert parse_sitemap(ok, OLD).pages[-1] == f"{OLD}/z/"

@@ -5,6 +5,7 @@ and memory the run took, measured here."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -173,3 +174,70 @@ def test_decompression_bombs_are_too_large_pages_in_bounded_memory(
     ]
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["run"]["exit_code"] == 1
+
+
+def _crawl(server: hostile.HostileServer, tmp_path: Path, **crawl: object) -> tuple[Path, int]:
+    from tests.support import hmicfrs
+
+    db = tmp_path / "a.sqlite"
+    config = site_config(server.base_url, db, max_retries=0, **crawl)
+    config["discovery"]["listings"] = []
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    return db, hmicfrs("crawl", "--config", str(tmp_path / "config.yaml")).exit_code
+
+
+def test_a_gzipped_sitemap_served_as_a_file_yields_its_urls(
+    server: hostile.HostileServer, tmp_path: Path
+) -> None:
+    pages = [f"/hmicfrs/recommendation/beta/{i}/" for i in (201, 202)]
+    server.routes["/robots.txt"] = hostile.robots("/sitemap.xml.gz")
+    server.routes["/sitemap.xml.gz"] = hostile.respond(
+        200,
+        gzip.compress(hostile.sitemap([server.base_url + p for p in pages])),
+        Content_Type="application/x-gzip",  # and no Content-Encoding, the usual way
+    )
+    for i, path in zip((201, 202), pages, strict=True):
+        server.routes[path] = hostile.respond(
+            200,
+            hostile.recommendation_page("beta", i, f"The force should file report {i}."),
+            Content_Type="text/html; charset=utf-8",
+        )
+    db, code = _crawl(server, tmp_path)
+    assert code == 0
+    assert rows(
+        db,
+        "SELECT url, state, rec_id, force FROM pages WHERE kind = 'recommendation' ORDER BY url",
+    ) == [
+        {"url": server.base_url + pages[0], "state": "live", "rec_id": 201, "force": "beta"},
+        {"url": server.base_url + pages[1], "state": "live", "rec_id": 202, "force": "beta"},
+    ]
+
+
+def test_a_sitemap_of_unclosed_locs_is_read_quickly_and_the_run_goes_on(
+    server: hostile.HostileServer, tmp_path: Path
+) -> None:
+    page = "/hmicfrs/recommendation/gamma/301/"
+    server.routes["/robots.txt"] = hostile.respond(
+        200, b"User-agent: *\nAllow: /\nSitemap: /bomb.xml\nSitemap: /sitemap.xml\n"
+    )
+    server.routes["/bomb.xml"] = hostile.respond(
+        200, hostile.loc_bomb(), Content_Type="application/xml"
+    )
+    server.routes["/sitemap.xml"] = hostile.respond(
+        200, hostile.sitemap([server.base_url + page]), Content_Type="application/xml"
+    )
+    server.routes[page] = hostile.respond(
+        200,
+        hostile.recommendation_page("gamma", 301, "The force should read its sitemaps."),
+        Content_Type="text/html; charset=utf-8",
+    )
+    started = time.monotonic()
+    db, code = _crawl(server, tmp_path, max_runtime_seconds=60)
+    assert time.monotonic() - started < 30  # the regex scan took over 400 s
+    assert code == 0
+    assert rows(db, "SELECT url, state FROM pages ORDER BY url") == [
+        {"url": server.base_url + "/bomb.xml", "state": "live"},
+        {"url": server.base_url + "/hmicfrs/recommendation/gamma/301/", "state": "live"},
+        {"url": server.base_url + "/robots.txt", "state": "live"},
+        {"url": server.base_url + "/sitemap.xml", "state": "live"},
+    ]
