@@ -511,6 +511,17 @@ class Crawler:
                 self.listed_ids.add(key[1])
         self.archive.note_pages(found)
 
+    def _page_url(self, url: str) -> str:
+        """Where the archive keeps a recommendation URL given by hand: one page per (force,
+        id), whichever spelling names it (other spellings become its aliases)."""
+        key = discover.recommendation_key(url)
+        if key is None:
+            return url
+        canonical = discover.canonical_url(url)
+        found = Discovered(canonical, "recommendation", key[1], key[0], "backfill")
+        self.archive.note_pages([found])
+        return self.archive.page_url_for(found)
+
     def _on_site(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
         return host in self.config.site.allowed_hosts
@@ -648,7 +659,7 @@ class Crawler:
         self._fetch_all(urls, job=None, total=len(by_id) + due_count)
 
     def _backfill_pages(self, urls: list[str], job: str) -> None:
-        urls = list(dict.fromkeys(urls))
+        urls = list(dict.fromkeys(self._page_url(u) for u in urls))
         finished = self.archive.job_done(job)
         todo = [u for u in urls if u not in finished]
         if urls and not todo:

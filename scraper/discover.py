@@ -41,7 +41,9 @@ __all__ = [
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 # The old host serves the site under /hmicfrs/, the current host at the root.
-_REC_PATH_RE = re.compile(r"^/(?:hmicfrs/)?recommendation/([A-Za-z0-9_-]+)/(\d{1,9})/?$")
+_REC_PATH_RE = re.compile(
+    r"^/(?:hmicfrs/)?recommendation/([a-z0-9_-]+)/(0*[0-9]{1,9})/?$", re.IGNORECASE | re.ASCII
+)
 
 # WordPress post-id query keys (/?p=<id>, ?page_id=<id>, ?post=<id>)
 _ID_QUERY_KEYS = ("p", "page_id", "post")
@@ -56,11 +58,44 @@ class SitemapLinks:
     note: str | None = field(default=None, compare=False)  # why it was cut short or refused
 
 
-def canonical_url(url: str) -> str:
-    """Canonical spelling of a URL: lower-case scheme and host, no fragment, no default port.
+# Query keys that only say where a visitor came from (campaign and click trackers): never
+# part of what a page is. Compared lower-case; utm_* by prefix.
+_TRACKING_KEYS = frozenset(
+    {
+        "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "yclid",
+        "twclid", "ttclid", "li_fat_id", "igshid", "mc_cid", "mc_eid", "_ga", "_gl",
+        "_hsenc", "_hsmi", "hsctatracking", "mkt_tok", "oly_anon_id", "oly_enc_id",
+        "vero_id", "rb_clickid", "s_cid", "wt.mc_id", "cmpid", "ref_src",
+    }
+)  # fmt: skip
 
-    The query is kept as it is. Recommendation URLs get their trailing slash. A string that is not
-    a parseable URL comes back stripped, unchanged otherwise.
+
+def _is_tracking(key: str) -> bool:
+    key = key.lower()
+    return key.startswith(("utm_", "utm-")) or key in _TRACKING_KEYS
+
+
+def _without_tracking(query: str) -> str:
+    """The query with tracking parameters dropped; kept byte for byte when it has none."""
+    if not query:
+        return query
+    pairs = query.split("&")
+    kept = [p for p in pairs if p and not _is_tracking(p.partition("=")[0])]
+    return query if len(kept) == len(pairs) else "&".join(kept)
+
+
+def canonical_url(url: str) -> str:
+    """Canonical spelling of a URL, one that still answers: lower-case scheme and host, no
+    user name or password (never stored, never sent), no default port, no fragment, no
+    tracking parameters (utm_*, fbclid, gclid, ...).
+
+    A recommendation page URL is spelt /hmicfrs/recommendation/<force>/<id>/ (or without the
+    /hmicfrs prefix, as its host has it) in lower case, the id without leading zeros, with
+    its trailing slash and no query: WordPress answers every such spelling with one page.
+    The spellings that cannot be folded without changing what is fetched (http or https,
+    `www.`, the old host or the new) share one `recommendation_key`, which is what the
+    archive keys a recommendation on. A string that is not a parseable URL comes back
+    stripped, unchanged otherwise.
     """
     url = url.strip()
     try:
@@ -71,26 +106,41 @@ def canonical_url(url: str) -> str:
     except ValueError:
         return url
     if not scheme or not parts.netloc:
-        return urlunsplit((scheme, parts.netloc, parts.path, parts.query, ""))
+        path, query = parts.path, _without_tracking(parts.query)
+        rec = _rec_path(path)
+        if rec is not None:
+            path, query = rec, ""
+        return urlunsplit((scheme, parts.netloc, path, query, ""))
     netloc = host
     if ":" in host and not host.startswith("["):
         netloc = f"[{host}]"  # IPv6 literal
     if port is not None and port != _DEFAULT_PORTS.get(scheme):
         netloc = f"{netloc}:{port}"
-    if parts.username is not None:
-        userinfo = parts.username
-        if parts.password is not None:
-            userinfo = f"{userinfo}:{parts.password}"
-        netloc = f"{userinfo}@{netloc}"
     path = parts.path or "/"
-    if _REC_PATH_RE.match(path) and not path.endswith("/"):
-        path += "/"
-    return urlunsplit((scheme, netloc, path, parts.query, ""))
+    query = _without_tracking(parts.query)
+    rec = _rec_path(path)
+    if rec is not None:
+        path, query = rec, ""
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def _rec_path(path: str) -> str | None:
+    """The canonical spelling of a recommendation page's path, or None if it is not one."""
+    m = _REC_PATH_RE.match(path)
+    if m is None:
+        return None
+    prefix = "/hmicfrs" if path[:9].lower() == "/hmicfrs/" else ""
+    return f"{prefix}/recommendation/{m.group(1).lower()}/{int(m.group(2))}/"
 
 
 @lru_cache(maxsize=4096)  # called several times per page with the same URL
 def recommendation_key(url: str) -> tuple[str, int] | None:
-    """(force slug, id) for a recommendation page URL on any host, else None."""
+    """(force slug, id) for a recommendation page URL on any host, else None.
+
+    This is a recommendation's identity: every spelling of its URL (case, leading zeros,
+    tracking parameters, http or https, `www.`, the old host's /hmicfrs/ path or the
+    current host's, a trailing slash, a user name) gives the same key.
+    """
     try:
         path = urlsplit(url.strip()).path
     except ValueError:
@@ -98,7 +148,8 @@ def recommendation_key(url: str) -> tuple[str, int] | None:
     m = _REC_PATH_RE.match(path)
     if m is None:
         return None
-    return m.group(1), int(m.group(2))
+    rec_id = int(m.group(2))
+    return (m.group(1).lower(), rec_id) if rec_id > 0 else None
 
 
 def is_recommendation_url(url: str) -> bool:

@@ -192,21 +192,54 @@ class Archive:
         new = 0
         with self.db.atomic():
             for d in found:
-                cur = self.db.execute(
-                    """INSERT OR IGNORE INTO pages (url, kind, rec_id, force, first_seen_at)
-                       VALUES (?, ?, ?, ?, ?)""",
-                    [d.url, d.kind, d.rec_id, d.force, now],
-                )
-                new += cur.rowcount
-                if d.via == "listing":
-                    self.db.execute(
-                        "UPDATE pages SET last_listed_at = ? WHERE url = ?", [now, d.url]
+                url = self._page_for(d, now)
+                if url == d.url:
+                    cur = self.db.execute(
+                        """INSERT OR IGNORE INTO pages (url, kind, rec_id, force, first_seen_at)
+                           VALUES (?, ?, ?, ?, ?)""",
+                        [d.url, d.kind, d.rec_id, d.force, now],
                     )
+                    new += cur.rowcount
+                if d.via == "listing":
+                    self.db.execute("UPDATE pages SET last_listed_at = ? WHERE url = ?", [now, url])
                 elif d.via == "sitemap":
                     self.db.execute(
-                        "UPDATE pages SET last_in_sitemap_at = ? WHERE url = ?", [now, d.url]
+                        "UPDATE pages SET last_in_sitemap_at = ? WHERE url = ?", [now, url]
                     )
         return new
+
+    def page_url_for(self, found: Discovered) -> str:
+        """The URL under which the archive keeps `found`: a known page at that URL, the page
+        of the same recommendation (force, id) under another spelling, or the URL itself."""
+        with self.db.atomic():
+            return self._page_for(found, self.now())
+
+    def _page_for(self, d: Discovered, now: str) -> str:
+        if self.db.execute("SELECT 1 FROM pages WHERE url = ?", [d.url]).fetchone():
+            return d.url
+        alias = self.db.execute(
+            "SELECT url FROM page_aliases WHERE alias_url = ?", [d.url]
+        ).fetchone()
+        if alias is not None:
+            return alias[0]
+        if d.kind != "recommendation" or d.rec_id is None or d.force is None:
+            return d.url
+        # A recommendation is keyed on (force, id): another spelling of a known one is an
+        # alias of its page. A page that redirected elsewhere is not where it lives now.
+        owner = self.db.execute(
+            """SELECT url FROM pages
+               WHERE force = ? AND rec_id = ? AND kind = 'recommendation'
+                 AND (state IS NULL OR state != 'redirected')
+               ORDER BY first_seen_at, url LIMIT 1""",
+            [d.force, d.rec_id],
+        ).fetchone()
+        if owner is None:
+            return d.url
+        self.db.execute(
+            "INSERT OR IGNORE INTO page_aliases (alias_url, url, first_seen_at) VALUES (?, ?, ?)",
+            [d.url, owner[0], now],
+        )
+        return owner[0]
 
     # recording --------------------------------------------------------------------------
 

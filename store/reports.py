@@ -28,7 +28,9 @@ def resolve(db: sqlite_utils.Database, rec: str) -> str:
         candidates = {rec, rec.rstrip("/") + "/", rec.rstrip("/")}
         marks = ", ".join("?" for _ in candidates)
         rows = db.execute(
-            f"SELECT url FROM pages WHERE url IN ({marks})", list(candidates)
+            f"""SELECT url FROM pages WHERE url IN ({marks})
+                UNION ALL SELECT url FROM page_aliases WHERE alias_url IN ({marks})""",
+            list(candidates) * 2,
         ).fetchall()
     if not rows:
         raise LookupError(f"no recommendation {rec!r} in the archive (give an id or a page URL)")

@@ -225,6 +225,24 @@ def m002_listing_entries(db: sqlite_utils.Database) -> None:
     create_views(db)
 
 
+@migrations()
+def m004_page_aliases(db: sqlite_utils.Database) -> None:
+    # One page per recommendation: a spelling of a known recommendation's URL that the
+    # canonical form cannot fold (http or https, www., the old host's /hmicfrs/ path or the
+    # current host's) is kept here, pointing at the page, instead of becoming a page of its
+    # own, so a researcher can look a recommendation up by any spelling the site used.
+    db.execute(
+        """
+        CREATE TABLE page_aliases (
+            alias_url TEXT PRIMARY KEY,
+            url TEXT NOT NULL REFERENCES pages(url),
+            first_seen_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX page_aliases_url ON page_aliases(url)")
+    db.execute("CREATE INDEX pages_force_rec_id ON pages(force, rec_id)")
+
+
 VIEWS: dict[str, str] = {
     "latest_versions": """
         SELECT s.url, MAX(s.version) AS version

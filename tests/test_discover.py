@@ -301,3 +301,63 @@ def test_parse_sitemap_of_unclosed_locs_is_one_quick_pass() -> None:
     assert parse_sitemap(bomb, OLD) == SitemapLinks((), ())
     ok = bomb + f"<url><loc>{OLD}/z/</loc></url>"
     assert parse_sitemap(ok, OLD).pages[-1] == f"{OLD}/z/"
+
+
+SPELLINGS = [
+    f"{OLD}/hmicfrs/recommendation/devon-and-cornwall/6989/",
+    f"{OLD}/HMICFRS/Recommendation/Devon-And-Cornwall/6989",
+    f"{OLD}/hmicfrs/recommendation/devon-and-cornwall/06989/",
+    f"{OLD}/hmicfrs/recommendation/devon-and-cornwall/6989/?utm_source=news&utm_medium=email",
+    f"{NEW}/recommendation/devon-and-cornwall/6989/",
+    "http://user:secret@justiceinspectorates.gov.uk/hmicfrs/recommendation/devon-and-cornwall/6989/?fbclid=abc",
+]
+
+
+def test_every_spelling_of_a_recommendation_has_one_key() -> None:
+    assert {recommendation_key(u) for u in SPELLINGS} == {("devon-and-cornwall", 6989)}
+
+
+def test_canonical_url_folds_what_still_answers_the_same() -> None:
+    assert [canonical_url(u) for u in SPELLINGS] == [
+        f"{OLD}/hmicfrs/recommendation/devon-and-cornwall/6989/",
+        f"{OLD}/hmicfrs/recommendation/devon-and-cornwall/6989/",
+        f"{OLD}/hmicfrs/recommendation/devon-and-cornwall/6989/",
+        f"{OLD}/hmicfrs/recommendation/devon-and-cornwall/6989/",
+        f"{NEW}/recommendation/devon-and-cornwall/6989/",
+        "http://justiceinspectorates.gov.uk/hmicfrs/recommendation/devon-and-cornwall/6989/",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        ("https://user:pw@example.org/a?x=1", "https://example.org/a?x=1"),
+        ("https://example.org/a?utm_source=x&b=2&fbclid=y", "https://example.org/a?b=2"),
+        ("https://example.org/a?UTM_Campaign=x", "https://example.org/a"),
+        ("https://example.org/a?b=%20&c", "https://example.org/a?b=%20&c"),
+        (
+            f"{OLD}/hmicfrs/?recommendation-theme=harm&paged=2&gclid=z",
+            f"{OLD}/hmicfrs/?recommendation-theme=harm&paged=2",
+        ),
+        (
+            f"{OLD}/hmicfrs/recommendation/kent/1/?replytocom=5",
+            f"{OLD}/hmicfrs/recommendation/kent/1/",
+        ),
+        ("/hmicfrs/recommendation/Kent/007", "/hmicfrs/recommendation/kent/7/"),
+    ],
+)
+def test_canonical_url_drops_credentials_and_trackers(url: str, canonical: str) -> None:
+    assert canonical_url(url) == canonical
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{OLD}/hmicfrs/recommendation/kent/0/",
+        f"{OLD}/hmicfrs/recommendation/kent/\u0661\u0662/",  # Arabic-Indic digits
+        f"{OLD}/hmicfrs/recommendation/\u212aent/1/",  # Kelvin sign, not K
+        f"{OLD}/hmicfrs/recommendation/kent/1234567890/",
+    ],
+)
+def test_recommendation_key_refuses_lookalikes(url: str) -> None:
+    assert recommendation_key(url) is None

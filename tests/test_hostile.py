@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -241,3 +242,61 @@ def test_a_sitemap_of_unclosed_locs_is_read_quickly_and_the_run_goes_on(
         {"url": server.base_url + "/robots.txt", "state": "live"},
         {"url": server.base_url + "/sitemap.xml", "state": "live"},
     ]
+
+
+def test_six_spellings_of_one_recommendation_are_one_page(
+    server: hostile.HostileServer, tmp_path: Path
+) -> None:
+    from tests.support import hmicfrs
+
+    port = server.port
+    spellings = [
+        f"http://127.0.0.1:{port}/hmicfrs/recommendation/delta/401/",
+        f"http://127.0.0.1:{port}/HMICFRS/Recommendation/Delta/0401",
+        f"http://127.0.0.1:{port}/hmicfrs/recommendation/delta/401/?utm_source=mail&fbclid=x",
+        f"http://localhost:{port}/recommendation/delta/401/",  # the current host's path
+        f"http://user:secret@127.0.0.1:{port}/hmicfrs/recommendation/delta/401/",
+        f"https://www.localhost:{port}/hmicfrs/recommendation/delta/401",
+    ]
+    server.routes["/robots.txt"] = hostile.robots("/sitemap.xml")
+    server.routes["/sitemap.xml"] = hostile.respond(
+        200, hostile.sitemap(spellings), Content_Type="application/xml"
+    )
+    server.routes["/hmicfrs/recommendation/delta/401/"] = hostile.respond(
+        200,
+        hostile.recommendation_page("delta", 401, "The force should spell its URLs once."),
+        Content_Type="text/html; charset=utf-8",
+    )
+    db = tmp_path / "a.sqlite"
+    config = site_config(server.base_url, db, max_retries=0)
+    config["site"]["allowed_hosts"] = ["127.0.0.1", "localhost", "www.localhost"]
+    config["discovery"]["listings"] = []
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    assert hmicfrs("crawl", "--config", str(tmp_path / "config.yaml")).exit_code == 0
+    assert rows(db, "SELECT url, rec_id, force, state, version FROM recommendations") == [
+        {"url": spellings[0], "rec_id": 401, "force": "delta", "state": "live", "version": 1}
+    ]
+    assert rows(db, "SELECT alias_url, url FROM page_aliases ORDER BY alias_url") == [
+        {"alias_url": f"http://localhost:{port}/recommendation/delta/401/", "url": spellings[0]},
+        {
+            "alias_url": f"https://www.localhost:{port}/hmicfrs/recommendation/delta/401/",
+            "url": spellings[0],
+        },
+    ]
+    # Asked for once, and nothing with credentials was sent, stored or logged.
+    assert [p for p in server.paths() if "recommendation" in p.lower()] == [
+        "/hmicfrs/recommendation/delta/401/"
+    ]
+    assert all("authorization" not in headers for _, headers in server.requests)
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("SELECT COUNT(*) FROM pages WHERE url LIKE '%secret%'").fetchone() == (
+            0,
+        )
+    finally:
+        conn.close()
+    # A researcher finds it by the spelling they have.
+    history = hmicfrs("history", f"http://localhost:{port}/recommendation/delta/401/",
+                      "--json", "--config", str(tmp_path / "config.yaml"))  # fmt: skip
+    assert history.exit_code == 0
+    assert json.loads(history.output)["url"] == spellings[0]
