@@ -16,6 +16,7 @@ import json
 import logging
 import re
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable
@@ -105,9 +106,13 @@ def common_options(func: Callable[..., int | None]) -> Callable[..., None]:
     def wrapper(
         config_path: str, db_path: str | None, json_log: bool, quiet: bool, verbose: bool, **kw: Any
     ) -> None:
+        from store.errors import StoreError, is_storage_os_error, storage_error
+
         setup_logging(json_log, quiet, verbose)
+        store_path = db_path or "the database"
         try:
             config = load_config(config_path)
+            store_path = db_path or config.store.path
             if db_path:
                 config = config.with_overrides(store={"path": db_path})
             code = func(Context(config, json_log, quiet), **kw) or 0
@@ -117,6 +122,20 @@ def common_options(func: Callable[..., int | None]) -> Callable[..., None]:
         except HmicfrsError as e:
             _error(json_log, str(e))
             sys.exit(e.exit_code)
+        except StoreError as e:
+            _error(json_log, str(e))
+            sys.exit(e.exit_code)
+        except sqlite3.Error as e:
+            # Met mid-run (a full disk, a file corrupted under us): one line, its own code.
+            error = storage_error(store_path, e)
+            _error(json_log, str(error))
+            sys.exit(error.exit_code)
+        except OSError as e:
+            if not is_storage_os_error(e):
+                raise
+            error = storage_error(store_path, e)
+            _error(json_log, str(error))
+            sys.exit(error.exit_code)
         except LookupError as e:
             _error(json_log, str(e.args[0] if e.args else e))
             sys.exit(EXIT_USAGE)
@@ -350,12 +369,23 @@ def backfill(ctx: Context, ids: str | None, urls_file: str | None) -> int:
 def reparse(ctx: Context) -> int:
     """Rebuild the parsed tables from the stored raw bodies, without fetching."""
     from scraper.reparse import reparse_archive
+    from store.archive import utc_now
+    from store.lock import LockBusy, RunLock
 
-    archive = ctx.archive()
+    # reparse rewrites parsed rows: never beside a crawl that writes them too.
     try:
-        counts = reparse_archive(archive)
+        lock = RunLock(ctx.config.store.path, "reparse", utc_now()).acquire()
+    except LockBusy as e:
+        _error(ctx.json_log, str(e))
+        return EXIT_LOCKED
+    try:
+        archive = ctx.archive()
+        try:
+            counts = reparse_archive(archive)
+        finally:
+            archive.close()
     finally:
-        archive.close()
+        lock.release()
     if not ctx.quiet:
         click.echo(
             f"reparse: {counts['snapshots']} snapshot(s) read, {counts['changed']} parsed "

@@ -9,8 +9,11 @@ in `page_events`. Never imports scraper.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
+import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -21,7 +24,8 @@ from typing import Any
 import sqlite_utils
 
 from store.diff import diff_logs
-from store.schema import MISSING_STATES, migrate
+from store.errors import StoreError, storage_error
+from store.schema import MISSING_STATES, check_not_newer, migrate
 
 LIVE_STATES = ("live",)
 
@@ -131,10 +135,34 @@ class Archive:
     """The SQLite archive. One instance per process; not shared between threads."""
 
     def __init__(self, path: str | Path, *, now: Callable[[], str] = utc_now) -> None:
+        """Open (or create) the archive and bring its schema up to date.
+
+        Raises NewerSchema for an archive a newer hmicfrs wrote (nothing is written to it)
+        and StorageError, one line, when the file cannot be used as a database.
+        """
         self.path = str(path)
+        self.db: sqlite_utils.Database | None = None
+        try:
+            self._open()
+        except StoreError:
+            self._close_quietly()
+            raise
+        except (sqlite3.Error, OSError) as exc:
+            self._close_quietly()
+            raise storage_error(self.path, exc) from exc
+        self.now = now
+        self.counts: dict[int, RunCounts] = {}
+        self._page_columns: tuple[str, ...] | None = None
+
+    def _open(self) -> None:
         if self.path != ":memory:":
+            if Path(self.path).is_dir():
+                raise IsADirectoryError(errno.EISDIR, "is a directory", self.path)
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite_utils.Database(self.path)
+            # Read something first: a file that is not SQLite fails here, before any write.
+            self.db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            check_not_newer(self.db, self.path)
             self.db.execute("PRAGMA journal_mode=WAL")
         else:
             self.db = sqlite_utils.Database(memory=True)
@@ -142,10 +170,12 @@ class Archive:
         # the last commits, never the database's integrity.
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=10000")
-        self.now = now
         migrate(self.db)
-        self.counts: dict[int, RunCounts] = {}
-        self._page_columns: tuple[str, ...] | None = None
+
+    def _close_quietly(self) -> None:
+        if self.db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.close()
 
     def close(self) -> None:
         self.db.close()

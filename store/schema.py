@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from store.errors import NewerSchema
+
 migrations = Migrations("hmicfrs-archive")
 
 # Ranks order statuses so that a step down is a regression; researchers may add slugs here.
@@ -364,6 +366,17 @@ def create_views(db: sqlite_utils.Database) -> None:
     for name, sql in VIEWS.items():
         db.execute(f"DROP VIEW IF EXISTS [{name}]")
         db.execute(f"CREATE VIEW [{name}] AS {sql}")
+
+
+def check_not_newer(db: sqlite_utils.Database, path: str) -> None:
+    """NewerSchema if the database holds migrations this hmicfrs does not know: a newer
+    version wrote it, and writing to it with this one could break it."""
+    if not db["_sqlite_migrations"].exists():
+        return
+    known = {m.name for m in getattr(migrations, "_migrations", ())}
+    unknown = sorted(m.name for m in migrations.applied(db) if m.name not in known)
+    if unknown:
+        raise NewerSchema(path, unknown)
 
 
 def migrate(db: sqlite_utils.Database) -> None:
