@@ -62,8 +62,7 @@ def storage_error(path: str | Path, exc: BaseException) -> StorageError:
     if code == errno.ENOSPC or "disk is full" in text or "database or disk is full" in text:
         return StorageError(
             path,
-            "the disk is full; free some space and run again "
-            "(every page already written is kept)",
+            "the disk is full; free some space and run again (every page already written is kept)",
         )
     if "file is not a database" in text:
         return StorageError(path, "is not an SQLite database (is --db or store.path right?)")
@@ -81,7 +80,8 @@ def storage_error(path: str | Path, exc: BaseException) -> StorageError:
         or "permission" in text
     ):
         return StorageError(
-            path, f"cannot be opened for writing ({detail}); check the file's and folder's permissions"
+            path,
+            f"cannot be opened for writing ({detail}); check the file's and folder's permissions",
         )
     if isinstance(exc, sqlite3.Error):
         return StorageError(path, f"SQLite failed: {detail}")
