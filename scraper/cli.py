@@ -27,10 +27,12 @@ import click
 
 from scraper.config import Config, load_config
 from scraper.errors import ConfigError, HmicfrsError, UsageError
+from scraper.fetch import CANNOT_RESOLVE
 
 log = logging.getLogger("hmicfrs")
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_LOCKED, EXIT_REFUSED = 0, 1, 2, 3, 4
+EXIT_PORT_BUSY = 6  # `serve` cannot listen on its port (5 is a storage error, store/errors.py)
 EXIT_SIGINT = 128 + signal.SIGINT
 # The loggers of the project's packages; httpx's own INFO line per request stays out.
 LOGGERS = ("hmicfrs", "scraper", "store")
@@ -49,8 +51,32 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, default=str)
 
 
+class _BarAwareHandler(logging.StreamHandler):
+    """Log lines to stderr that never share a line with the progress bar: while a bar is
+    drawn, a line first clears the bar's line, and the bar is drawn again below it."""
+
+    bar: Any = None  # the click progress bar on screen, if any
+    lock = threading.RLock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with self.lock:
+            bar = _BarAwareHandler.bar
+            if bar is None:
+                super().emit(record)
+                return
+            self.stream.write("\r\x1b[2K")
+            super().emit(record)
+            bar.render_progress()
+            self.flush()
+
+
+def _show_bar(bar: Any) -> None:
+    with _BarAwareHandler.lock:
+        _BarAwareHandler.bar = bar
+
+
 def setup_logging(json_log: bool, quiet: bool, verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _BarAwareHandler(sys.stderr)
     if json_log:
         handler.setFormatter(JsonFormatter())
     else:
@@ -173,8 +199,11 @@ def _run_locked(ctx: Context, command: str, body: Callable[[Any, Any], Any]) -> 
             progress = Progress(ctx)
             fetcher = make_fetcher(ctx.config, sleep=stop.sleep)
             crawler = Crawler(ctx.config, archive, fetcher, report=progress, stop=stop)
-            with _SignalStop(stop):
-                summary = body(crawler, archive)
+            try:
+                with _SignalStop(stop):
+                    summary = body(crawler, archive)
+            finally:
+                progress.close()
         finally:
             archive.close()
     finally:
@@ -222,6 +251,13 @@ class Progress:
         self.bar: Any = None
         self.tty = sys.stderr.isatty() and not ctx.json_log and not ctx.quiet
 
+    def close(self) -> None:
+        """Take the bar off the screen (ending its line), so what follows starts a line."""
+        if self.bar is not None:
+            _show_bar(None)
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
     def __call__(self, event: str, data: dict[str, Any]) -> None:
         if event == "pages":
             if self.tty and data["total"]:
@@ -229,10 +265,12 @@ class Progress:
                     length=data["total"], label="pages", file=sys.stderr, show_pos=True
                 )
                 self.bar.__enter__()
+                _show_bar(self.bar)
             log.info("fetching %d due page(s)", data["total"], extra={"fields": data})
         elif event == "page":
             if self.bar is not None:
-                self.bar.update(1)
+                with _BarAwareHandler.lock:
+                    self.bar.update(1)
             level = logging.WARNING if data["outcome"] in ("error", "too_large") else logging.DEBUG
             if data["outcome"] in ("new", "changed", "not_found", "gone", "soft_404"):
                 level = max(level, logging.INFO)
@@ -240,9 +278,7 @@ class Progress:
                 why = f": {data['error']}" if data.get("error") else ""
                 log.log(level, "%s %s%s", data["outcome"], data["url"], why, extra={"fields": data})
         elif event == "run_finished":
-            if self.bar is not None:
-                self.bar.__exit__(None, None, None)
-                self.bar = None
+            self.close()
         elif event == "robots":
             log.info("robots.txt read: %s", data["url"], extra={"fields": data})
         elif event == "reparsed":
@@ -298,6 +334,12 @@ def summary_line(summary: Any) -> str:
 def _print_summary(ctx: Context, summary: Any) -> None:
     """The summary line and the JSON stats on stdout (under -q only when exit status != 0);
     under --json-log one JSON object carrying both."""
+    if summary.exit_code == EXIT_REFUSED and CANNOT_RESOLVE in (summary.message or ""):
+        _error(
+            ctx.json_log,
+            "the site's host name does not resolve: no network here, or a mistyped "
+            "site.base_url? `make demo` runs the whole job offline against a local fixture site",
+        )
     if ctx.quiet and summary.exit_code == 0:
         return
     run = {k: v for k, v in summary.stats.items() if k != "stats"}
@@ -456,13 +498,23 @@ def diff(
 
 
 @main.command()
-@click.option("--since", required=True, help="A date or time (ISO 8601), e.g. 2026-11-01.")
+@click.option("--since", default=None, help="A date or time (ISO 8601), e.g. 2026-11-01.")
+@click.option(
+    "--since-last-run",
+    "since_last_run",
+    is_flag=True,
+    help="What changed since the last such report; each change is reported once (for cron).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @common_options
-def changes(ctx: Context, since: str, as_json: bool) -> int:
+def changes(ctx: Context, since: str | None, since_last_run: bool, as_json: bool) -> int:
     """What changed, appeared, regressed, was rewritten or went missing since DATE."""
     from store import reports
 
+    if (since is None) == (not since_last_run):
+        raise UsageError("changes takes exactly one of --since DATE or --since-last-run")
+    if since_last_run:
+        return _changes_since_last_run(ctx, as_json)
     archive = ctx.archive()
     try:
         result = reports.changes_since(archive.db, since)
@@ -477,6 +529,31 @@ def changes(ctx: Context, since: str, as_json: bool) -> int:
     return EXIT_OK
 
 
+def _changes_since_last_run(ctx: Context, as_json: bool) -> int:
+    """Report the changes recorded since the last report, then move the cursor past them
+    (only once the report is out: a report that fails to print is made again next time)."""
+    from store import reports
+
+    archive = ctx.archive()
+    try:
+        after, reported_at = archive.report_cursor()
+        upto = archive.latest_change_ids()
+        result = reports.changes_between(archive.db, after, upto)
+        result = {"since_last_report": reported_at, **result}
+        if as_json:
+            click.echo(json.dumps(result, indent=2, default=str))
+        else:
+            text = reports.render_changes(result)
+            since = f"the last report ({reported_at})" if reported_at else "the archive began"
+            if text or not ctx.quiet:
+                click.echo(text or f"no changes since {since}")
+        sys.stdout.flush()
+        archive.advance_report_cursor(upto)
+    finally:
+        archive.close()
+    return EXIT_OK
+
+
 @main.command()
 @click.option("--port", default=8001, show_default=True, type=int, help="Port to listen on.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -488,8 +565,45 @@ def serve(ctx: Context, port: int, host: str) -> int:
     path = ctx.config.store.path
     if not Path(path).exists():
         raise UsageError(f"no database at {path}: run `hmicfrs crawl` first")
-    serve_db(path, host=host, port=port)
-    return EXIT_OK
+    busy = _port_in_use(host, port)
+    if busy is None:
+        try:
+            serve_db(path, host=host, port=port)
+        except SystemExit as e:
+            # uvicorn exits 3 when it cannot bind, which would read as "the lock is held".
+            if e.code != _UVICORN_STARTUP_FAILURE:
+                raise
+            busy = f"could not listen on {host}:{port}"
+        else:
+            return EXIT_OK
+    _error(ctx.json_log, f"{busy}: is another `hmicfrs serve` or Datasette running? "
+           "choose another port with --port N")  # fmt: skip
+    return EXIT_PORT_BUSY
+
+
+_UVICORN_STARTUP_FAILURE = 3
+
+
+def _port_in_use(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be listened on (in use, or not an address here), else None."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as e:
+        return f"cannot listen on {host}:{port} ({e.strerror or e})"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As uvicorn binds: a port in TIME_WAIT is free, one with a listener is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is already in use"
+            return f"cannot listen on {host}:{port} ({e.strerror or e})"
+    return None
 
 
 @main.command()

@@ -180,6 +180,37 @@ class Archive:
     def close(self) -> None:
         self.db.close()
 
+    # reports ----------------------------------------------------------------------------
+
+    def report_cursor(self, name: str = "changes") -> tuple[tuple[int, int], str | None]:
+        """(last snapshot id, last page event id) already reported, and when; (0, 0) and
+        None before the first report."""
+        row = self.db.execute(
+            "SELECT snapshot_id, page_event_id, reported_at FROM report_cursor WHERE name = ?",
+            [name],
+        ).fetchone()
+        return ((row[0], row[1]), row[2]) if row else ((0, 0), None)
+
+    def latest_change_ids(self) -> tuple[int, int]:
+        """The newest snapshot id and page event id: a report's upper bound."""
+        row = self.db.execute(
+            """SELECT (SELECT COALESCE(MAX(id), 0) FROM snapshots),
+                      (SELECT COALESCE(MAX(id), 0) FROM page_events)"""
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def advance_report_cursor(self, upto: tuple[int, int], name: str = "changes") -> None:
+        """Mark every change up to `upto` as reported."""
+        with self.db.atomic():
+            self.db.execute(
+                """INSERT INTO report_cursor (name, snapshot_id, page_event_id, reported_at)
+                   VALUES (?, ?, ?, ?)
+                   ON CONFLICT(name) DO UPDATE SET snapshot_id = excluded.snapshot_id,
+                       page_event_id = excluded.page_event_id,
+                       reported_at = excluded.reported_at""",
+                [name, upto[0], upto[1], self.now()],
+            )
+
     # runs -------------------------------------------------------------------------------
 
     def start_run(self, command: str, pid: int | None = None) -> int:
@@ -393,12 +424,13 @@ class Archive:
             updates["last_error"] = r.error
         elif state == "live":
             updates["last_error"] = None
-        if r.etag is not None or r.last_modified is not None or outcome in ("new", "changed"):
+        if state in MISSING_STATES or state == "redirected":
+            # Validators of a page that is gone or redirects (even ones its soft 404 sent)
+            # would earn a 304 that vouches for the last live version: a false "came back".
+            updates["etag"] = updates["last_modified"] = None
+        elif r.etag is not None or r.last_modified is not None or outcome in ("new", "changed"):
             updates["etag"] = r.etag
             updates["last_modified"] = r.last_modified
-        elif state in MISSING_STATES or state == "redirected":
-            # Validators of a page that is gone or redirects would only earn a 304 elsewhere.
-            updates["etag"] = updates["last_modified"] = None
         updates["state"] = state
         self._transition(run_id, r, page, state, updates)
         if snapshot_id is not None and (outcome in ("new", "changed")):

@@ -245,6 +245,21 @@ def m004_page_aliases(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX pages_force_rec_id ON pages(force, rec_id)")
 
 
+@migrations()
+def m005_report_cursor(db: sqlite_utils.Database) -> None:
+    # What `changes --since-last-run` already reported: the last snapshot and page event it
+    # covered, so that each change reaches exactly one report (one cron mail).
+    db.execute(
+        """
+        CREATE TABLE report_cursor (
+            name TEXT PRIMARY KEY,
+            snapshot_id INTEGER NOT NULL,
+            page_event_id INTEGER NOT NULL,
+            reported_at TEXT NOT NULL
+        )"""
+    )
+
+
 VIEWS: dict[str, str] = {
     "latest_versions": """
         SELECT s.url, MAX(s.version) AS version
