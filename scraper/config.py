@@ -245,8 +245,6 @@ def _check_path(key: str, value: Any) -> str:
         raise _expect(key, "a path relative to site.base_url, starting with /", value)
     if any(c.isspace() for c in value):
         raise _expect(key, "a path without spaces", value)
-    if "@" in urlsplit(value).netloc:
-        raise ConfigError(key, "should not carry a user name or password (user:pass@): refused")
     return value
 
 

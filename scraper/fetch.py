@@ -462,6 +462,8 @@ def _has_userinfo(url: str) -> bool:
 
 def _redacted(url: str) -> str:
     """`url` without its user name and password, to be logged or stored."""
+    if not _has_userinfo(url):
+        return url
     try:
         return str(httpx.URL(url).copy_with(username=None, password=None))
     except (httpx.InvalidURL, TypeError):
@@ -1243,7 +1245,8 @@ class Fetcher:
         sitemaps: list[str] = []
         for sitemap in rules.sitemaps:
             try:
-                sitemaps.append(str(base.join(sitemap.strip())))
+                # Never a user name or password: these are logged and followed.
+                sitemaps.append(_redacted(str(base.join(sitemap.strip()))))
             except httpx.InvalidURL:
                 logger.info("%s: ignoring a bad Sitemap line %r", url, sitemap)
         return replace(

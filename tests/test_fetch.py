@@ -1234,3 +1234,9 @@ def test_a_url_with_credentials_is_not_on_an_allowed_host() -> None:
     h = harness({})
     assert h.fetcher.is_allowed_host("https://user:pw@example.org/x") is False
     assert h.fetcher.is_allowed_host("https://example.org/x") is True
+
+
+def test_robots_sitemap_lines_never_keep_credentials() -> None:
+    body = b"User-agent: *\nAllow: /\nSitemap: https://user:pw@example.org/s.xml\n"
+    h = harness({"/robots.txt": page(body=body, headers={"content-type": "text/plain"})})
+    assert h.fetcher.load_robots(SITE).sitemaps == (SITE + "/s.xml",)
