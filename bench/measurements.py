@@ -419,12 +419,21 @@ def _yes(ok: bool) -> str:
     return "yes" if ok else "NO"
 
 
+def hostile(sizes: Sizes, say: Say) -> tuple[dict[str, Any], list[Row]]:
+    """bench/hostile.py: decompression bombs and a `<loc ` sitemap, ours beside the old way."""
+    from bench import hostile as hostile_bench
+
+    say("hostile: two 1 GiB bombs and a <loc sitemap, ours and the old way")
+    return hostile_bench.run(say)
+
+
 MEASUREMENTS = {
     "throughput": throughput,
     "politeness": politeness,
     "incremental": incremental,
     "scale": scale,
     "parse": parse,
+    "hostile": hostile,
 }
 
 

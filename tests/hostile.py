@@ -221,9 +221,9 @@ def gzip_gzip_bomb() -> bytes:
 
 
 def loc_bomb(size: int = 4 * 1024 * 1024) -> bytes:
-    """A sitemap of `<loc ` openings with no `>`: quadratic for a rescanning regex."""
-    head = b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-    return head + b"<url><loc " * (size // 10)
+    """A sitemap of `<loc ` openings with no `>` anywhere: a regex that scans from every
+    opening to the end of the text for the `>` is quadratic in it."""
+    return b"<loc " * (size // 5)
 
 
 def sitemap(urls: list[str]) -> bytes:
