@@ -300,3 +300,80 @@ def test_six_spellings_of_one_recommendation_are_one_page(
                       "--json", "--config", str(tmp_path / "config.yaml"))  # fmt: skip
     assert history.exit_code == 0
     assert json.loads(history.output)["url"] == spellings[0]
+
+
+def test_a_page_trickling_its_headers_is_an_error_page_cut_at_the_deadline(
+    server: hostile.HostileServer, tmp_path: Path
+) -> None:
+    slow, plain = "/hmicfrs/recommendation/epsilon/501/", "/hmicfrs/recommendation/epsilon/502/"
+    server.routes["/robots.txt"] = hostile.robots("/sitemap.xml")
+    server.routes["/sitemap.xml"] = hostile.respond(
+        200, hostile.sitemap([server.base_url + slow, server.base_url + plain]),
+        Content_Type="application/xml",
+    )  # fmt: skip
+    server.routes[slow] = hostile.trickled_headers(interval=0.1)
+    server.routes[plain] = hostile.respond(
+        200,
+        hostile.recommendation_page("epsilon", 502, "The force should answer promptly."),
+        Content_Type="text/html; charset=utf-8",
+    )
+    started = time.monotonic()
+    db, code = _crawl(server, tmp_path, timeout_seconds=1.5)
+    assert time.monotonic() - started < 20  # the trickle alone would take 60 s
+    assert code == 1  # done, but a page failed
+    fetched = rows(
+        db,
+        """SELECT p.url, p.state, f.outcome, f.error, f.elapsed_ms < ? AS within
+           FROM pages p JOIN fetches f ON f.url = p.url
+           WHERE p.kind = 'recommendation' ORDER BY p.url""",
+        ((1.5 + DEADLINE_MARGIN) * 1000,),
+    )
+    assert fetched == [
+        {"url": server.base_url + slow, "state": "error", "outcome": "error",
+         "error": "timeout: over the 1.5s deadline", "within": 1},
+        {"url": server.base_url + plain, "state": "live", "outcome": "new", "error": None,
+         "within": 1},
+    ]  # fmt: skip
+
+
+def test_six_spellings_in_a_urls_file_are_one_page(
+    server: hostile.HostileServer, tmp_path: Path
+) -> None:
+    from tests.support import hmicfrs
+
+    port = server.port
+    path = "/hmicfrs/recommendation/zeta/601/"
+    server.routes[path] = hostile.respond(
+        200,
+        hostile.recommendation_page("zeta", 601, "The force should keep one record."),
+        Content_Type="text/html; charset=utf-8",
+    )
+    urls = tmp_path / "urls.txt"
+    urls.write_text(
+        "\n".join(
+            [
+                f"http://127.0.0.1:{port}{path}",
+                "/HMICFRS/Recommendation/Zeta/0601",
+                f"{path}?utm_campaign=x",
+                f"http://localhost:{port}/recommendation/zeta/601/",
+                f"http://user:secret@127.0.0.1:{port}{path}",
+                f"https://localhost:{port}{path}",
+            ]
+        )
+        + "\n"
+    )
+    db = tmp_path / "a.sqlite"
+    config = site_config(server.base_url, db, max_retries=0)
+    config["site"]["allowed_hosts"] = ["127.0.0.1", "localhost"]
+    config["discovery"]["listings"] = []
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    result = hmicfrs("backfill", "--urls", str(urls), "--config", str(tmp_path / "config.yaml"))
+    assert result.exit_code == 0, result.output
+    assert rows(db, "SELECT url, rec_id, force, state FROM recommendations") == [
+        {"url": f"http://127.0.0.1:{port}{path}", "rec_id": 601, "force": "zeta", "state": "live"}
+    ]
+    assert rows(db, "SELECT alias_url FROM page_aliases ORDER BY alias_url") == [
+        {"alias_url": f"http://localhost:{port}/recommendation/zeta/601/"},
+        {"alias_url": f"https://localhost:{port}{path}"},
+    ]
+    assert [p for p in server.paths() if "ecommendation" in p] == [path]
