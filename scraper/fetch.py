@@ -184,7 +184,8 @@ def make_client(policy: FetchPolicy, transport: httpx.BaseTransport | None = Non
         # passes the politeness gate.
         follow_redirects=False,
         headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip, deflate, br"},
-        # A proxy from the environment would bypass the deadline backend; cron has none.
+        # Never credentials from ~/.netrc: nothing we send carries a password. (With a
+        # transport given, httpx takes no proxy from the environment either.)
         trust_env=False,
     )
 
