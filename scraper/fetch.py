@@ -329,6 +329,8 @@ class _ZlibDecoder:
             self._first = False
             if out:
                 yield out
+            elif pending and self._obj.unconsumed_tail == pending and not self._obj.eof:
+                raise _BadEncoding("deflate stream makes no progress")
             pending = self._obj.unconsumed_tail
             if self._obj.eof:
                 rest = self._obj.unused_data
