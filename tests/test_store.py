@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -792,3 +793,17 @@ def test_an_id_that_never_existed_did_not_go_missing() -> None:
     never = "https://www.justiceinspectorates.gov.uk/hmicfrs/?p=999999"
     archive.record(run_id, page(never, T1, state="not_found", http_status=404))
     assert rows(archive, "SELECT url, event FROM page_events") == []
+
+
+def test_a_soft_404_never_keeps_the_validators_it_was_sent_with() -> None:
+    # Its ETag would earn a 304 next time, vouching for the last live version: a false
+    # "came back" every other night.
+    archive = Archive(":memory:", now=lambda: T1)
+    run_id = archive.start_run("crawl")
+    archive.record(run_id, replace(page(A, T1, BODY_A1, A1), etag='"live"'))
+    archive.record(
+        run_id, replace(page(A, T2, state="soft_404"), etag='"soft"', last_modified="Tue")
+    )
+    assert rows(archive, "SELECT state, etag, last_modified FROM pages WHERE url = ?", [A]) == [
+        {"state": "soft_404", "etag": None, "last_modified": None}
+    ]
