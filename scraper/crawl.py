@@ -505,11 +505,17 @@ class Crawler:
             if key is None:
                 continue  # about-us, publications, ...: not ours to archive
             found.append(
-                Discovered(discover.canonical_url(url), "recommendation", key[1], key[0], via)
+                Discovered(
+                    discover.canonical_url(url), "recommendation", key[1], key[0], via, self._home
+                )
             )
             if via == "listing":
                 self.listed_ids.add(key[1])
         self.archive.note_pages(found)
+
+    @property
+    def _home(self) -> str:
+        return (urlsplit(self.config.site.base_url).hostname or "").lower()
 
     def _page_url(self, url: str) -> str:
         """Where the archive keeps a recommendation URL given by hand: one page per (force,
@@ -518,7 +524,7 @@ class Crawler:
         if key is None:
             return url
         canonical = discover.canonical_url(url)
-        found = Discovered(canonical, "recommendation", key[1], key[0], "backfill")
+        found = Discovered(canonical, "recommendation", key[1], key[0], "backfill", self._home)
         self.archive.note_pages([found])
         return self.archive.page_url_for(found)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlite_utils
 
@@ -102,6 +103,9 @@ class Discovered:
     rec_id: int | None = None
     force: str | None = None
     via: str = "link"  # listing, sitemap, backfill, link
+    # The site's own host (site.base_url's): of two spellings of one recommendation, the
+    # one there is the page the archive fetches, unless the other was fetched already.
+    home_host: str | None = None
 
 
 @dataclass
@@ -288,7 +292,7 @@ class Archive:
         # A recommendation is keyed on (force, id): another spelling of a known one is an
         # alias of its page. A page that redirected elsewhere is not where it lives now.
         owner = self.db.execute(
-            """SELECT url FROM pages
+            """SELECT url, state FROM pages
                WHERE force = ? AND rec_id = ? AND kind = 'recommendation'
                  AND (state IS NULL OR state != 'redirected')
                ORDER BY first_seen_at, url LIMIT 1""",
@@ -296,11 +300,18 @@ class Archive:
         ).fetchone()
         if owner is None:
             return d.url
+        url, state = owner
+        if state is None and d.home_host and _host(d.url) == d.home_host != _host(url):
+            # Never fetched, and spelt on another host (the current host, which may not
+            # serve recommendation pages at all): the site's own spelling takes its place.
+            self.db.execute("UPDATE pages SET url = ? WHERE url = ?", [d.url, url])
+            self.db.execute("UPDATE page_aliases SET url = ? WHERE url = ?", [d.url, url])
+            d, url = replace(d, url=url), d.url
         self.db.execute(
             "INSERT OR IGNORE INTO page_aliases (alias_url, url, first_seen_at) VALUES (?, ?, ?)",
-            [d.url, owner[0], now],
+            [d.url, url, now],
         )
-        return owner[0]
+        return url
 
     # recording --------------------------------------------------------------------------
 
@@ -883,6 +894,13 @@ _ENTRY_CONTENT = (
     "parse_warnings",
 )
 _EVENT_COLUMNS = ("seq", "on_date", "raw_date", "kind", "status", "comment")
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
 
 
 def _parsed_rows(parsed: ParsedRecord) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:

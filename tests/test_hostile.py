@@ -377,3 +377,35 @@ def test_six_spellings_in_a_urls_file_are_one_page(
         {"alias_url": f"https://localhost:{port}{path}"},
     ]
     assert [p for p in server.paths() if "ecommendation" in p] == [path]
+
+
+def test_the_sites_own_spelling_is_fetched_before_another_hosts(
+    server: hostile.HostileServer, tmp_path: Path
+) -> None:
+    from tests.support import hmicfrs
+
+    port = server.port
+    home = f"http://127.0.0.1:{port}/hmicfrs/recommendation/eta/701/"
+    elsewhere = f"http://localhost:{port}/recommendation/eta/701/"  # answers 404 here
+    server.routes["/robots.txt"] = hostile.robots("/sitemap.xml")
+    server.routes["/sitemap.xml"] = hostile.respond(
+        200, hostile.sitemap([elsewhere, home]), Content_Type="application/xml"
+    )
+    server.routes["/hmicfrs/recommendation/eta/701/"] = hostile.respond(
+        200,
+        hostile.recommendation_page("eta", 701, "The force should ask the right host."),
+        Content_Type="text/html; charset=utf-8",
+    )
+    db = tmp_path / "a.sqlite"
+    config = site_config(server.base_url, db, max_retries=0)
+    config["site"]["allowed_hosts"] = ["127.0.0.1", "localhost"]
+    config["discovery"]["listings"] = []
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    assert hmicfrs("crawl", "--config", str(tmp_path / "config.yaml")).exit_code == 0
+    assert rows(db, "SELECT url, state FROM pages WHERE kind = 'recommendation'") == [
+        {"url": home, "state": "live"}
+    ]
+    assert rows(db, "SELECT alias_url, url FROM page_aliases") == [
+        {"alias_url": elsewhere, "url": home}
+    ]
+    assert "/recommendation/eta/701/" not in server.paths()
