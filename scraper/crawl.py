@@ -591,7 +591,9 @@ class Crawler:
                 return self._stored_text(page["current_snapshot_id"], kind), None
             return None, None
         try:
-            result = self._fetch(url, page)
+            # The sitemap protocol allows 50 MB, more than a page may be.
+            limit = max(discover.SITEMAP_MAX_BYTES, self.config.crawl.max_page_bytes)
+            result = self._fetch(url, page, limit if kind == "sitemap" else None)
         except (RunInterrupted, SiteRefused, SiteUnreachable) as e:
             self._keep_attempts(e)
             raise
@@ -792,10 +794,11 @@ class Crawler:
             record_url = discover.canonical_url(final)
         return self._result(record_url, "recommendation", result, parsed, state, page)
 
-    def _fetch(self, url: str, page: dict[str, Any]) -> FetchResult:
+    def _fetch(self, url: str, page: dict[str, Any], max_bytes: int | None = None) -> FetchResult:
         etag = page.get("etag") if page.get("current_snapshot_id") else None
         modified = page.get("last_modified") if page.get("current_snapshot_id") else None
-        return self.fetcher.fetch(url, etag=etag, last_modified=modified)
+        limits = {} if max_bytes is None else {"max_bytes": max_bytes}
+        return self.fetcher.fetch(url, etag=etag, last_modified=modified, **limits)
 
     def _result(
         self,

@@ -799,8 +799,12 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         check_robots: bool = True,
+        max_bytes: int | None = None,
     ) -> FetchResult:
         """Fetch one URL politely. Never raises for a failure of this URL alone.
+
+        `max_bytes` replaces `max_page_bytes` as the cap of this one body (a sitemap may be
+        50 MB by its protocol).
 
         Raises SiteRefused when throttling answers in a row reach `throttle_stop_after` (or
         already did, in any thread), and SiteUnreachable if the robots.txt of a host met here
@@ -821,7 +825,7 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified.encode()
         attempts: list[Attempt] = []
         try:
-            hop = self._follow(url, headers, attempts, check_robots=check_robots)
+            hop = self._follow(url, headers, attempts, check_robots=check_robots, limit=max_bytes)
         except Exception as exc:
             exc.attempts = tuple(attempts) + tuple(getattr(exc, "attempts", ()))
             raise
@@ -898,7 +902,13 @@ class Fetcher:
     # -- requests -----------------------------------------------------------------------
 
     def _follow(
-        self, url: str, headers: dict[str, bytes], attempts: list[Attempt], *, check_robots: bool
+        self,
+        url: str,
+        headers: dict[str, bytes],
+        attempts: list[Attempt],
+        *,
+        check_robots: bool,
+        limit: int | None = None,
     ) -> _Hop:
         """Request `url`, following redirects within the allowed hosts."""
         if _has_userinfo(url):
@@ -913,7 +923,7 @@ class Fetcher:
             if check_robots and not self.robots_for(current).allows(current):
                 return _Hop(ROBOTS_DISALLOWED, current, None, "disallowed by robots.txt")
             before = len(attempts)
-            answer = self._send(current, headers, attempts)
+            answer = self._send(current, headers, attempts, limit=limit)
             tries = len(attempts) - before
             if answer.status not in REDIRECT_STATUSES or answer.error is not None:
                 return _Hop("answer", current, answer, tries=tries)
@@ -940,7 +950,14 @@ class Fetcher:
                 headers = {}
             current = target
 
-    def _send(self, url: str, headers: dict[str, bytes], attempts: list[Attempt]) -> _Answer:
+    def _send(
+        self,
+        url: str,
+        headers: dict[str, bytes],
+        attempts: list[Attempt],
+        *,
+        limit: int | None = None,
+    ) -> _Answer:
         """One request with its retries."""
         policy = self._policy
         retrying = tenacity.Retrying(
@@ -957,7 +974,7 @@ class Fetcher:
         )
         first = len(attempts)
         try:
-            return retrying(self._attempt, url, headers, attempts)
+            return retrying(self._attempt, url, headers, attempts, limit=limit)
         finally:
             for index in range(first, len(attempts) - 1):
                 attempts[index] = replace(attempts[index], retried=True)
@@ -970,7 +987,14 @@ class Fetcher:
         cause = answer.error if answer is not None else "?"
         logger.info("retrying %s in %.1fs: %s", url, wait, cause)
 
-    def _attempt(self, url: str, headers: dict[str, bytes], attempts: list[Attempt]) -> _Answer:
+    def _attempt(
+        self,
+        url: str,
+        headers: dict[str, bytes],
+        attempts: list[Attempt],
+        *,
+        limit: int | None = None,
+    ) -> _Answer:
         """Send exactly one request through the gate and record it."""
         self._raise_if_refused()
         target = httpx.URL(url)
@@ -994,7 +1018,7 @@ class Fetcher:
                     status = response.status_code
                     answered_url = str(response.url)
                     try:
-                        answer = self._read(response, started)
+                        answer = self._read(response, started, limit)
                     finally:
                         received = response.num_bytes_downloaded
             except _DeadlineExceeded:
@@ -1037,7 +1061,7 @@ class Fetcher:
         # takes a gate's lock while holding ours.
         return self.current_delay
 
-    def _read(self, response: httpx.Response, started: float) -> _Answer:
+    def _read(self, response: httpx.Response, started: float, limit: int | None = None) -> _Answer:
         """Read (or skip) a response's body within the size cap and the total deadline."""
         policy = self._policy
         status = response.status_code
@@ -1056,9 +1080,11 @@ class Fetcher:
             self._discard_body(response, started)
             error = f"{status} {response.reason_phrase}" if status >= 500 else None
             return _Answer(status, headers, None, error)
-        too_large = f"body over max_page_bytes ({policy.max_page_bytes})"
+        cap = policy.max_page_bytes if limit is None else limit
+        named = "max_page_bytes" if limit is None else "the size limit"
+        too_large = f"body over {named} ({cap})"
         length = headers.get("content-length", "")
-        if length.isdigit() and int(length) > policy.max_page_bytes:
+        if length.isdigit() and int(length) > cap:
             # Declared too large: do not download any of it.
             return _Answer(status, headers, None, too_large, too_large=True)
         try:
@@ -1068,7 +1094,7 @@ class Fetcher:
         except _UnsupportedEncoding as exc:
             return _Answer(status, headers, None, f"bad content encoding: {exc}")
         try:
-            body = self._read_body(response, started, policy.max_page_bytes, decoders)
+            body = self._read_body(response, started, cap, decoders)
         except _BadEncoding as exc:
             return _Answer(status, headers, None, f"bad content encoding: {exc}")
         if body is None:

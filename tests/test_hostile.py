@@ -409,3 +409,27 @@ def test_the_sites_own_spelling_is_fetched_before_another_hosts(
         {"alias_url": elsewhere, "url": home}
     ]
     assert "/recommendation/eta/701/" not in server.paths()
+
+
+def test_a_sitemap_larger_than_a_page_may_be_is_read_up_to_the_protocols_50_mb(
+    server: hostile.HostileServer, tmp_path: Path
+) -> None:
+    page = "/hmicfrs/recommendation/theta/801/"
+    padding = "<!-- " + "x" * (6 * 1024 * 1024) + " -->"
+    body = hostile.sitemap([server.base_url + page]).replace(
+        b"<urlset", padding.encode() + b"<urlset"
+    )
+    server.routes["/robots.txt"] = hostile.robots("/sitemap.xml")
+    server.routes["/sitemap.xml"] = hostile.respond(200, body, Content_Type="application/xml")
+    server.routes[page] = hostile.respond(
+        200,
+        hostile.recommendation_page("theta", 801, "The force should read long sitemaps."),
+        Content_Type="text/html; charset=utf-8",
+    )
+    db, code = _crawl(server, tmp_path, max_page_bytes=1_000_000)
+    assert code == 0
+    assert rows(db, "SELECT url, state FROM pages ORDER BY url") == [
+        {"url": server.base_url + page, "state": "live"},
+        {"url": server.base_url + "/robots.txt", "state": "live"},
+        {"url": server.base_url + "/sitemap.xml", "state": "live"},
+    ]
