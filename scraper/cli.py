@@ -157,7 +157,11 @@ def common_options(func: Callable[..., int | None]) -> Callable[..., None]:
             _error(json_log, str(error))
             sys.exit(error.exit_code)
         except OSError as e:
-            if not is_storage_os_error(e):
+            where = str(getattr(e, "filename", None) or "")
+            about_store = bool(where) and (
+                where.startswith(store_path) or store_path.startswith(where)
+            )
+            if not (is_storage_os_error(e) or about_store):
                 raise
             error = storage_error(store_path, e)
             _error(json_log, str(error))

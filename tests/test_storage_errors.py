@@ -142,3 +142,13 @@ def test_reparse_takes_the_run_lock(tmp_path: Path) -> None:
     assert (result.returncode, result.stdout) == (3, "")
     assert result.stderr.startswith(f"error: another run holds the lock {db}.lock: pid ")
     assert result.stderr.rstrip().endswith("'crawl' started at 2026-12-01T03:17:00Z")
+
+
+def test_a_database_where_no_folder_can_be_made_is_one_line_and_exit_5(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a folder should be")
+    db = blocker / "data" / "a.sqlite"
+    result = run(tmp_path, "crawl", "--db", str(db))
+    assert (result.returncode, result.stdout) == (5, "")
+    assert result.stderr.startswith(f"error: {db}: cannot be used: [Errno 20] Not a directory")
+    assert len(result.stderr.splitlines()) == 1
