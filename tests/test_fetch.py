@@ -20,6 +20,8 @@ from email.utils import format_datetime
 import brotli
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scraper.errors import SiteRefused, SiteUnreachable
 from scraper.fetch import (
@@ -1240,3 +1242,21 @@ def test_robots_sitemap_lines_never_keep_credentials() -> None:
     body = b"User-agent: *\nAllow: /\nSitemap: https://user:pw@example.org/s.xml\n"
     h = harness({"/robots.txt": page(body=body, headers={"content-type": "text/plain"})})
     assert h.fetcher.load_robots(SITE).sitemaps == (SITE + "/s.xml",)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(["gzip", "deflate", "br", "gzip, gzip", "deflate, br", "x-gzip"]),
+    st.binary(max_size=2000),
+    st.booleans(),
+)
+def test_any_body_under_any_encoding_is_a_result_never_an_exception(
+    coding: str, noise: bytes, wrap: bool
+) -> None:
+    body = gzip.compress(noise) + noise[:7] if wrap else noise
+    h = harness({"/x": page(body=body, headers={"content-encoding": coding})}, max_page_bytes=5000)
+    result = h.fetch("/x")
+    assert result.outcome in ("ok", "error", "too_large")
+    assert result.outcome != "error" or (
+        (result.error or "").startswith("bad content encoding") or result.error == "empty body"
+    )
