@@ -72,6 +72,7 @@ _REASONS = {
     302: "Found",
     304: "Not Modified",
     404: "Not Found",
+    500: "Internal Server Error",
 }
 
 
@@ -181,13 +182,14 @@ def trickled_headers(interval: float, limit: int = 600) -> Route:
     return route
 
 
-def trickled_body(interval: float, limit: int = 600) -> Route:
+def trickled_body(interval: float, limit: int = 600, status: int = 200) -> Route:
     """Headers at once, then a body a byte per `interval` (at most `limit` bytes)."""
 
     def route(exchange: Exchange) -> None:
         exchange.send(
-            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
-            b"Content-Length: %d\r\nConnection: close\r\n\r\n" % limit
+            b"HTTP/1.1 %d %s\r\nContent-Type: text/html\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n"
+            % (status, _REASONS.get(status, "Status").encode(), limit)
         )
         exchange.trickle(b"<p>" + b"x" * (limit - 3), interval)
 

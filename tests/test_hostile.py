@@ -54,10 +54,14 @@ def server() -> Iterator[hostile.HostileServer]:
         yield s
 
 
-@pytest.mark.parametrize("where", ["headers", "body"])
+@pytest.mark.parametrize("where", ["headers", "body", "body of a 500"])
 def test_a_trickle_is_cut_at_the_deadline(server: hostile.HostileServer, where: str) -> None:
-    route = hostile.trickled_headers if where == "headers" else hostile.trickled_body
-    server.routes["/slow"] = route(interval=0.1)  # 60 s of trickle if nothing cuts it
+    routes = {
+        "headers": hostile.trickled_headers(interval=0.1),
+        "body": hostile.trickled_body(interval=0.1),
+        "body of a 500": hostile.trickled_body(interval=0.1, status=500),
+    }
+    server.routes["/slow"] = routes[where]  # 60 s of trickle if nothing cuts it
     p = policy()
     started = time.monotonic()
     result = fetcher(p).fetch(server.base_url + "/slow", check_robots=False)
