@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import re
 import signal
 import sqlite3
@@ -97,18 +98,35 @@ def _error(json_log: bool, message: str) -> None:
         click.echo(f"error: {message}", err=True)
 
 
-class Context:
-    """What every command gets: the loaded config and the output switches."""
+# Commands that only read the archive: given --db they need no config.yaml.
+READ_COMMANDS = ("history", "diff", "changes", "export", "serve")
 
-    def __init__(self, config: Config, json_log: bool, quiet: bool) -> None:
+
+class Context:
+    """What every command gets: the loaded config (None for a read command given only --db),
+    the database path and the output switches."""
+
+    def __init__(
+        self, config: Config | None, json_log: bool, quiet: bool, db_path: str | None = None
+    ) -> None:
         self.config = config
         self.json_log = json_log
         self.quiet = quiet
+        self.db_path = db_path or (config.store.path if config else "")
 
     def archive(self) -> Any:
         from store.archive import Archive
 
-        return Archive(self.config.store.path)
+        return Archive(self.db_path)
+
+    def existing_archive(self) -> Any:
+        """The archive for a read command; UsageError when there is none (never creates one)."""
+        if not Path(self.db_path).is_file():
+            raise UsageError(
+                f"no database at {self.db_path}: give --db the archive's .sqlite file "
+                "(or run `hmicfrs crawl` first)"
+            )
+        return self.archive()
 
 
 def common_options(func: Callable[..., int | None]) -> Callable[..., None]:
@@ -137,11 +155,14 @@ def common_options(func: Callable[..., int | None]) -> Callable[..., None]:
         setup_logging(json_log, quiet, verbose)
         store_path = db_path or "the database"
         try:
-            config = load_config(config_path)
-            store_path = db_path or config.store.path
-            if db_path:
-                config = config.with_overrides(store={"path": db_path})
-            code = func(Context(config, json_log, quiet), **kw) or 0
+            if db_path and func.__name__ in READ_COMMANDS and not Path(config_path).exists():
+                config = None
+            else:
+                config = load_config(config_path)
+                store_path = db_path or config.store.path
+                if db_path:
+                    config = config.with_overrides(store={"path": db_path})
+            code = func(Context(config, json_log, quiet, db_path), **kw) or 0
         except ConfigError as e:
             _error(json_log, str(e))
             sys.exit(EXIT_USAGE)
@@ -448,7 +469,7 @@ def history(ctx: Context, rec: str, as_json: bool) -> int:
     """Versions of one recommendation (REC = id or URL) with dates and statuses."""
     from store import reports
 
-    archive = ctx.archive()
+    archive = ctx.existing_archive()
     try:
         rows = reports.history(archive.db, rec)
     finally:
@@ -473,7 +494,21 @@ def history(ctx: Context, rec: str, as_json: bool) -> int:
     "--to", "to_version", type=int, default=None, help="Newer version (default: the latest)."
 )
 @click.option(
-    "--color/--no-color", default=None, help="Colour the diff (default: on a terminal only)."
+    "--at",
+    "at",
+    default=None,
+    help="Newer version: the one the archive held at this ISO 8601 date or time.",
+)
+@click.option(
+    "--from-date",
+    "from_date",
+    default=None,
+    help="Older version: the one the archive held at this ISO 8601 date or time.",
+)
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour the diff (default: on a terminal, unless NO_COLOR is set).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @common_options
@@ -482,21 +517,31 @@ def diff(
     rec: str,
     from_version: int | None,
     to_version: int | None,
+    at: str | None,
+    from_date: str | None,
     color: bool | None,
     as_json: bool,
 ) -> int:
-    """Text diff plus structured diff of the status log between two versions."""
+    """Text diff (changed words marked) plus the status log entry by entry, between versions."""
     from store import reports
 
-    archive = ctx.archive()
+    if at is not None and to_version is not None:
+        raise UsageError("diff takes --to or --at, not both")
+    if from_date is not None and from_version is not None:
+        raise UsageError("diff takes --from or --from-date, not both")
+    archive = ctx.existing_archive()
     try:
-        result = reports.version_diff(archive.db, rec, from_version, to_version)
+        result = reports.version_diff(
+            archive.db, rec, from_version, to_version, from_date=from_date, at=at
+        )
     finally:
         archive.close()
     if as_json:
         click.echo(json.dumps(result, indent=2, default=str))
     else:
-        use_color = sys.stdout.isatty() if color is None else color
+        # https://no-color.org: a set, non-empty NO_COLOR turns colour off unless asked for.
+        no_color = bool(os.environ.get("NO_COLOR"))
+        use_color = (sys.stdout.isatty() and not no_color) if color is None else color
         click.echo(reports.render_diff(result, color=use_color), color=use_color)
     return EXIT_OK
 
@@ -519,7 +564,8 @@ def changes(ctx: Context, since: str | None, since_last_run: bool, as_json: bool
         raise UsageError("changes takes exactly one of --since DATE or --since-last-run")
     if since_last_run:
         return _changes_since_last_run(ctx, as_json)
-    archive = ctx.archive()
+    reports.since_time(since)  # a bad date is refused before the archive is opened
+    archive = ctx.existing_archive()
     try:
         result = reports.changes_since(archive.db, since)
     finally:
@@ -529,7 +575,7 @@ def changes(ctx: Context, since: str | None, since_last_run: bool, as_json: bool
     else:
         text = reports.render_changes(result)
         if text or not ctx.quiet:
-            click.echo(text or f"no changes since {since}")
+            click.echo(text or f"no changes since {reports.strip_controls(since)}")
     return EXIT_OK
 
 
@@ -538,7 +584,7 @@ def _changes_since_last_run(ctx: Context, as_json: bool) -> int:
     (only once the report is out: a report that fails to print is made again next time)."""
     from store import reports
 
-    archive = ctx.archive()
+    archive = ctx.existing_archive()
     try:
         after, reported_at = archive.report_cursor()
         upto = archive.latest_change_ids()
@@ -566,9 +612,12 @@ def serve(ctx: Context, port: int, host: str) -> int:
     """Datasette on the database, read-only, with the project's metadata and canned queries."""
     from store.serve import serve as serve_db
 
-    path = ctx.config.store.path
-    if not Path(path).exists():
-        raise UsageError(f"no database at {path}: run `hmicfrs crawl` first")
+    path = ctx.db_path
+    if not Path(path).is_file():
+        raise UsageError(
+            f"no database at {path}: give --db the archive's .sqlite file "
+            "(or run `hmicfrs crawl` first)"
+        )
     busy = _port_in_use(host, port)
     if busy is None:
         try:
@@ -616,21 +665,35 @@ def _port_in_use(host: str, port: int) -> str | None:
     "fmt",
     required=True,
     type=click.Choice(["csv", "json", "warc"]),
-    help="csv/json: current recommendations and full logs; warc: every stored capture.",
+    help="csv/json: every version with its log (see --current); warc: every stored capture.",
 )
 @click.option(
-    "--output", required=True, type=click.Path(), help="File (json, warc) or folder (csv)."
+    "--output",
+    required=True,
+    type=click.Path(allow_dash=True),
+    help="File (json, warc; - for stdout) or folder (csv).",
 )
+@click.option(
+    "--current", is_flag=True, help="csv/json: only the current records and logs, no history."
+)
+@click.option("--force", is_flag=True, help="Replace an earlier export even with an empty one.")
 @common_options
-def export(ctx: Context, fmt: str, output: str) -> int:
+def export(ctx: Context, fmt: str, output: str, current: bool, force: bool) -> int:
     """The archive for others' tools: csv, json or WARC 1.1."""
     from store.export import export_archive
 
-    archive = ctx.archive()
+    archive = ctx.existing_archive()
     try:
-        counts = export_archive(archive.db, fmt, output)
+        stream = sys.stdout.buffer if output == "-" else None
+        counts = export_archive(
+            archive.db, fmt, output, current=current, force=force, stream=stream
+        )
+        if stream is not None:
+            stream.flush()
     finally:
         archive.close()
     if not ctx.quiet:
-        click.echo(f"export {fmt}: {json.dumps(counts)} -> {output}")
+        # With --output - stdout is the export itself: the report goes to stderr.
+        where = "stdout" if output == "-" else output
+        click.echo(f"export {fmt}: {json.dumps(counts)} -> {where}", err=output == "-")
     return EXIT_OK

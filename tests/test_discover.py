@@ -298,7 +298,7 @@ def test_parse_sitemap_reads_at_most_50_mb_of_gzip() -> None:
 def test_parse_sitemap_of_unclosed_locs_is_one_quick_pass() -> None:
     # 4 MB of "<url><loc " with no ">": a rescanning regex took 400 s over it.
     assert parse_sitemap("<loc " * 800_000, OLD) == SitemapLinks((), ())
-    bomb = "<urlset>" + "<url><loc " * 400_000
+    bomb = "<urlset>" + "<url><loc " * 100_000
     assert parse_sitemap(bomb, OLD) == SitemapLinks((), ())
     ok = bomb + f"<url><loc>{OLD}/z/</loc></url>"
     assert parse_sitemap(ok, OLD).pages[-1] == f"{OLD}/z/"

@@ -497,6 +497,10 @@ def test_version_changes_view(archive: Archive) -> None:
             "edited": 1,
             "removed": 1,
             "redated": 1,
+            "force": "kent",
+            "state": "live",
+            "themes": "[]",
+            "year": "2026",
         }
     ]
 
@@ -512,6 +516,11 @@ def test_missing_pages_view_and_page_events(archive: Archive) -> None:
             "last_http_status": 404,
             "last_checked_at": T3,
             "last_snapshot_id": 2,
+            "force": "essex",
+            "last_known_status": "being-progressed",
+            "report_title": "PEEL inspection 2025",
+            "themes": "[]",
+            "year": "2026",
         }
     ]
     # D went missing at T2 and came back at T3, so it has left missing_pages.
@@ -542,6 +551,11 @@ def test_rewritten_history_view(archive: Archive) -> None:
         {
             "url": A,
             "rec_id": 101,
+            "force": "kent",
+            "current_status": "being-progressed",
+            "state": "live",
+            "themes": "[]",
+            "year": "2026",
             "from_version": 1,
             "to_version": 2,
             "changed_at": T2,
@@ -556,6 +570,11 @@ def test_rewritten_history_view(archive: Archive) -> None:
         {
             "url": A,
             "rec_id": 101,
+            "force": "kent",
+            "current_status": "being-progressed",
+            "state": "live",
+            "themes": "[]",
+            "year": "2026",
             "from_version": 1,
             "to_version": 2,
             "changed_at": T2,
@@ -570,6 +589,11 @@ def test_rewritten_history_view(archive: Archive) -> None:
         {
             "url": A,
             "rec_id": 101,
+            "force": "kent",
+            "current_status": "being-progressed",
+            "state": "live",
+            "themes": "[]",
+            "year": "2026",
             "from_version": 1,
             "to_version": 2,
             "changed_at": T2,
