@@ -610,8 +610,6 @@ def _changes_since_last_run(ctx: Context, as_json: bool) -> int:
 @common_options
 def serve(ctx: Context, port: int, host: str) -> int:
     """Datasette on the database, read-only, with the project's metadata and canned queries."""
-    from store.serve import serve as serve_db
-
     path = ctx.db_path
     if not Path(path).is_file():
         raise UsageError(
@@ -620,6 +618,8 @@ def serve(ctx: Context, port: int, host: str) -> int:
         )
     busy = _port_in_use(host, port)
     if busy is None:
+        from store.serve import serve as serve_db  # Datasette is slow to import: only now
+
         try:
             serve_db(path, host=host, port=port)
         except SystemExit as e:

@@ -79,8 +79,5 @@ def test_the_readme_crontab_line_mails_failures_and_each_change_once(tmp_path: P
 
         code, mail = night(command, workdir)
         assert (code, mail) == (0, "")  # nothing new: no mail, and nothing said twice
-
-        code, mail = night(command, workdir)
-        assert (code, mail) == (0, "")
     changed_urls = [entry.split()[1] for entry in changed]
     assert len(changed_urls) == len(set(changed_urls))
