@@ -451,6 +451,14 @@ def _yes(ok: bool) -> str:
     return "yes" if ok else "NO"
 
 
+def hostile(sizes: Sizes, say: Say) -> tuple[dict[str, Any], list[Row]]:
+    """bench/hostile.py: decompression bombs and a `<loc ` sitemap, ours beside the old way."""
+    from bench import hostile as hostile_bench
+
+    say("hostile: two 1 GiB bombs and a <loc sitemap, ours and the old way")
+    return hostile_bench.run(say)
+
+
 MEASUREMENTS = {
     "throughput": throughput,
     "politeness": politeness,
@@ -458,6 +466,7 @@ MEASUREMENTS = {
     "scale": scale,
     "parse": parse,
     "views": views,
+    "hostile": hostile,
 }
 
 

@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable
@@ -34,7 +35,8 @@ from scraper.errors import (
     HmicfrsError,
     UsageError,
 )
-from store.errors import LockBusy, StoreError
+from scraper.fetch import CANNOT_RESOLVE
+from store.errors import LockBusy, NewerSchema, StorageError, StoreError
 
 log = logging.getLogger("hmicfrs")
 
@@ -48,10 +50,14 @@ EXIT_CODES: dict[str, int] = {
     "locked": 3,  # another run holds the lock
     "refused": 4,  # the site refused us
     "unreachable": 4,  # the site could not be reached at all
+    "storage": 5,  # SQLite or the file system failed on the database (store/errors.py)
+    "port_busy": 6,  # `serve` cannot listen on its port
 }
 # The ending an error stands for, most specific class first.
 ERROR_ENDINGS: tuple[tuple[type[Exception], str], ...] = (
     (LockBusy, "locked"),
+    (StorageError, "storage"),
+    (NewerSchema, "usage"),
     (StoreError, "usage"),
     (ConfigError, "usage"),
     (UsageError, "usage"),
@@ -91,8 +97,32 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, default=str)
 
 
+class _BarAwareHandler(logging.StreamHandler):
+    """Log lines to stderr that never share a line with the progress bar: while a bar is
+    drawn, a line first clears the bar's line, and the bar is drawn again below it."""
+
+    bar: Any = None  # the click progress bar on screen, if any
+    lock = threading.RLock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with self.lock:
+            bar = _BarAwareHandler.bar
+            if bar is None:
+                super().emit(record)
+                return
+            self.stream.write("\r\x1b[2K")
+            super().emit(record)
+            bar.render_progress()
+            self.flush()
+
+
+def _show_bar(bar: Any) -> None:
+    with _BarAwareHandler.lock:
+        _BarAwareHandler.bar = bar
+
+
 def setup_logging(json_log: bool, quiet: bool, verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _BarAwareHandler(sys.stderr)
     if json_log:
         handler.setFormatter(JsonFormatter())
     else:
@@ -165,18 +195,35 @@ def common_options(func: Callable[..., int | None]) -> Callable[..., None]:
     def wrapper(
         config_path: str, db_path: str | None, json_log: bool, quiet: bool, verbose: bool, **kw: Any
     ) -> None:
+        from store.errors import is_storage_os_error, storage_error
+
         setup_logging(json_log, quiet, verbose)
+        store_path = db_path or "the database"
         try:
             if db_path and func.__name__ in READ_COMMANDS and not Path(config_path).exists():
                 config = None
             else:
                 config = load_config(config_path)
+                store_path = db_path or config.store.path
                 if db_path:
                     config = config.with_overrides(store={"path": db_path})
             code = func(Context(config, json_log, quiet, db_path), **kw) or 0
         except (HmicfrsError, StoreError) as e:
             _error(json_log, str(e))
             sys.exit(exit_code(error_ending(e)))
+        except sqlite3.Error as e:
+            # Met mid-run (a full disk, a file corrupted under us): one line, its own code.
+            _error(json_log, str(storage_error(store_path, e)))
+            sys.exit(exit_code("storage"))
+        except OSError as e:
+            where = str(getattr(e, "filename", None) or "")
+            about_store = bool(where) and (
+                where.startswith(store_path) or store_path.startswith(where)
+            )
+            if not (is_storage_os_error(e) or about_store):
+                raise
+            _error(json_log, str(storage_error(store_path, e)))
+            sys.exit(exit_code("storage"))
         except KeyboardInterrupt:
             _error(json_log, "interrupted")
             sys.exit(EXIT_SIGINT)
@@ -196,8 +243,12 @@ def _run(ctx: Context, runner: Callable[..., Any], **kwargs: Any) -> int:
     from scraper.workers import StopFlag
 
     stop = StopFlag()
-    with _SignalStop(stop):
-        summary = runner(ctx.config, report=Progress(ctx), stop=stop, **kwargs)
+    progress = Progress(ctx)
+    try:
+        with _SignalStop(stop):
+            summary = runner(ctx.config, report=progress, stop=stop, **kwargs)
+    finally:
+        progress.close()
     code = exit_code(summary.ending, summary.signum)
     _print_summary(ctx, summary, code)
     return code
@@ -242,6 +293,13 @@ class Progress:
         self.bar: Any = None
         self.tty = sys.stderr.isatty() and not ctx.json_log and not ctx.quiet
 
+    def close(self) -> None:
+        """Take the bar off the screen (ending its line), so what follows starts a line."""
+        if self.bar is not None:
+            _show_bar(None)
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
     def __call__(self, event: str, data: dict[str, Any]) -> None:
         if event == "pages":
             if self.tty and data["total"]:
@@ -249,10 +307,12 @@ class Progress:
                     length=data["total"], label="pages", file=sys.stderr, show_pos=True
                 )
                 self.bar.__enter__()
+                _show_bar(self.bar)
             log.info("fetching %d due page(s)", data["total"], extra={"fields": data})
         elif event == "page":
             if self.bar is not None:
-                self.bar.update(1)
+                with _BarAwareHandler.lock:
+                    self.bar.update(1)
             level = logging.WARNING if data["outcome"] in ("error", "too_large") else logging.DEBUG
             if data["outcome"] in ("new", "changed", "not_found", "gone", "soft_404"):
                 level = max(level, logging.INFO)
@@ -260,9 +320,7 @@ class Progress:
                 why = f": {data['error']}" if data.get("error") else ""
                 log.log(level, "%s %s%s", data["outcome"], data["url"], why, extra={"fields": data})
         elif event == "run_finished":
-            if self.bar is not None:
-                self.bar.__exit__(None, None, None)
-                self.bar = None
+            self.close()
         elif event == "robots":
             log.info("robots.txt read: %s", data["url"], extra={"fields": data})
         elif event == "reparsed":
@@ -325,6 +383,12 @@ def summary_line(summary: Any) -> str:
 def _print_summary(ctx: Context, summary: Any, code: int) -> None:
     """The summary line and the JSON stats on stdout (under -q only when exit status != 0);
     under --json-log one JSON object carrying both."""
+    if summary.ending == "unreachable" and CANNOT_RESOLVE in (summary.message or ""):
+        _error(
+            ctx.json_log,
+            "the site's host name does not resolve: no network here, or a mistyped "
+            "site.base_url? `make demo` runs the whole job offline against a local fixture site",
+        )
     if ctx.quiet and code == 0:
         return
     run = {k: v for k, v in summary.stats.items() if k != "stats"}
@@ -491,13 +555,23 @@ def diff(
 
 
 @main.command()
-@click.option("--since", required=True, help="A date or time (ISO 8601), e.g. 2026-11-01.")
+@click.option("--since", default=None, help="A date or time (ISO 8601), e.g. 2026-11-01.")
+@click.option(
+    "--since-last-run",
+    "since_last_run",
+    is_flag=True,
+    help="What changed since the last such report; each change is reported once (for cron).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @common_options
-def changes(ctx: Context, since: str, as_json: bool) -> int:
+def changes(ctx: Context, since: str | None, since_last_run: bool, as_json: bool) -> int:
     """What changed, appeared, regressed, was rewritten or went missing since DATE."""
     from store import reports
 
+    if (since is None) == (not since_last_run):
+        raise UsageError("changes takes exactly one of --since DATE or --since-last-run")
+    if since_last_run:
+        return _changes_since_last_run(ctx, as_json)
     reports.since_time(since)  # a bad date is refused before the archive is opened
     with ctx.existing_archive() as archive:
         result = archive.changes(since)
@@ -510,22 +584,84 @@ def changes(ctx: Context, since: str, as_json: bool) -> int:
     return 0
 
 
+def _changes_since_last_run(ctx: Context, as_json: bool) -> int:
+    """Report the changes recorded since the last report, then move the cursor past them
+    (only once the report is out: a report that fails to print is made again next time)."""
+    from store import reports
+
+    archive = ctx.existing_archive()
+    try:
+        after, reported_at = archive.report_cursor()
+        upto = archive.latest_change_ids()
+        result = reports.changes_between(archive.db, after, upto)
+        result = {"since_last_report": reported_at, **result}
+        if as_json:
+            click.echo(json.dumps(result, indent=2, default=str))
+        else:
+            text = reports.render_changes(result)
+            since = f"the last report ({reported_at})" if reported_at else "the archive began"
+            if text or not ctx.quiet:
+                click.echo(text or f"no changes since {since}")
+        sys.stdout.flush()
+        archive.advance_report_cursor(upto)
+    finally:
+        archive.close()
+    return 0
+
+
 @main.command()
 @click.option("--port", default=8001, show_default=True, type=int, help="Port to listen on.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @common_options
 def serve(ctx: Context, port: int, host: str) -> int:
     """Datasette on the database, read-only, with the project's metadata and canned queries."""
-    from store.serve import serve as serve_db
-
     path = ctx.db_path
     if not Path(path).is_file():
         raise UsageError(
             f"no database at {path}: give --db the archive's .sqlite file "
             "(or run `hmicfrs crawl` first)"
         )
-    serve_db(path, host=host, port=port)
-    return 0
+    busy = _port_in_use(host, port)
+    if busy is None:
+        from store.serve import serve as serve_db  # Datasette is slow to import: only now
+
+        try:
+            serve_db(path, host=host, port=port)
+        except SystemExit as e:
+            # uvicorn exits 3 when it cannot bind, which would read as "the lock is held".
+            if e.code != _UVICORN_STARTUP_FAILURE:
+                raise
+            busy = f"could not listen on {host}:{port}"
+        else:
+            return 0
+    _error(ctx.json_log, f"{busy}: is another `hmicfrs serve` or Datasette running? "
+           "choose another port with --port N")  # fmt: skip
+    return exit_code("port_busy")
+
+
+_UVICORN_STARTUP_FAILURE = 3
+
+
+def _port_in_use(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be listened on (in use, or not an address here), else None."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as e:
+        return f"cannot listen on {host}:{port} ({e.strerror or e})"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As uvicorn binds: a port in TIME_WAIT is free, one with a listener is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is already in use"
+            return f"cannot listen on {host}:{port} ({e.strerror or e})"
+    return None
 
 
 @main.command()

@@ -16,7 +16,7 @@ from scraper.identity import PageIdentity
 from scraper.ledger import Ledger
 from scraper.parse import ParsedPage
 from store.archive import Archive, KnownPage, PageResult
-from store.states import Outcome, PageState
+from store.states import Outcome, PageKind, PageState
 
 Visit = Callable[[PageIdentity, KnownPage], tuple[FetchResult, ParsedPage | None]]
 Observe = Callable[[PageIdentity, KnownPage, FetchResult, ParsedPage | None], PageResult]
@@ -40,13 +40,13 @@ class CyclePages:
         self.requests = self.errors = 0
         self.visited = visited  # the run's: a page discovery visited is not visited again
 
-    def __call__(self, page: PageIdentity) -> tuple[str | None, ParsedPage | None]:
+    def __call__(self, page: PageIdentity) -> tuple[str | bytes | None, ParsedPage | None]:
         self.visited.add(page.url)
         known = self.archive.known(page.url)
         checked = known.last_checked_at
         if checked is not None and (self.cycle_start is None or checked > self.cycle_start):
             live = known.state == PageState.LIVE and known.snapshot_id is not None
-            return (self._stored_text(known.snapshot_id), None) if live else (None, None)
+            return (self._stored(page, known.snapshot_id), None) if live else (None, None)
         try:
             fetched, parsed = self.visit(page, known)
         except FetchAborted as e:
@@ -58,9 +58,12 @@ class CyclePages:
         if result.outcome != Outcome.NOT_MODIFIED and result.state in (None, PageState.ERROR):
             self.errors += 1
         if result.outcome == Outcome.NOT_MODIFIED and known.snapshot_id is not None:
-            return self._stored_text(known.snapshot_id), None
-        return (fetched.text, parsed) if result.state == PageState.LIVE else (None, None)
+            return self._stored(page, known.snapshot_id), None
+        # A sitemap goes to the parser as bytes: it may be gzip without Content-Encoding.
+        text = fetched.body if page.kind == PageKind.SITEMAP else fetched.text
+        return (text, parsed) if result.state == PageState.LIVE else (None, None)
 
-    def _stored_text(self, snapshot_id: int | None) -> str:
+    def _stored(self, page: PageIdentity, snapshot_id: int | None) -> str | bytes:
         assert snapshot_id is not None
-        return decode_text(*self.archive.stored_body(snapshot_id))[0]
+        body, content_type = self.archive.stored_body(snapshot_id)
+        return body if page.kind == PageKind.SITEMAP else decode_text(body, content_type)[0]

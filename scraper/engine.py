@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,7 +33,7 @@ from scraper.scheduler import Scheduler, backfill_schedule, crawl_schedule
 from scraper.visitor import Visitor
 from scraper.walk import DiscoveryWalk, Walked
 from scraper.workers import StopFlag, Workers
-from store.archive import Archive, KnownPage, PageResult
+from store.archive import Archive, Discovered, KnownPage, PageResult
 from store.states import PageKind
 
 DISCOVERY_SHARE = 0.5  # discovery may spend at most this share of the request/time budget
@@ -76,7 +76,7 @@ class Crawler:
         self.config, self.archive, self.fetcher, self.report = config, archive, fetcher, report
         self.now, self.stop = now, stop or StopFlag()
         self.identify = Identify(config.site.base_url, config.discovery.id_url_template)
-        self.visitor = Visitor(fetcher, archive, self.identify, now)
+        self.visitor = Visitor(fetcher, archive, self.identify, now, config.crawl.max_page_bytes)
         c = config.crawl
         self.tally = Tally(started=clock())
         self.budget = Budget(c.max_requests, c.max_runtime_seconds, clock)
@@ -172,7 +172,8 @@ class Crawler:
         except FetchAborted as e:
             if e.attempts:
                 page = self.identify(e.attempts[0].url, PageKind.ROBOTS)
-                self.ledger.record(obs.unanswered(page, e.attempts, str(e)), counted=True)
+                # Written, not reported: the run's own error message says it once.
+                self.archive.record(self.ledger.run_id, obs.unanswered(page, e.attempts, str(e)))
             raise
         self.ledger.record(self._robots(robots))
         self.report("robots", {"url": robots.url, "sitemaps": list(robots.sitemaps)})
@@ -222,9 +223,21 @@ class Crawler:
         self._visit_all(schedule, job=None)
 
     def _backfill_pages(self, pages: Iterable[PageIdentity], count: int, job: str) -> None:
+        pages = (self._page_of(p) for p in pages)
         schedule, done = backfill_schedule(self.archive, job, pages, count, self.visited)
         self.report("backfill", {"total": count, "done": done})
         self._visit_all(schedule, job=job)
+
+    def _page_of(self, page: PageIdentity) -> PageIdentity:
+        """A recommendation given by hand, under the URL the archive keeps it at: one page per
+        (force, id), whichever spelling names it (other spellings become its aliases)."""
+        if not page.is_recommendation_url:
+            return page
+        found = Discovered(
+            page.url, page.kind, page.rec_id, page.force, "backfill", self.identify.home_host
+        )
+        self.archive.note_pages([found])
+        return replace(page, url=self.archive.page_url_for(found))
 
     def _visit_all(self, schedule: Scheduler, job: str | None) -> None:
         self.report("pages", {"total": schedule.total})

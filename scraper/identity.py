@@ -9,6 +9,7 @@ working the URL out again. Pure: the URL rules themselves are discover's.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from scraper import discover
 from store.states import PageKind
@@ -50,6 +51,11 @@ class Identify:
         if kind == PageKind.RECOMMENDATION:
             return PageIdentity(canonical, kind, self._id_of(canonical))
         return PageIdentity(canonical, kind)
+
+    @property
+    def home_host(self) -> str:
+        """The site's own host (site.base_url's): its spelling of a recommendation wins."""
+        return (urlsplit(self.base_url).hostname or "").lower()
 
     def id_url(self, rec_id: int) -> str:
         """The URL that should answer for recommendation `rec_id`."""

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from scraper import observe as obs
+from scraper.discover import SITEMAP_MAX_BYTES
 from scraper.fetch import Fetcher, Robots
 from scraper.fetched import FetchOutcome, FetchResult
 from scraper.identity import Identify, PageIdentity
@@ -30,13 +31,17 @@ class Visitor:
         archive: Archive,
         identify: Identify,
         now: Callable[[], datetime],
+        max_page_bytes: int,
     ) -> None:
         self.fetcher, self.archive, self.identify, self.now = fetcher, archive, identify, now
+        # The sitemap protocol allows 50 MB, more than a page may be.
+        self.sitemap_bytes = max(SITEMAP_MAX_BYTES, max_page_bytes)
 
     def fetch(self, page: PageIdentity, known: KnownPage) -> Visit:
         """Fetch and parse one page; validators only of the stored body."""
         etag, modified = (known.etag, known.last_modified) if known.has_body else (None, None)
-        fetched = self.fetcher.fetch(page.url, etag=etag, last_modified=modified)
+        limits = {"max_bytes": self.sitemap_bytes} if page.kind == PageKind.SITEMAP else {}
+        fetched = self.fetcher.fetch(page.url, etag=etag, last_modified=modified, **limits)
         parsed = None
         readable = page.kind in (PageKind.RECOMMENDATION, PageKind.LISTING)
         if readable and fetched.outcome == FetchOutcome.OK and fetched.text is not None:

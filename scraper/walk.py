@@ -9,6 +9,7 @@ fakes of all three and no server.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -19,11 +20,14 @@ from scraper.parse import ParsedPage, parse_page
 from store.archive import Discovered
 from store.states import PageKind
 
+logger = logging.getLogger(__name__)
+
 MAX_LISTING_PAGES = 2000
 MAX_SITEMAPS = 200
 
-# (text, parse) of a discovery page; (None, None) when it has nothing to offer.
-FetchPage = Callable[[PageIdentity], tuple[str | None, ParsedPage | None]]
+# (text, parse) of a discovery page (a sitemap's as bytes: it may be gzip); (None, None)
+# when it has nothing to offer.
+FetchPage = Callable[[PageIdentity], tuple[str | bytes | None, ParsedPage | None]]
 
 
 class IdSet:
@@ -108,7 +112,7 @@ class DiscoveryWalk:
     def _on_site(self, url: str) -> bool:
         return (urlsplit(url).hostname or "").lower() in self.allowed_hosts
 
-    def _fetch(self, url: str, kind: PageKind) -> tuple[str | None, ParsedPage | None]:
+    def _fetch(self, url: str, kind: PageKind) -> tuple[str | bytes | None, ParsedPage | None]:
         page = self.identify(url, kind)
         if page.url in self._seen or not self._on_site(page.url):
             return None, None
@@ -125,6 +129,8 @@ class DiscoveryWalk:
                 continue
             walked += 1
             links = discover.parse_sitemap(text, url)
+            if links.note:
+                logger.warning("sitemap %s: %s", url, links.note)
             queue.extend(links.sitemaps)
             self._note(links.pages, via="sitemap")
 
@@ -133,7 +139,7 @@ class DiscoveryWalk:
         pages = 0
         while next_url and pages < MAX_LISTING_PAGES and not self._cut_short():
             text, parsed = self._fetch(next_url, PageKind.LISTING)
-            if parsed is None and text is not None:
+            if parsed is None and isinstance(text, str):
                 parsed = parse_page(text, discover.canonical_url(next_url))
             if parsed is None:
                 return
@@ -153,7 +159,8 @@ class DiscoveryWalk:
             page = self.identify(url, PageKind.OTHER)
             if not page.is_recommendation_url or not self._on_site(page.url):
                 continue  # about-us, publications, ...: not ours to archive
-            found.append(Discovered(page.url, page.kind, page.rec_id, page.force, via))
+            home = self.identify.home_host
+            found.append(Discovered(page.url, page.kind, page.rec_id, page.force, via, home))
             if via == "listing" and page.rec_id is not None:
                 self.found.listed_ids.add(page.rec_id)
         self.note(found)

@@ -30,7 +30,9 @@ def resolve(db: sqlite_utils.Database, rec: str) -> str:
         candidates = {rec, rec.rstrip("/") + "/", rec.rstrip("/")}
         marks = ", ".join("?" for _ in candidates)
         rows = db.execute(
-            f"SELECT url FROM pages WHERE url IN ({marks})", list(candidates)
+            f"""SELECT url FROM pages WHERE url IN ({marks})
+                UNION ALL SELECT url FROM page_aliases WHERE alias_url IN ({marks})""",
+            list(candidates) * 2,
         ).fetchall()
     if not rows:
         raise NotInArchive(
@@ -312,50 +314,95 @@ def since_time(since: str) -> str:
     return parse_when(since, "--since")
 
 
+# Each section of a changes report: its query with {w} where the window goes, the column a
+# time window compares, the row id a report cursor compares, and which cursor (snapshots
+# or page_events) that id belongs to. Ids only grow, so a cursor window reports each change
+# once whatever the clocks said (imports carry their capture's own, older time).
+_CHANGE_SECTIONS: tuple[tuple[str, str, str, str, str], ...] = (
+    (
+        "new",
+        """SELECT s.url, rv.rec_id, rv.report_title, rv.current_status, s.captured_at
+           FROM snapshots s JOIN recommendation_versions rv ON rv.snapshot_id = s.id
+           WHERE s.version = 1 AND {w} AND rv.page_kind = 'recommendation'
+           ORDER BY s.captured_at, s.url""",
+        "s.captured_at",
+        "s.id",
+        "snapshot",
+    ),
+    (
+        "changed",
+        """SELECT v.url, v.rec_id, v.from_version, v.to_version, v.changed_at,
+                  v.status_before, v.status_after, v.text_changed, v.appended, v.edited,
+                  v.removed, v.redated
+           FROM version_changes v JOIN pages p ON p.url = v.url
+           WHERE {w} AND p.kind = 'recommendation'
+           ORDER BY v.changed_at, v.url""",
+        "v.changed_at",
+        "v.to_snapshot_id",
+        "snapshot",
+    ),
+    (
+        "regressed",
+        """SELECT v.url, v.rec_id, v.from_version, v.to_version, v.changed_at,
+                  v.status_before, v.status_after
+           FROM version_changes v
+           JOIN status_ranks a ON a.status = v.status_before
+           JOIN status_ranks b ON b.status = v.status_after
+           WHERE {w} AND b.rank < a.rank ORDER BY v.changed_at, v.url""",
+        "v.changed_at",
+        "v.to_snapshot_id",
+        "snapshot",
+    ),
+    (
+        "rewritten",
+        """SELECT url, rec_id, from_version, to_version, changed_at, on_date, kind, change,
+                  before, after FROM rewritten_history r
+           WHERE {w} ORDER BY changed_at, url""",
+        "changed_at",
+        "(SELECT s.id FROM snapshots s WHERE s.url = r.url AND s.version = r.to_version)",
+        "snapshot",
+    ),
+    (
+        "went_missing",
+        """SELECT e.url, p.rec_id, e.at, e.state_after AS state, e.http_status
+           FROM page_events e JOIN pages p ON p.url = e.url
+           WHERE e.event = 'went_missing' AND {w} ORDER BY e.at, e.url""",
+        "e.at",
+        "e.id",
+        "event",
+    ),
+    (
+        "came_back",
+        """SELECT e.url, p.rec_id, e.at, e.state_before AS was, e.http_status
+           FROM page_events e JOIN pages p ON p.url = e.url
+           WHERE e.event = 'came_back' AND {w} ORDER BY e.at, e.url""",
+        "e.at",
+        "e.id",
+        "event",
+    ),
+)
+
+
 def changes_since(db: sqlite_utils.Database, since: str) -> dict[str, Any]:
     """New, changed, regressed, rewritten, went-missing and came-back records since a time."""
     t = since_time(since)
-    q = lambda sql: list(db.query(sql, [t]))  # noqa: E731
-    return {
-        "since": t,
-        "new": q(
-            """SELECT s.url, rv.rec_id, rv.report_title, rv.current_status, s.captured_at
-               FROM snapshots s JOIN recommendation_versions rv ON rv.snapshot_id = s.id
-               WHERE s.version = 1 AND s.captured_at >= ? AND rv.page_kind = 'recommendation'
-               ORDER BY s.captured_at, s.url"""
-        ),
-        "changed": q(
-            """SELECT v.url, v.rec_id, v.from_version, v.to_version, v.changed_at,
-                      v.status_before, v.status_after, v.text_changed, v.appended, v.edited,
-                      v.removed, v.redated
-               FROM version_changes v JOIN pages p ON p.url = v.url
-               WHERE v.changed_at >= ? AND p.kind = 'recommendation'
-               ORDER BY v.changed_at, v.url"""
-        ),
-        "regressed": q(
-            """SELECT v.url, v.rec_id, v.from_version, v.to_version, v.changed_at,
-                      v.status_before, v.status_after
-               FROM version_changes v
-               JOIN status_ranks a ON a.status = v.status_before
-               JOIN status_ranks b ON b.status = v.status_after
-               WHERE v.changed_at >= ? AND b.rank < a.rank ORDER BY v.changed_at, v.url"""
-        ),
-        "rewritten": q(
-            """SELECT url, rec_id, from_version, to_version, changed_at, on_date, kind, change,
-                      before, after FROM rewritten_history
-               WHERE changed_at >= ? ORDER BY changed_at, url"""
-        ),
-        "went_missing": q(
-            """SELECT e.url, p.rec_id, e.at, e.state_after AS state, e.http_status
-               FROM page_events e JOIN pages p ON p.url = e.url
-               WHERE e.event = 'went_missing' AND e.at >= ? ORDER BY e.at, e.url"""
-        ),
-        "came_back": q(
-            """SELECT e.url, p.rec_id, e.at, e.state_before AS was, e.http_status
-               FROM page_events e JOIN pages p ON p.url = e.url
-               WHERE e.event = 'came_back' AND e.at >= ? ORDER BY e.at, e.url"""
-        ),
-    }
+    result: dict[str, Any] = {"since": t}
+    for name, sql, time_column, _, _ in _CHANGE_SECTIONS:
+        result[name] = list(db.query(sql.format(w=f"{time_column} >= ?"), [t]))
+    return result
+
+
+def changes_between(
+    db: sqlite_utils.Database, after: tuple[int, int], upto: tuple[int, int]
+) -> dict[str, Any]:
+    """The same sections for the changes recorded after cursor `after` up to `upto`, each
+    cursor a (last snapshot id, last page event id) pair."""
+    bounds = {"snapshot": (after[0], upto[0]), "event": (after[1], upto[1])}
+    result: dict[str, Any] = {}
+    for name, sql, _, id_column, cursor in _CHANGE_SECTIONS:
+        window = f"{id_column} > ? AND {id_column} <= ?"
+        result[name] = list(db.query(sql.format(w=window), list(bounds[cursor])))
+    return result
 
 
 def render_changes(c: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from store.errors import NewerSchema
 from store.states import MISSING_STATES
 
 __all__ = ["MISSING_STATES", "STATUS_RANKS", "migrate", "migrations"]
@@ -225,6 +226,39 @@ def m002_listing_entries(db: sqlite_utils.Database) -> None:
     )
     db.execute("CREATE INDEX listing_entry_rows_rec_id ON listing_entry_rows(rec_id)")
     create_views(db)
+
+
+@migrations()
+def m004_page_aliases(db: sqlite_utils.Database) -> None:
+    # One page per recommendation: a spelling of a known recommendation's URL that the
+    # canonical form cannot fold (http or https, www., the old host's /hmicfrs/ path or the
+    # current host's) is kept here, pointing at the page, instead of becoming a page of its
+    # own, so a researcher can look a recommendation up by any spelling the site used.
+    db.execute(
+        """
+        CREATE TABLE page_aliases (
+            alias_url TEXT PRIMARY KEY,
+            url TEXT NOT NULL REFERENCES pages(url),
+            first_seen_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX page_aliases_url ON page_aliases(url)")
+    db.execute("CREATE INDEX pages_force_rec_id ON pages(force, rec_id)")
+
+
+@migrations()
+def m005_report_cursor(db: sqlite_utils.Database) -> None:
+    # What `changes --since-last-run` already reported: the last snapshot and page event it
+    # covered, so that each change reaches exactly one report (one cron mail).
+    db.execute(
+        """
+        CREATE TABLE report_cursor (
+            name TEXT PRIMARY KEY,
+            snapshot_id INTEGER NOT NULL,
+            page_event_id INTEGER NOT NULL,
+            reported_at TEXT NOT NULL
+        )"""
+    )
 
 
 @migrations()
@@ -524,6 +558,17 @@ def create_views(db: sqlite_utils.Database) -> None:
         db.execute(f"DROP VIEW IF EXISTS [{name}]")
     for name, sql in views.items():
         db.execute(f"CREATE VIEW [{name}] AS {sql}")
+
+
+def check_not_newer(db: sqlite_utils.Database, path: str) -> None:
+    """NewerSchema if the database holds migrations this hmicfrs does not know: a newer
+    version wrote it, and writing to it with this one could break it."""
+    if not db["_sqlite_migrations"].exists():
+        return
+    known = {m.name for m in getattr(migrations, "_migrations", ())}
+    unknown = sorted(m.name for m in migrations.applied(db) if m.name not in known)
+    if unknown:
+        raise NewerSchema(path, unknown)
 
 
 def migrate(db: sqlite_utils.Database) -> None:

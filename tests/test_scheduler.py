@@ -16,6 +16,7 @@ from store.states import PageKind
 SITE = "https://example.org"
 IDENTIFY = Identify(SITE, "/hmicfrs/?p={id}")
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+HOME = "example.org"  # the site's own host: its spelling of a recommendation wins
 
 
 def rec(force: str, n: int) -> str:
@@ -137,10 +138,10 @@ def test_the_walk_follows_sitemaps_and_listing_pages_and_notes_recommendations()
         (f"{LISTING}&paged=2", PageKind.LISTING),
     ]
     assert noted == [
-        Discovered(rec("kent", 7), "recommendation", 7, "kent", "sitemap"),
-        Discovered(rec("kent", 1), "recommendation", 1, "kent", "listing"),
-        Discovered(rec("essex", 2), "recommendation", 2, "essex", "listing"),
-        Discovered(rec("kent", 3), "recommendation", 3, "kent", "listing"),
+        Discovered(rec("kent", 7), "recommendation", 7, "kent", "sitemap", HOME),
+        Discovered(rec("kent", 1), "recommendation", 1, "kent", "listing", HOME),
+        Discovered(rec("essex", 2), "recommendation", 2, "essex", "listing", HOME),
+        Discovered(rec("kent", 3), "recommendation", 3, "kent", "listing", HOME),
     ]
     assert (found.status, sorted(i for i in range(10) if i in found.listed_ids)) == (
         "complete",
