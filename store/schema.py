@@ -225,6 +225,19 @@ def m002_listing_entries(db: sqlite_utils.Database) -> None:
     create_views(db)
 
 
+METADATA_COLUMNS = ("force_name", "reference", "report_url", "published_on", "themes")
+
+
+@migrations()
+def m003_page_metadata(db: sqlite_utils.Database) -> None:
+    # What a page's (or a listing entry's) metadata block shows: the force's display name, a
+    # reference, the report's link, the publication date (ISO) and the themes (a JSON list).
+    for table in ("recommendation_versions", "listing_entry_contents"):
+        for column in METADATA_COLUMNS:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+    create_views(db)
+
+
 VIEWS: dict[str, str] = {
     "latest_versions": """
         SELECT s.url, MAX(s.version) AS version
@@ -234,7 +247,8 @@ VIEWS: dict[str, str] = {
         SELECT p.url, rv.rec_id, rv.force, rv.report_title, rv.rec_type, rv.cause_of_concern,
                rv.text, rv.current_status, rv.status_date, s.version, s.id AS snapshot_id,
                p.state, p.missing_since, s.captured_at, s.last_seen_at, rv.has_404_banner,
-               rv.parse_warnings, rv.page_kind, p.last_checked_at
+               rv.parse_warnings, rv.page_kind, p.last_checked_at, rv.force_name, rv.reference,
+               rv.report_url, rv.published_on, rv.themes
         FROM pages p
         JOIN snapshots s ON s.id = p.current_snapshot_id
         JOIN recommendation_versions rv ON rv.snapshot_id = s.id
@@ -298,7 +312,8 @@ VIEWS: dict[str, str] = {
     "listing_entries": """
         SELECT r.snapshot_id, r.seq, r.listing_url, r.rec_id, r.url, r.report_title,
                c.cause_of_concern, c.text, c.current_status, c.status_date, c.log,
-               c.parse_warnings, r.parser_version, r.content_sha256
+               c.parse_warnings, r.parser_version, r.content_sha256, c.force_name, c.reference,
+               c.report_url, c.published_on, c.themes
         FROM listing_entry_rows r
         JOIN listing_entry_contents c ON c.content_sha256 = r.content_sha256
     """,

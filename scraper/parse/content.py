@@ -14,6 +14,8 @@ import re
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from scraper.discover import recommendation_key
+
 # Page chrome: never part of what a page says. It is removed from the content area only (the
 # rest of the page is never read as text), and each selector is used only when a substring of
 # the content's HTML shows it can match: compiling a CSS selector costs more than parsing a
@@ -158,15 +160,18 @@ def _in_site_chrome(node: LexborNode) -> bool:
     return False
 
 
-def _content_node(tree: LexborHTMLParser) -> LexborNode | None:
+def _content_node(tree: LexborHTMLParser, one_post: bool = False) -> LexborNode | None:
     """The main content area: one article, else main (or a main-content id), else the one post
-    container or .entry-content, else the body."""
+    container or .entry-content, else the body. On a page that is one post (`one_post`),
+    several articles and no main mean teasers beside the post: the post is the longest."""
     articles = tree.tags("article")
     if len(articles) == 1:
         return articles[0]
     mains = tree.tags("main")
     if mains:
         return mains[0]
+    if articles and one_post:
+        return max(articles, key=lambda a: len(a.text(deep=True, strip=True)))
     node = tree.css_first("[role=main], #main, #primary, #content, .site-content")
     if node is not None:
         return node
@@ -176,3 +181,190 @@ def _content_node(tree: LexborHTMLParser) -> LexborNode | None:
         if len(found) == 1:
             return found[0]
     return tree.body
+
+
+_LOG_MARK_RE = re.compile(r"\[\s*/?\s*(?:on|status|comment)\s*\]", re.I)
+_BLOCK_TAGS = frozenset(
+    ("p", "li", "div", "dt", "dd", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "section",
+     "article", "aside", "blockquote", "figure", "header", "footer", "ul", "ol", "dl", "body")
+)  # fmt: skip
+_HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+# A teaser is a title and an opening sentence or two: this much text per title, and a heading.
+_TEASER_CHARS = 420
+_TEASER_HEADING_CHARS = 120
+_NAV_MAX_CHARS = 400
+_SENTENCE_RE = re.compile(r"\w[.!?](?:\s|$)")
+
+
+def _text_len(node: LexborNode) -> int:
+    return len("".join(node.text(deep=True, separator=" ", strip=True).split()))
+
+
+def _block_of(node: LexborNode) -> LexborNode:
+    current = node
+    while current.parent is not None and current.tag not in _BLOCK_TAGS:
+        current = current.parent
+    return current
+
+
+def _starts_its_block(link: LexborNode) -> bool:
+    """True when a link is its block's title (the block's text starts with it), not a mention
+    inside a sentence."""
+    block = _block_of(link)
+    if block.tag in _HEADINGS:
+        return True
+    shown = " ".join(link.text(deep=True, separator=" ", strip=True).split())
+    whole = " ".join(block.text(deep=True, separator=" ", strip=True).split())
+    return bool(shown) and whole.startswith(shown)
+
+
+def _within(node: LexborNode, root: LexborNode) -> bool:
+    current = node.parent
+    while current is not None:
+        if current.mem_id == root.mem_id:
+            return True
+        current = current.parent
+    return False
+
+
+def strip_teasers(content: LexborNode, markup: str, own: tuple[str, int] | None) -> bool:
+    """Detach what shows other recommendations (a related-recommendations sidebar: their titles
+    linked, their opening sentences) and link-dense navigation (menus, breadcrumbs, share
+    links) inside the content area, whatever their names; True when anything went.
+
+    A teaser block is found from a link to another recommendation that titles its block, by
+    climbing while the text around stays what that many titles and excerpts would hold (and no
+    log lies inside): the recommendation's own text around it stops the climb.
+    """
+    if markup.count("<a ") < 1:
+        return False
+    removed = False
+    for link in content.css("a[href]"):
+        if not _within(link, content):
+            continue  # inside a block already taken out
+        href = link.attributes.get("href") or ""
+        key = recommendation_key(href) if "/recommendation" in href else None
+        if key is not None and key != own and _starts_its_block(link):
+            block = _teaser_block(link, content, own)
+            if block is not None:
+                block.remove()
+                removed = True
+                continue
+        block = _nav_block(link, content)
+        if block is not None:
+            block.remove()
+            removed = True
+    return removed
+
+
+def _other_links(node: LexborNode, own: tuple[str, int] | None) -> int:
+    count = 0
+    for a in node.css("a[href]"):
+        href = a.attributes.get("href") or ""
+        key = recommendation_key(href) if "/recommendation" in href else None
+        if key is not None and key != own:
+            count += 1
+    return count
+
+
+def _teaser_block(
+    link: LexborNode, content: LexborNode, own: tuple[str, int] | None
+) -> LexborNode | None:
+    best: LexborNode | None = None
+    current = _block_of(link)
+    while current is not None and current.mem_id != content.mem_id and current.tag != "body":
+        text = current.text(deep=True, separator=" ", strip=True)
+        if _LOG_MARK_RE.search(text):
+            break
+        titles = _other_links(current, own)
+        if len("".join(text.split())) > _TEASER_CHARS * titles + _TEASER_HEADING_CHARS:
+            break
+        best = current
+        current = current.parent
+    return best
+
+
+def _nav_block(link: LexborNode, content: LexborNode) -> LexborNode | None:
+    """The highest small block around a link that is mostly links and no sentence: a menu, a
+    breadcrumb trail, a row of share links."""
+    best: LexborNode | None = None
+    current = link.parent
+    for _ in range(4):
+        if current is None or current.mem_id == content.mem_id or current.tag == "body":
+            break
+        text = " ".join(current.text(deep=True, separator=" ", strip=True).split())
+        if len(text) > _NAV_MAX_CHARS or _LOG_MARK_RE.search(text):
+            break
+        if current.tag in ("dd", "td", "th", "dt"):
+            break  # a value of a metadata block, read there
+        links = current.css("a[href]")
+        first = " ".join(links[0].text(deep=True, separator=" ", strip=True).split()) if links else ""
+        # Navigation starts with a link; links after a label ("Themes: ...") are a value.
+        if len(links) >= 2 and first and text.startswith(first) and not _SENTENCE_RE.search(text):
+            linked = sum(_text_len(a) for a in links)
+            if linked * 10 >= len("".join(text.split())) * 4:
+                best = current
+        current = current.parent
+    return best
+
+
+def narrow_body(content: LexborNode) -> tuple[LexborNode, list[str]]:
+    """Within a body (no article, main or post container), the element that holds the content,
+    and the text of what was left around it: descend while one child holds nearly all the text
+    and every log tag, and what it leaves holds no heading (a heading is the post's own)."""
+    current = content
+    left: list[str] = []
+    for _ in range(64):
+        children = [c for c in current.iter() if c.tag not in ("-text", "_comment")]
+        if not children or (current.text(deep=False) or "").strip():
+            break
+        sizes = [_text_len(c) for c in children]
+        total = sum(sizes)
+        if total == 0:
+            break
+        at = max(range(len(children)), key=sizes.__getitem__)
+        if sizes[at] * 100 < total * 85:
+            break
+        others = [c for i, c in enumerate(children) if i != at and sizes[i]]
+        if any(c.tag in _HEADINGS or c.css_first("h1, h2, h3, h4, h5, h6") for c in others):
+            break
+        whole = current.text(deep=True, separator=" ")
+        if _LOG_MARK_RE.search(whole) and len(_LOG_MARK_RE.findall(whole)) != len(
+            _LOG_MARK_RE.findall(children[at].text(deep=True, separator=" "))
+        ):
+            break
+        left.extend(" ".join(c.text(deep=True, separator=" ").split()) for c in others)
+        current = children[at]
+    return current, left
+
+
+_BESIDE_SKIP = frozenset(
+    ("script", "style", "noscript", "template", "svg", "iframe", "object", "nav", "footer",
+     "form", "button", "select", "input", "textarea", "dialog", "-text", "_comment")
+)  # fmt: skip
+_PAIR_HINT_RE = re.compile(r"<(?:dt|th|td)[\s>]|:")
+
+
+def beside(content: LexborNode, own: tuple[str, int] | None) -> list[str]:
+    """The markup of what sits beside the content area (its siblings and its ancestors'), where
+    a metadata block may stand outside it: never chrome by tag, never a block that shows other
+    recommendations, never link-dense navigation."""
+    out: list[str] = []
+    current = content
+    while current.parent is not None and current.tag not in ("body", "html"):
+        parent = current.parent
+        for sibling in parent.iter():
+            if sibling.mem_id == current.mem_id or sibling.tag in _BESIDE_SKIP:
+                continue
+            text = sibling.text(deep=True, separator=" ", strip=True)
+            if not text or len(text) > 4000 or _in_site_chrome(sibling):
+                continue
+            markup = sibling.html or ""
+            if not _PAIR_HINT_RE.search(markup) or _other_links(sibling, own):
+                continue
+            links = sibling.css("a[href]")
+            if len(links) >= 4 and sum(_text_len(a) for a in links) * 2 >= len(text):
+                continue
+            out.append(markup)
+        current = parent
+    return out

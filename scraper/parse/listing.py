@@ -20,7 +20,8 @@ from scraper.discover import (
 )
 from scraper.parse.content import _has_ancestor
 from scraper.parse.log import _current_status, _LogReader, _split_log
-from scraper.parse.records import ListingEntry
+from scraper.parse.metadata import anchors_of, take_metadata
+from scraper.parse.records import ListingEntry, PageMetadata
 from scraper.parse.structure import (
     _META_LINE_RE,
     _RECOMMENDING_RE,
@@ -30,7 +31,7 @@ from scraper.parse.structure import (
     _node_text,
     _read_structure,
 )
-from scraper.parse.text import _ANY_TAG_RE, _html_to_marked_text, _marked_to_text
+from scraper.parse.text import _ANY_TAG_RE, _html_to_marked_text, _marked_to_text, unmark_pairs
 
 _GENERIC_LINK_RE = re.compile(
     r"^(?:read\s+more|more|view|details|see\s+more|continue\s+reading"
@@ -193,8 +194,9 @@ _PAGINATION_RE = re.compile(
 )
 
 
-def _read_entry(entry: ListingEntry, markup: str) -> ListingEntry:
-    """A listing entry with the text and log its markup shows, read as a page's content is."""
+def _read_entry(entry: ListingEntry, markup: str, base: str) -> ListingEntry:
+    """A listing entry with the text, log and metadata its markup shows, read as a page's
+    content is."""
     # The entry's own links ("View recommendation") and the listing's pagination are not
     # what the entry says, wherever they stand, the log's end included.
     shown = [
@@ -204,6 +206,9 @@ def _read_entry(entry: ListingEntry, markup: str) -> ListingEntry:
     ]
     if not shown:
         return entry
+    shown, metadata = take_metadata(shown, anchors_of([markup], base), entry.rec_id, True)
+    metadata = metadata or PageMetadata()
+    shown = [unmark_pairs(b) for b in shown]
     pre, log_text = _split_log("\n\n".join(shown))
     warnings: list[str] = []
     reader = _LogReader(warnings)
@@ -222,6 +227,12 @@ def _read_entry(entry: ListingEntry, markup: str) -> ListingEntry:
         status = status_date = None
     return replace(
         entry,
+        report_title=entry.report_title or metadata.report_title,
+        force_name=metadata.force_name,
+        reference=metadata.reference,
+        report_url=metadata.report_url,
+        published_on=metadata.published_on,
+        themes=metadata.themes,
         text=structure.text,
         cause_of_concern=structure.cause,
         log=tuple(log),

@@ -19,11 +19,18 @@ from scraper.discover import (
     next_page_from_tree,
     recommendation_key,
 )
-from scraper.parse.content import _content_node, _strip_chrome
+from scraper.parse.content import (
+    _content_node,
+    _strip_chrome,
+    beside,
+    narrow_body,
+    strip_teasers,
+)
 from scraper.parse.dates import _DATE_RE, _date_from_match
 from scraper.parse.listing import _entry_markups, _listing_entries, _read_entry
 from scraper.parse.log import _current_status, _LogReader, _split_log
-from scraper.parse.records import ParsedPage
+from scraper.parse.metadata import anchors_of, take_metadata
+from scraper.parse.records import PageMetadata, ParsedPage
 from scraper.parse.structure import (
     _BANNER_PREFIX_RE,
     _BANNER_RE,
@@ -42,7 +49,12 @@ from scraper.parse.structure import (
     _title_from_tree,
     _type_from_markup,
 )
-from scraper.parse.text import _ESCAPED_ENTITY_RE, _html_to_marked_text, _marked_to_text
+from scraper.parse.text import (
+    _ESCAPED_ENTITY_RE,
+    _html_to_marked_text,
+    _marked_to_text,
+    unmark_pairs,
+)
 
 _LISTING_URL_RE = re.compile(
     r"[?&](?:recommendation[-_]theme|paged|s|cat|tag|taxonomy|post_type)="
@@ -95,6 +107,15 @@ def _rec_hint(tree: LexborHTMLParser, url: str) -> bool:
     )
 
 
+def _merge(first: PageMetadata | None, then: PageMetadata | None) -> PageMetadata | None:
+    """What either shows, the first's value where both do."""
+    if first is None or then is None:
+        return first or then
+    return PageMetadata(
+        **{k: v if v is not None else getattr(then, k) for k, v in vars(first).items()}
+    )
+
+
 def _as_text(data: object) -> str:
     if data is None:
         return ""
@@ -129,12 +150,24 @@ def _parse(html: str, url: str) -> ParsedPage:
     warnings: list[str] = []
     tree = LexborHTMLParser(html)
     rec_hint = _rec_hint(tree, url)
-    content = _content_node(tree)
+    rec_id, force = _page_ids(tree, url, warnings) if rec_hint else (None, None)
+    own = (force, rec_id) if force is not None and rec_id is not None else None
+    content = _content_node(tree, one_post=rec_hint)
     markup = content.html or "" if content is not None else ""
     # A type label in the entry's meta line is chrome to the text: keep the markup it is in.
     unstripped = markup
     if content is not None and _strip_chrome(content, markup):
         markup = content.html or ""
+    left_around: list[str] = []
+    if rec_hint and content is not None:
+        # Blocks that show other recommendations, and navigation, are no part of this one.
+        if strip_teasers(content, markup, own):
+            markup = content.html or ""
+        if content is tree.body:
+            narrowed, left_around = narrow_body(content)
+            if narrowed is not content:
+                content = narrowed
+                markup = content.html or ""
     marked = _html_to_marked_text(markup)
     if not marked and tree.body is not None and content is not tree.body:
         # An empty <main> or <article> in an odd theme: fall back to the whole body.
@@ -149,6 +182,33 @@ def _parse(html: str, url: str) -> ParsedPage:
         marked = " ".join(htmllib.unescape(marked).split())
         warnings.append("text: double-escaped entities")
     full = _marked_to_text(marked)
+    report_title, title_shown = _title_from_tree(content, tree, rec_id)
+    # Metadata blocks, by their shape, wherever they sit in the content: read, then dropped.
+    meta_blocks, metadata = take_metadata(
+        full.split("\n\n"),
+        anchors_of([markup], url),
+        rec_id,
+        neutral=lambda b: b == title_shown or _is_not_found_line(b.split("\n", 1)[0]),
+    )
+    if metadata is not None:
+        full = "\n\n".join(meta_blocks)
+    full = unmark_pairs(full)
+    outside_status: str | None = None
+    if rec_hint and content is not None and content is not tree.body:
+        # A metadata block beside the content (in the article's header, an aside) says as much.
+        around = beside(content, own)
+        if around:
+            kept_around, outside = take_metadata(
+                _marked_to_text(_html_to_marked_text("".join(around))).split("\n\n"),
+                anchors_of(around, url),
+                rec_id,
+            )
+            metadata = _merge(metadata, outside)
+            outside_status = next(
+                (_norm(unmark_pairs(b)) for b in kept_around if _is_status_line(unmark_pairs(b))),
+                None,
+            )
+    metadata = metadata or PageMetadata()
     # full has single spaces and no space beside a newline, so this equals _norm(full), cheaper.
     content_text = full.replace("\n\n", " ").replace("\n", " ")
     if "  " in content_text:
@@ -194,8 +254,8 @@ def _parse(html: str, url: str) -> ParsedPage:
                 has_404_banner = not_found_text = True
                 break
 
-    rec_id, force = _page_ids(tree, url, warnings) if rec_hint else (None, None)
-    report_title, title_shown = _title_from_tree(content, tree, rec_id)
+    if not has_404_banner and any(_BANNER_RE.match(t) for t in left_around if len(t) <= 80):
+        has_404_banner = not_found_text = True
     if title_shown is not None and blocks and _norm(blocks[0]) == title_shown:
         blocks.pop(0)
     elif title_shown is not None and title_shown in blocks:
@@ -234,7 +294,7 @@ def _parse(html: str, url: str) -> ParsedPage:
             warnings.append("listing: no entries")
         if content is not None:
             markups = _entry_markups(content, title_nodes)
-            entries = [_read_entry(e, m) for e, m in zip(entries, markups, strict=True)]
+            entries = [_read_entry(e, m, url) for e, m in zip(entries, markups, strict=True)]
         return _page_without_record(
             url,
             "listing",
@@ -255,8 +315,7 @@ def _parse(html: str, url: str) -> ParsedPage:
     else:
         # Without a log, a status summary line is what carries the status, like a closing line.
         at = next((i for i, b in enumerate(blocks) if _is_status_line(b)), None)
-        if at is not None:
-            status_line = _norm(blocks.pop(at))
+        status_line = _norm(blocks.pop(at)) if at is not None else outside_status
     structure = _read_structure(list(blocks), bool(log), warnings)
     if structure.closing is None and status_line is not None:
         structure.closing = status_line
@@ -288,6 +347,8 @@ def _parse(html: str, url: str) -> ParsedPage:
         rec_id, force = _page_ids(tree, url, warnings)
         if report_title is None:
             report_title, _ = _title_from_tree(content, tree, rec_id)
+    if report_title is None:
+        report_title = metadata.report_title
     if log:
         current_status, status_date = _current_status(log)
         dated = [e.on_date for e in log if e.on_date]
@@ -323,4 +384,9 @@ def _parse(html: str, url: str) -> ParsedPage:
         rec_label=structure.rec_label,
         progress_update=structure.progress,
         closing_line=structure.closing,
+        force_name=metadata.force_name,
+        reference=metadata.reference,
+        report_url=metadata.report_url,
+        published_on=metadata.published_on,
+        themes=metadata.themes,
     )

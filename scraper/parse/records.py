@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, fields
 from typing import Any
 
-PARSER_VERSION: str = "3"
+PARSER_VERSION: str = "4"
 
 PAGE_KINDS = ("recommendation", "listing", "not_found", "unexpected")
 REC_TYPES = ("recommendation", "cause_of_concern", "area_for_improvement")
@@ -45,10 +45,34 @@ class ListingEntry:
     current_status: str | None = None
     status_date: str | None = None
     warnings: tuple[str, ...] = ()
+    # What the entry's metadata shows (see PageMetadata), None where it shows nothing.
+    force_name: str | None = None
+    reference: str | None = None
+    report_url: str | None = None
+    published_on: str | None = None
+    themes: tuple[str, ...] | None = None
 
     def row(self) -> dict[str, Any]:
         """The entry as plain data, its log as a list of dicts."""
-        return {**vars(self), "log": [vars(e) for e in self.log], "warnings": list(self.warnings)}
+        return {
+            **vars(self),
+            "log": [vars(e) for e in self.log],
+            "warnings": list(self.warnings),
+            "themes": list(self.themes) if self.themes is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class PageMetadata:
+    """What a page's metadata block shows of a recommendation; None where it shows nothing."""
+
+    force_name: str | None = None  # the force or service's name as shown
+    reference: str | None = None  # a reference or id as shown
+    report_url: str | None = None  # absolute URL of the report the metadata links
+    report_title: str | None = None  # the report's title as the metadata shows it
+    published_on: str | None = None  # ISO YYYY-MM-DD
+    themes: tuple[str, ...] | None = None  # theme slugs or names, in page order
+    status: str | None = None  # a status summary ("Status: Complete"), as shown
 
 
 # Fields the normalised hash leaves out: they differ between captures of the same content.
@@ -79,6 +103,12 @@ class ParsedPage:
     rec_label: str | None = None  # the heading as shown, e.g. "Recommendation 5"
     progress_update: str | None = None  # prose pages: the update between text and closing line
     closing_line: str | None = None  # prose pages: the line that states the status, as shown
+    # What the page's metadata shows (recommendation_versions columns), None where it shows none.
+    force_name: str | None = None
+    reference: str | None = None
+    report_url: str | None = None
+    published_on: str | None = None
+    themes: tuple[str, ...] | None = None
 
     def canonical_json(self) -> str:
         """Canonical JSON of the parsed record without url, warnings and content_text."""
@@ -113,6 +143,11 @@ class ParsedPage:
             "status_date": self.status_date,
             "has_404_banner": int(self.has_404_banner),
             "parse_warnings": json.dumps(list(self.warnings), ensure_ascii=False),
+            "force_name": self.force_name,
+            "reference": self.reference,
+            "report_url": self.report_url,
+            "published_on": self.published_on,
+            "themes": None if self.themes is None else json.dumps(list(self.themes)),
             "page_kind": self.page_kind,
             "parser_version": PARSER_VERSION,
         }
@@ -128,6 +163,9 @@ class ParsedPage:
                     "seq": seq,
                     **row,
                     "log": json.dumps(row["log"], ensure_ascii=False),
+                    "themes": None
+                    if row["themes"] is None
+                    else json.dumps(row["themes"], ensure_ascii=False),
                     "parse_warnings": json.dumps(warnings, ensure_ascii=False),
                     "parser_version": PARSER_VERSION,
                 }

@@ -24,30 +24,40 @@ _BLOCK_TAG_RE = re.compile(
     r"|fieldset|legend|hgroup|hr|center|menu|dir|html|body|form)(?=[\s/>])[^>]*>"
 )
 _LABEL_VALUE_RE = re.compile(r"</(?:dt|th)>\s*<(?:dd|td)(?=[\s>])[^>]*>")
+# A label beside its value by structure: a <dt> and its <dd>, a <th> and its <td>, the first
+# of a row's two cells; reads "Label: value" unless the block turns out to be metadata.
+PAIR = "\x06"
+# A short label element (<strong>, <span>, <label> ...) run into its value; reads "Label value".
+LABELLED = "\x07"
+_TWO_CELL_ROW_RE = re.compile(r"<tr(?=[\s>])[^>]*>(?:(?!</tr>).){0,2000}?</tr>", re.S)
+_CELL_RE = re.compile(r"<t[dh](?=[\s>])")
+_FIRST_CELL_END_RE = re.compile(r"</t[dh]>\s*<td(?=[\s>])[^>]*>")
+_LABEL_ELEMENT_RE = re.compile(
+    r"(<(?P<tag>strong|b|span|label|em|dfn|abbr)(?:\s[^>]*)?>)(?P<label>[^<>]{1,48})"
+    r"(</(?P=tag)>)(?=\s*(?:<(?:span|a|time|data|abbr)[\s>]|[^<\s]))"
+)
+# Two boxes side by side, a short label and its value: reads as two blocks unless metadata.
+SPLIT_PAIR = "\x08"
+_LABEL_BOX_RE = re.compile(
+    r"(<div(?:\s[^>]*)?>\s*<(?P<tag>div|span|p|strong|b)(?:\s[^>]*)?>[^<>]{1,48})</(?P=tag)>\s*"
+    r"(?=<(?:div|span|p|a|time|ul)(?:\s[^>]*)?>(?:(?!</?div[\s>]).){1,400}?</div>\s*</div>)",
+    re.S,
+)
 _PRE_RE = re.compile(r"<pre(?=[\s>])[^>]*>.*?</pre>", re.S)
 _LI_OPEN_RE = re.compile(r"<li(?=[\s/>])[^>]*>")
 _BR_TAG_RE = re.compile(r"<(?:br|/?td|/?th|/?option)(?=[\s/>])[^>]*>")
 _ANY_TAG_RE = re.compile(r"<[^>]*>")
 _LIST_TAG_RE = re.compile(r"<(/?)(ul|ol|menu|dir|li)(?=[\s/>])[^>]*>")
 # Our marks (never page text) and invisible characters, dropped before the text is read.
-_ODD_CHARS = (
-    "\x02",
-    "\x03",
-    "\x04",
-    "\x05",
-    "\u200b",
-    "\u200c",
-    "\u200d",
-    "\u2060",
-    "\ufeff",
-    "\x00",
-)
-_ODD_CHARS_RE = re.compile("[\x02-\x05\u200b\u200c\u200d\u2060\ufeff\x00]")
+# Control characters (C0 and C1 but tab, newline and carriage return) are no page text either.
+CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_ODD_CHARS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200c\u200d\u2060\ufeff]")
 _DOUBLE_BR_RE = re.compile("\x03\x03+")
 _BR_BEFORE_BLOCK_RE = re.compile("\x03+(?=\x02)")
 _BR_AFTER_BLOCK_RE = re.compile("\x02[\x02\x03]+")
 _MARK_GAP_RE = re.compile("([\x04\x05])\\s+")
 _MARK_BEFORE_BULLET_RE = re.compile("[\x04\x05](?=[•◦●○▪‣])")
+_PAIR_GAP_RE = re.compile("[\x02\x03 ]*([\x06\x07\x08])[\x02\x03 ]*")
 _ESCAPED_ENTITY_RE = re.compile(r"&(?:#\d{2,7}|#x[0-9a-fA-F]{2,6}|[a-zA-Z]{2,8});")
 
 
@@ -65,12 +75,38 @@ def _nested_list_marks(markup: str) -> str:
     return _LIST_TAG_RE.sub(mark, markup)
 
 
+def _mark_two_cell_row(m: re.Match[str]) -> str:
+    row = m.group(0)
+    if len(_CELL_RE.findall(row)) != 2:
+        return row
+    return _FIRST_CELL_END_RE.sub(PAIR, row, count=1)
+
+
+def _mark_label_element(m: re.Match[str]) -> str:
+    label = m.group("label").strip()
+    if not label or label[-1] in ".,;!?" or len(label.split()) > 6:
+        return m.group(0)
+    return m.group(1) + m.group("label") + m.group(4) + LABELLED
+
+
+def unmark_pairs(text: str) -> str:
+    """Text with the label marks of blocks kept as text read as the page shows them."""
+    if PAIR in text:
+        text = text.replace(" " + PAIR, PAIR).replace(PAIR + " ", PAIR).replace(PAIR, ": ")
+    if LABELLED in text:
+        text = text.replace(" " + LABELLED, LABELLED).replace(LABELLED + " ", LABELLED)
+        text = text.replace(LABELLED, " ")
+    if SPLIT_PAIR in text:
+        text = text.replace(" " + SPLIT_PAIR, SPLIT_PAIR).replace(SPLIT_PAIR + " ", SPLIT_PAIR)
+        text = text.replace(SPLIT_PAIR, "\n\n")
+    return text
+
+
 def _html_to_marked_text(markup: str) -> str:
     """Visible text of lexbor-serialized HTML, whitespace collapsed, with break marks."""
     if "<!--" in markup:
         markup = _COMMENT_RE.sub("", markup)
-    if any(ch in markup for ch in _ODD_CHARS):  # str.__contains__ is far faster than a regex
-        markup = _ODD_CHARS_RE.sub("", markup)
+    markup = _ODD_CHARS_RE.sub("", markup)
     if "<pre" in markup:
         # Preformatted text shows its line breaks: keep them as <br> would.
         markup = _PRE_RE.sub(lambda m: m.group(0).replace("\n", _LINE), markup)
@@ -79,9 +115,14 @@ def _html_to_marked_text(markup: str) -> str:
         markup = _nested_list_marks(markup)
     else:
         markup = _LI_OPEN_RE.sub(_BLOCK + _LI, markup)
+    if "<tr" in markup:
+        markup = _TWO_CELL_ROW_RE.sub(_mark_two_cell_row, markup)
     if "<dt" in markup or "<th" in markup:
         # A label beside its value ("Report" | "An inspection of ...") reads "Report: ...".
-        markup = _LABEL_VALUE_RE.sub(": ", markup)
+        markup = _LABEL_VALUE_RE.sub(PAIR, markup)
+    markup = _LABEL_ELEMENT_RE.sub(_mark_label_element, markup)
+    if "<div" in markup:
+        markup = _LABEL_BOX_RE.sub(lambda m: m.group(1) + SPLIT_PAIR, markup)
     markup = _BLOCK_TAG_RE.sub(_BLOCK, markup)
     markup = _BR_TAG_RE.sub(_LINE, markup)
     markup = _ANY_TAG_RE.sub("", markup)
@@ -94,6 +135,9 @@ def _html_to_marked_text(markup: str) -> str:
 def _marked_to_text(text: str) -> str:
     """Marked text -> blocks separated by blank lines, <br> as newlines, list items bulleted."""
     # Plain str.replace and regexes that start with a literal: this runs on every page.
+    if PAIR in text or LABELLED in text or SPLIT_PAIR in text:
+        # A label and its value are one block, whatever boxes the value sits in.
+        text = _PAIR_GAP_RE.sub(r"\1", text)
     text = text.replace(" \x02", _BLOCK).replace("\x02 ", _BLOCK)
     if _LINE in text:
         text = text.replace(" \x03", _LINE).replace("\x03 ", _LINE)
