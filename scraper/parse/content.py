@@ -298,7 +298,8 @@ def _nav_block(link: LexborNode, content: LexborNode) -> LexborNode | None:
         if current.tag in ("dd", "td", "th", "dt"):
             break  # a value of a metadata block, read there
         links = current.css("a[href]")
-        first = " ".join(links[0].text(deep=True, separator=" ", strip=True).split()) if links else ""
+        first = links[0].text(deep=True, separator=" ", strip=True) if links else ""
+        first = " ".join(first.split())
         # Navigation starts with a link; links after a label ("Themes: ...") are a value.
         if len(links) >= 2 and first and text.startswith(first) and not _SENTENCE_RE.search(text):
             linked = sum(_text_len(a) for a in links)
@@ -345,19 +346,24 @@ _BESIDE_SKIP = frozenset(
 _PAIR_HINT_RE = re.compile(r"<(?:dt|th|td)[\s>]|:")
 
 
-def beside(content: LexborNode, own: tuple[str, int] | None) -> list[str]:
+def beside(content: LexborNode, own: tuple[str, int] | None, tables: bool) -> list[str]:
     """The markup of what sits beside the content area (its siblings and its ancestors'), where
     a metadata block may stand outside it: never chrome by tag, never a block that shows other
-    recommendations, never link-dense navigation."""
+    recommendations, never link-dense navigation. Without `tables` (the page holds no <dl>,
+    <th> or <td>), only what shows a "Label: value" line is looked at."""
     out: list[str] = []
     current = content
-    while current.parent is not None and current.tag not in ("body", "html"):
+    # Up to the page's main area (or the body's child): the site's own header, sidebars and
+    # footer beside that are the site's, not the post's.
+    while current.parent is not None and current.tag not in ("body", "html", "main"):
         parent = current.parent
         for sibling in parent.iter():
             if sibling.mem_id == current.mem_id or sibling.tag in _BESIDE_SKIP:
                 continue
+            if _in_site_chrome(sibling):
+                continue
             text = sibling.text(deep=True, separator=" ", strip=True)
-            if not text or len(text) > 4000 or _in_site_chrome(sibling):
+            if not text or len(text) > 4000 or (":" not in text and not tables):
                 continue
             markup = sibling.html or ""
             if not _PAIR_HINT_RE.search(markup) or _other_links(sibling, own):

@@ -19,7 +19,13 @@ from scraper.discover import (
     recommendation_key,
 )
 from scraper.parse.content import _has_ancestor
-from scraper.parse.log import _current_status, _LogReader, _split_log
+from scraper.parse.log import (
+    _current_status,
+    _LogReader,
+    _split_log,
+    read_rendered_log,
+    rendered_log_start,
+)
 from scraper.parse.metadata import anchors_of, take_metadata
 from scraper.parse.records import ListingEntry, PageMetadata
 from scraper.parse.structure import (
@@ -216,6 +222,11 @@ def _read_entry(entry: ListingEntry, markup: str, base: str) -> ListingEntry:
         reader.read(log_text)
     log = reader.entries
     blocks = [b for b in (b.strip() for b in pre.split("\n\n")) if b and not _META_LINE_RE.match(b)]
+    if not log and not log_text:
+        start = rendered_log_start(blocks)
+        if start is not None:
+            log = read_rendered_log(blocks[start:], warnings)
+            blocks = blocks[:start]
     if log:
         blocks = [b for b in blocks if not _is_status_line(b)]
     structure = _read_structure(blocks, bool(log), warnings)

@@ -269,3 +269,87 @@ def _split_log(full: str) -> tuple[str, str]:
         if tail is not None:
             log_start = tail.start()
     return full[:log_start], full[log_start:]
+
+
+# The rendered log: the site's [on] shortcodes turned into HTML, one entry per line or element.
+_ENTRY_LINE_RE = re.compile(
+    r"[•◦●○▪‣]?[ \t]*(?P<date>" + _DATE + r")[ \t]*[:\-–—]?[ \t]*(?P<rest>[^\n]*)", re.I
+)
+
+
+def _entry_line(line: str) -> tuple[re.Match[str], str | None] | None:
+    """(the date's match, the status slug or None for a comment) when a line starts an entry:
+    a date alone on its line, or a date and a status slug. A date inside a sentence never does."""
+    m = _ENTRY_LINE_RE.fullmatch(line.strip())
+    if m is None:
+        return None
+    rest = m.group("rest").strip().rstrip(".")
+    if not rest:
+        return m, None
+    if _SLUG_RE.fullmatch(rest) and ("-" in rest or rest.lower() in _BARE_STATUSES):
+        return m, rest
+    return None
+
+
+def rendered_log_start(blocks: list[str]) -> int | None:
+    """Index of the block where a rendered log begins (its first line starts an entry), or None.
+    A lone date line counts only with something after it: a comment's paragraphs."""
+    for i, block in enumerate(blocks):
+        found = _entry_line(block.split("\n", 1)[0])
+        if found is None:
+            continue
+        if found[1] is not None or "\n" in block or i + 1 < len(blocks):
+            return i
+    return None
+
+
+def read_rendered_log(blocks: list[str], warnings: list[str]) -> list[LogEntry]:
+    """The entries of a rendered log: "3rd March 2017 awaiting-review" lines are status entries;
+    a date alone on a line opens a comment, whose paragraphs run to the next entry line."""
+    entries: list[LogEntry] = []
+    comment: list[str] | None = None
+    opened: tuple[str | None, str] | None = None
+
+    def close() -> None:
+        nonlocal comment, opened
+        if opened is not None:
+            seq = len(entries)
+            body = "\n\n".join(comment or []) or None
+            if body is None:
+                warnings.append(f"log: empty comment in entry {seq}")
+            entries.append(LogEntry(seq, opened[0], opened[1], "comment", None, body))
+        comment, opened = None, None
+
+    for block in blocks:
+        paragraph: list[str] = []
+        for line in block.split("\n"):
+            found = _entry_line(line)
+            if found is None:
+                if line.strip():
+                    paragraph.append(line.strip())
+                continue
+            if paragraph and comment is not None:
+                comment.append("\n".join(paragraph))
+            elif paragraph:
+                warnings.append(f"log: stray text between entries near entry {len(entries)}")
+            paragraph = []
+            close()
+            m, status = found
+            raw = m.group("date").strip()
+            on_date, odd_month = _date_from_match(m, raw)
+            seq = len(entries)
+            if on_date is None:
+                warnings.append(f"log: unreadable date in entry {seq}")
+            elif odd_month:
+                warnings.append(f"log: misspelt month in entry {seq}")
+            if status is not None:
+                entries.append(LogEntry(seq, on_date, raw, "status", status, None))
+            else:
+                opened, comment = (on_date, raw), []
+        if paragraph:
+            if comment is not None:
+                comment.append("\n".join(paragraph))
+            else:
+                warnings.append(f"log: stray text between entries near entry {len(entries)}")
+    close()
+    return entries

@@ -32,6 +32,8 @@ _PAIR_RE = re.compile(
     r"^(?P<label>[^\W\d_][^:\n" + _MARKS + r"]{0,47}?)[ \t]*(?P<sep>[:" + _MARKS + r"])[ \t]*"
     r"(?P<value>[^\n]*)$"
 )
+# Every pair has a separator within its first 48 characters or so, on some line.
+_MAY_PAIR_RE = re.compile(r"(?:^|\n)[^\n:" + _MARKS + r"]{1,52}[:" + _MARKS + r"]")
 _TITLED_RE = re.compile(r"\(\s*\d{1,9}\s*\)\W{0,2}$")
 _SENTENCE_END_RE = re.compile(r"[.!?][\"'’”)]?\s+[A-Z]")
 _BULLET_ITEM_RE = re.compile(r"^[•◦●○▪‣]\s*(?P<item>[^\n]{1,80})$")
@@ -96,8 +98,8 @@ def _pair(line: str) -> tuple[str, str, str] | None:
     sep = m.group("sep")
     if not label or label[-1] in ",;!?" or len(label.split()) > 6:
         return None
-    if _LABEL_RE.match(label) or _BANNER_RE.match(label):
-        return None  # "Recommendation 5", "Cause of concern": the page's own headings
+    if _LABEL_RE.match(label) or _BANNER_RE.match(label) or _DATE_RE.fullmatch(label):
+        return None  # "Recommendation 5", "Cause of concern", a log entry's date
     if len(value) > 250 or _SENTENCE_END_RE.search(value):
         return None
     if len(value.split()) > 3 and _RECOMMENDING_RE.search(value):
@@ -145,9 +147,12 @@ def take_metadata(
     first_tag, last_tag = (tagged[0], tagged[-1]) if tagged else (len(blocks), -1)
     parsed: list[list[tuple[str, str, str]] | None] = []
     for i, block in enumerate(blocks):
-        inside_log = first_tag < i < last_tag or (tagged and i in (first_tag, last_tag))
-        skip = inside_log or (neutral is not None and neutral(block))
-        parsed.append(None if skip else _read_pairs(block))
+        if first_tag <= i <= last_tag or not _MAY_PAIR_RE.search(block):
+            parsed.append(None)
+            continue
+        parsed.append(None if neutral is not None and neutral(block) else _read_pairs(block))
+    if not any(parsed):
+        return blocks, None
     # Bullet items just after a label with no value are that value ("Themes" + a list).
     continuation = [False] * len(blocks)
     for i, pairs in enumerate(parsed):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+from dataclasses import replace
 from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
@@ -28,9 +29,16 @@ from scraper.parse.content import (
 )
 from scraper.parse.dates import _DATE_RE, _date_from_match
 from scraper.parse.listing import _entry_markups, _listing_entries, _read_entry
-from scraper.parse.log import _current_status, _LogReader, _split_log
+from scraper.parse.log import (
+    _LOG_TOKEN_RE,
+    _current_status,
+    _LogReader,
+    _split_log,
+    read_rendered_log,
+    rendered_log_start,
+)
 from scraper.parse.metadata import anchors_of, take_metadata
-from scraper.parse.records import PageMetadata, ParsedPage
+from scraper.parse.records import ListingEntry, LogEntry, PageMetadata, ParsedPage
 from scraper.parse.structure import (
     _BANNER_PREFIX_RE,
     _BANNER_RE,
@@ -51,8 +59,13 @@ from scraper.parse.structure import (
 )
 from scraper.parse.text import (
     _ESCAPED_ENTITY_RE,
+    CONTROL_RE,
+    LABELLED,
+    PAIR,
+    SPLIT_PAIR,
     _html_to_marked_text,
     _marked_to_text,
+    has_control,
     unmark_pairs,
 )
 
@@ -107,6 +120,52 @@ def _rec_hint(tree: LexborHTMLParser, url: str) -> bool:
     )
 
 
+_LOG_ENDS = ("[/on]", "[/comment]", "[/status]", "[on]")
+
+
+_URL_TEXT_RE = re.compile(r"^(?:https?://|www\.|/)\S+$", re.I)
+
+
+def _is_own_url(block: str, url: str) -> bool:
+    """Whether a block is a bare address on this site (the page's own, echoed as text)."""
+    if _URL_TEXT_RE.match(block) is None:
+        return False
+    shown = block.strip().rstrip("/").split("://", 1)[-1].removeprefix("www.")
+    own = url.strip().rstrip("/").split("://", 1)[-1].removeprefix("www.")
+    key = recommendation_key(block.strip())
+    return (
+        shown == own or own.endswith(shown) or (key is not None and key == recommendation_key(url))
+    )
+
+
+def _may_hold_pairs(full: str) -> bool:
+    """Whether the text outside its log could hold a label and its value (a colon, or a label
+    the markup paired with its value): most pages hold none, and are spared the look."""
+    if PAIR in full or LABELLED in full or SPLIT_PAIR in full:
+        return True
+    first = _LOG_TOKEN_RE.search(full)
+    if first is None:
+        return ":" in full
+    last = max(full.rfind(tag) for tag in _LOG_ENDS)
+    return full.find(":", 0, first.start()) >= 0 or full.find(":", max(last, first.end())) >= 0
+
+
+def _blocks_around_log(full: str) -> list[str]:
+    """The text's blocks, with everything from the first log tag's block to the last's as one
+    block: the log's own, never metadata, and not worth splitting."""
+    first = _LOG_TOKEN_RE.search(full)
+    if first is None:
+        return full.split("\n\n")
+    start = full.rfind("\n\n", 0, first.start())
+    start = 0 if start < 0 else start + 2
+    last = max(full.rfind(tag) for tag in _LOG_ENDS)
+    end = full.find("\n\n", max(last, first.end()))
+    end = len(full) if end < 0 else end
+    head = full[:start].split("\n\n") if start else []
+    tail = full[end + 2 :].split("\n\n") if end < len(full) else []
+    return [*head, full[start:end], *tail]
+
+
 def _merge(first: PageMetadata | None, then: PageMetadata | None) -> PageMetadata | None:
     """What either shows, the first's value where both do."""
     if first is None or then is None:
@@ -136,10 +195,34 @@ def _page_without_record(
     return ParsedPage(url=url, page_kind=kind, warnings=warnings, **fields_)
 
 
+def _without_controls(value: Any) -> Any:
+    if isinstance(value, str):
+        return CONTROL_RE.sub("", value) if has_control(value) else value
+    if isinstance(value, tuple):
+        return tuple(_without_controls(v) for v in value)
+    if isinstance(value, LogEntry | ListingEntry):
+        return replace(value, **{k: _without_controls(v) for k, v in vars(value).items()})
+    return value
+
+
+def _clean(page: ParsedPage) -> ParsedPage:
+    """The record with control characters (C0, C1, but tab and newline) taken out of every
+    field but the url: a page's bytes stay as they came in the archive, its fields never
+    carry them."""
+    fields_ = {k: v for k, v in vars(page).items() if k != "url"}
+    # The log and listing entries are read from the content's text (content_text but for
+    # whitespace); the other fields may come from beyond it, so they are looked at too.
+    texts = [v for v in fields_.values() if isinstance(v, str)]
+    texts.extend(page.themes or ())
+    if not has_control("\n".join(texts)):
+        return page
+    return replace(page, **{k: _without_controls(v) for k, v in fields_.items()})
+
+
 def parse_page(html: str, url: str) -> ParsedPage:
     """Read one page. Never raises: a page it cannot read comes back "unexpected" with a warning."""
     try:
-        return _parse(_as_text(html), _as_text(url))
+        return _clean(_parse(_as_text(html), _as_text(url)))
     except Exception as exc:  # the contract is a record for every input, so nothing escapes
         return _page_without_record(
             _as_text(url), "unexpected", (f"parser: internal error ({type(exc).__name__})",)
@@ -184,19 +267,22 @@ def _parse(html: str, url: str) -> ParsedPage:
     full = _marked_to_text(marked)
     report_title, title_shown = _title_from_tree(content, tree, rec_id)
     # Metadata blocks, by their shape, wherever they sit in the content: read, then dropped.
-    meta_blocks, metadata = take_metadata(
-        full.split("\n\n"),
-        anchors_of([markup], url),
-        rec_id,
-        neutral=lambda b: b == title_shown or _is_not_found_line(b.split("\n", 1)[0]),
-    )
-    if metadata is not None:
-        full = "\n\n".join(meta_blocks)
+    metadata = None
+    if _may_hold_pairs(full):
+        meta_blocks, metadata = take_metadata(
+            _blocks_around_log(full),
+            anchors_of([markup], url),
+            rec_id,
+            neutral=lambda b: b == title_shown or _is_not_found_line(b.split("\n", 1)[0]),
+        )
+        if metadata is not None:
+            full = "\n\n".join(meta_blocks)
     full = unmark_pairs(full)
     outside_status: str | None = None
     if rec_hint and content is not None and content is not tree.body:
         # A metadata block beside the content (in the article's header, an aside) says as much.
-        around = beside(content, own)
+        tables = "<dt" in html or "<th" in html or "<td" in html
+        around = beside(content, own, tables)
         if around:
             kept_around, outside = take_metadata(
                 _marked_to_text(_html_to_marked_text("".join(around))).split("\n\n"),
@@ -246,6 +332,12 @@ def _parse(html: str, url: str) -> ParsedPage:
         if (has_404_banner or len(blocks) < 2) and _is_not_found_line(block):
             not_found_text = True
             continue
+        if has_404_banner and not blocks and _is_own_url(block, url):
+            continue  # the page's address, echoed as text under the banner
+        if "\n" in block and has_404_banner and not blocks:
+            first, rest = block.split("\n", 1)
+            if _is_own_url(first, url):
+                block = rest.strip()
         blocks.append(block)
     if not has_404_banner:
         for node in tree.css("h1, h2, h3, .page-title, .entry-title"):
@@ -278,6 +370,12 @@ def _parse(html: str, url: str) -> ParsedPage:
                 continue
         kept.append(block)
     blocks = kept
+    if not log and not log_text:
+        # No bracket markup: the log may be rendered, one entry per line or element.
+        start = rendered_log_start(blocks)
+        if start is not None:
+            log = read_rendered_log(blocks[start:], log_warnings)
+            blocks = blocks[:start]
 
     # Classify from what the content shows; a recommendation URL is never a listing.
     rec_url = recommendation_key(url) is not None

@@ -72,6 +72,14 @@ _INLINE_LABEL_RE = re.compile(
 _INLINE_COC_RE = re.compile(
     r"^causes?\s+of\s+concern(?:\s+\d{1,3})?\s*[:\-–—]\s+(?P<rest>\S.*)$", re.I | re.S
 )
+# A heading run into its text with no separator: "Cause of concern The size of ...",
+# "Recommendation • The force should ...". Only a capital or a bullet after it says so.
+_RUN_IN_HEADING_RE = re.compile(
+    r"^(?P<label>(?i:(?:causes?\s+(?:of|for)\s+concern|areas?\s+for\s+improvement"
+    r"|recommendations?)(?:\s+(?:no\.?\s*)?\d{1,5})?))\s+(?P<rest>[A-Z•◦●○▪‣][^\n]*)$"
+)
+# Bullets typed as dashes after a lead-in: "... should:-item one;-item two; and-item three."
+_DASH_BULLETS_RE = re.compile(r"(?::|;(?:\s*(?:and|or))?)\s*-(?=\S)(?!-)")
 _UPDATE_HEADING_RE = re.compile(
     r"^(?:(?:hmicfrs|hmic|force|latest|current)\s+)?(?:progress(?:\s+update)?|update|position"
     r"|assessment|progress\s+report)(?:\s+\w+){0,3}\s*:?$",
@@ -85,8 +93,14 @@ _LOG_HEADING_RE = re.compile(
 )
 _CLOSING_RE = re.compile(
     r"^(?:(?:this|the)\s+(?:recommendation|cause\s+of\s+concern|area\s+for\s+improvement|afi)"
-    r"\s+(?:is|has|had|was|remains|will|needs|requires|now|can|should|does)\b.{0,200}"
-    r"|(?:current\s+|overall\s+)?status\s*[:\-–]\s*.{1,120})$",
+    r"\s+(?:is|has|had|was|remains|will|needs|requires|now|can|should|does|may|could)\b.{0,200}"
+    r"|(?:current\s+|overall\s+)?status\s*[:\-–]\s*.{1,120}"
+    # "Agreed this action is complete and the recommendation can be closed."
+    r"|(?:agreed|accepted|confirmed|approved)\b[,:]?\s+.{0,120}?\b(?:this|the)\s+"
+    r"(?:recommendation|action|cause\s+of\s+concern|area\s+for\s+improvement)\b.{0,200}"
+    r"|.{0,120}?\b(?:this|the)\s+(?:recommendation|cause\s+of\s+concern|area\s+for\s+improvement)"
+    r"\s+(?:may|can|could|should|will)\s+(?:now\s+)?be\s+(?:considered\s+for\s+|marked\s+as\s+)?"
+    r"(?:clos(?:ed|ure)|complete[d]?|discharged)\b.{0,120})$",
     re.I | re.S,
 )
 _CLOSING_MAP = (
@@ -95,6 +109,7 @@ _CLOSING_MAP = (
     (
         re.compile(
             r"\bnot\s+(?:yet\s+)?(?:been\s+)?(?:complete|completed|met|closed|achieved)|incomplete"
+            r"|not\s+(?:yet\s+)?(?:ready|suitable)\s+for\s+closure"
             r"|being\s+progressed|in\s+progress|progressing|ongoing|partially|outstanding|open\b",
             re.I,
         ),
@@ -102,7 +117,8 @@ _CLOSING_MAP = (
     ),
     (
         re.compile(
-            r"\b(?:complete|completed|met|closed|discharged|achieved|fulfilled|resolved)\b", re.I
+            r"\b(?:complete|completed|met|closed|closure|discharged|achieved|fulfilled|resolved)\b",
+            re.I,
         ),
         "complete",
     ),
@@ -193,10 +209,27 @@ class _Structure:
     has_labels: bool = False
 
 
+def _dash_bullets(block: str) -> str:
+    """ "lead:-a;-b; and-c" -> the lead, then one "• " line per item, punctuation kept."""
+    if ":-" not in block or len(_DASH_BULLETS_RE.findall(block)) < 2:
+        return block
+    parts = _DASH_BULLETS_RE.split(block)
+    seps = _DASH_BULLETS_RE.findall(block)
+    out = parts[0]
+    for sep, item in zip(seps, parts[1:], strict=True):
+        out += sep.rstrip().rstrip("-").rstrip() + "\n• " + item.strip()
+    return out
+
+
 def _split_label_lines(blocks: list[str]) -> list[str]:
-    """Give label lines ("Recommendation 5") a block of their own when <br> joined them to text."""
+    """Give label lines ("Recommendation 5") a block of their own when <br> joined them to text,
+    or when the heading runs into its text on one line ("Cause of concern The ...")."""
     out: list[str] = []
     for block in blocks:
+        run_in = _RUN_IN_HEADING_RE.match(block) if "\n" not in block else None
+        if run_in is not None:
+            out.extend((run_in.group("label"), run_in.group("rest")))
+            continue
         if "\n" not in block:
             out.append(block)
             continue
@@ -217,7 +250,7 @@ def _split_label_lines(blocks: list[str]) -> list[str]:
 def _read_structure(blocks: list[str], has_log: bool, warnings: list[str]) -> _Structure:
     """Split the blocks before the log into cause of concern, text, progress update, closing."""
     s = _Structure()
-    blocks = _split_label_lines(blocks)
+    blocks = _split_label_lines([_dash_bullets(b) for b in blocks])
     labels = [(i, m) for i, b in enumerate(blocks) if (m := _LABEL_RE.match(b)) is not None]
     coc_at = next((i for i, m in labels if m.group("coc")), None)
     # A "Recommendation ..." heading above the cause of concern is the page's own title.
@@ -299,7 +332,14 @@ def _read_structure(blocks: list[str], has_log: bool, warnings: list[str]) -> _S
             text_blocks, update = body[:update_at], body[update_at + 1 :]
         else:
             bullets = [i for i, b in enumerate(body) if _has_bullet(b)]
-            end = bullets[-1] + 1 if bullets else min(1, len(body))
+            if bullets:
+                end = bullets[-1] + 1
+            else:
+                # Several paragraphs that each recommend ("Within three months, the force
+                # should ..."): the text runs through the last of them.
+                end = min(1, len(body))
+                while end < len(body) and _RECOMMENDING_RE.search(body[end]) is not None:
+                    end += 1
             text_blocks, update = body[:end], body[end:]
         s.text = _join_blocks(text_blocks)
         s.progress = _join_blocks(update)
