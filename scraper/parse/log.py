@@ -315,6 +315,12 @@ def read_rendered_log(blocks: list[str], warnings: list[str]) -> list[LogEntry]:
         if opened is not None:
             seq = len(entries)
             body = "\n\n".join(comment or []) or None
+            slug = body.strip().rstrip(".") if body is not None else ""
+            if _SLUG_RE.fullmatch(slug) and ("-" in slug or slug.lower() in _BARE_STATUSES):
+                # The date and its status in boxes of their own: a status entry all the same.
+                entries.append(LogEntry(seq, opened[0], opened[1], "status", slug, None))
+                comment, opened = None, None
+                return
             if body is None:
                 warnings.append(f"log: empty comment in entry {seq}")
             entries.append(LogEntry(seq, opened[0], opened[1], "comment", None, body))

@@ -334,6 +334,10 @@ def _read_structure(blocks: list[str], has_log: bool, warnings: list[str]) -> _S
             bullets = [i for i, b in enumerate(body) if _has_bullet(b)]
             if bullets:
                 end = bullets[-1] + 1
+                # More paragraphs that each recommend ("Within three months, the force
+                # should ...") belong to the text too.
+                while end < len(body) and _RECOMMENDING_RE.search(body[end][:120]) is not None:
+                    end += 1
             else:
                 # Several paragraphs that each recommend ("Within three months, the force
                 # should ..."): the text runs through the last of them.
@@ -343,6 +347,15 @@ def _read_structure(blocks: list[str], has_log: bool, warnings: list[str]) -> _S
             text_blocks, update = body[:end], body[end:]
         s.text = _join_blocks(text_blocks)
         s.progress = _join_blocks(update)
+    elif s.closing is not None and len(body) > 1:
+        # A prose page: the recommendation, then the update that led to its closing line.
+        end = 1
+        while end < len(body) and (
+            _RECOMMENDING_RE.search(body[end]) is not None or _has_bullet(body[end])
+        ):
+            end += 1
+        s.text = _join_blocks(body[:end])
+        s.progress = _join_blocks(body[end:])
     else:
         s.text = _join_blocks(body)
     return s
