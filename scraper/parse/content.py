@@ -191,7 +191,6 @@ _BLOCK_TAGS = frozenset(
 _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 # A teaser is a title and an opening sentence or two: this much text per title, and a heading.
 _TEASER_CHARS = 420
-_TEASER_HEADING_CHARS = 120
 _NAV_MAX_CHARS = 400
 _SENTENCE_RE = re.compile(r"\w[.!?](?:\s|$)")
 
@@ -270,18 +269,46 @@ def _other_links(node: LexborNode, own: tuple[str, int] | None) -> int:
 def _teaser_block(
     link: LexborNode, content: LexborNode, own: tuple[str, int] | None
 ) -> LexborNode | None:
-    best: LexborNode | None = None
+    """The block of teasers around a link to another recommendation: climb while every other
+    child of the next element up is a heading or itself shows other recommendations, and the
+    teaser itself stays what a title and an opening sentence or two hold."""
     current = _block_of(link)
-    while current is not None and current.mem_id != content.mem_id and current.tag != "body":
-        text = current.text(deep=True, separator=" ", strip=True)
-        if _LOG_MARK_RE.search(text):
-            break
-        titles = _other_links(current, own)
-        if len("".join(text.split())) > _TEASER_CHARS * titles + _TEASER_HEADING_CHARS:
-            break
-        best = current
-        current = current.parent
-    return best
+    if current.mem_id == content.mem_id or current.tag == "body":
+        return None
+    text = current.text(deep=True, separator=" ", strip=True)
+    if _LOG_MARK_RE.search(text) or len("".join(text.split())) > _TEASER_CHARS:
+        return None
+    best = current
+    while True:
+        parent = best.parent
+        if parent is None or parent.mem_id == content.mem_id or parent.tag == "body":
+            return best
+        for child in parent.iter(include_text=True):
+            if child.mem_id == best.mem_id:
+                continue
+            if child.tag == "-text":
+                if (child.text() or "").strip():
+                    return best
+                continue
+            if child.tag in _HEADINGS or child.tag == "_comment":
+                continue
+            shown = child.text(deep=True, separator=" ", strip=True)
+            if not shown:
+                continue
+            if not _other_links(child, own) or _LOG_MARK_RE.search(shown):
+                return best  # the post's own text, or its metadata, sits beside the teasers
+        best = parent
+
+
+def _is_labelled(node: LexborNode) -> bool:
+    """Whether a box follows a short label box of its own: a value (a list of theme links)."""
+    prev = node.prev
+    while prev is not None and prev.tag == "-text" and not (prev.text() or "").strip():
+        prev = prev.prev
+    if prev is None or prev.tag in ("-text", "_comment") or prev.css_first("a") is not None:
+        return False
+    shown = prev.text(deep=True, separator=" ", strip=True)
+    return 0 < len(shown) <= 48 and not shown.endswith(".")
 
 
 def _nav_block(link: LexborNode, content: LexborNode) -> LexborNode | None:
@@ -289,13 +316,16 @@ def _nav_block(link: LexborNode, content: LexborNode) -> LexborNode | None:
     breadcrumb trail, a row of share links."""
     best: LexborNode | None = None
     current = link.parent
-    for _ in range(4):
+    for _ in range(6):
         if current is None or current.mem_id == content.mem_id or current.tag == "body":
             break
+        if current.tag not in _BLOCK_TAGS:
+            current = current.parent  # a link's inline wrapper is no block of its own
+            continue
         text = " ".join(current.text(deep=True, separator=" ", strip=True).split())
         if len(text) > _NAV_MAX_CHARS or _LOG_MARK_RE.search(text):
             break
-        if current.tag in ("dd", "td", "th", "dt"):
+        if current.tag in ("dd", "td", "th", "dt") or _is_labelled(current):
             break  # a value of a metadata block, read there
         links = current.css("a[href]")
         first = links[0].text(deep=True, separator=" ", strip=True) if links else ""
@@ -343,7 +373,6 @@ _BESIDE_SKIP = frozenset(
     ("script", "style", "noscript", "template", "svg", "iframe", "object", "nav", "footer",
      "form", "button", "select", "input", "textarea", "dialog", "-text", "_comment")
 )  # fmt: skip
-_PAIR_HINT_RE = re.compile(r"<(?:dt|th|td)[\s>]|:")
 
 
 def beside(content: LexborNode, own: tuple[str, int] | None, tables: bool) -> list[str]:
@@ -363,10 +392,10 @@ def beside(content: LexborNode, own: tuple[str, int] | None, tables: bool) -> li
             if _in_site_chrome(sibling):
                 continue
             text = sibling.text(deep=True, separator=" ", strip=True)
-            if not text or len(text) > 4000 or (":" not in text and not tables):
+            if not text or len(text) > 4000:
                 continue
             markup = sibling.html or ""
-            if not _PAIR_HINT_RE.search(markup) or _other_links(sibling, own):
+            if _other_links(sibling, own):
                 continue
             links = sibling.css("a[href]")
             if len(links) >= 4 and sum(_text_len(a) for a in links) * 2 >= len(text):

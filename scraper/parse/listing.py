@@ -122,6 +122,16 @@ def _listing_entries(
             nodes.clear()
             seen.clear()
             seen_urls.clear()
+    # Where two or more titled entries are shown, the listing is where they are: a bare link
+    # beside them (a sidebar of related recommendations) is no entry of it.
+    titled_nodes = [n for n in nodes if n is not None]
+    holds: dict[int, int] = {}
+    if len(titled_nodes) >= 2:
+        for title in titled_nodes:
+            parent = title.parent
+            while parent is not None:
+                holds[parent.mem_id] = holds.get(parent.mem_id, 0) + 1
+                parent = parent.parent
     # Recommendation links without a "(id)" title: the id comes from the URL.
     for node in content.css("a[href]"):
         link = resolve(node.attributes.get("href"))
@@ -129,6 +139,8 @@ def _listing_entries(
             continue
         key_ = recommendation_key(link)
         if key_ is None:
+            continue
+        if holds and not _inside_an_entry(node, holds):
             continue
         seen_urls.add(link)
         unlinked = next(
@@ -145,6 +157,20 @@ def _listing_entries(
         entries.append(ListingEntry(url=link, rec_id=key_[1], report_title=title))
         nodes.append(None)
     return entries, nodes
+
+
+def _inside_an_entry(node: LexborNode, holds: dict[int, int]) -> bool:
+    """Whether a node sits in an element that holds exactly one entry's title (the entry's
+    own container), rather than among the entries or beside them."""
+    parent = node.parent
+    while parent is not None:
+        count = holds.get(parent.mem_id, 0)
+        if count == 1:
+            return True
+        if count > 1:
+            return False
+        parent = parent.parent
+    return False
 
 
 def _entry_markups(content: LexborNode, nodes: list[LexborNode | None]) -> list[str]:
@@ -212,7 +238,10 @@ def _read_entry(entry: ListingEntry, markup: str, base: str) -> ListingEntry:
     ]
     if not shown:
         return entry
-    shown, metadata = take_metadata(shown, anchors_of([markup], base), entry.rec_id, True)
+    key = recommendation_key(entry.url) if entry.url else None
+    shown, metadata = take_metadata(
+        shown, anchors_of([markup], base), entry.rec_id, True, force=key[0] if key else None
+    )
     metadata = metadata or PageMetadata()
     shown = [unmark_pairs(b) for b in shown]
     pre, log_text = _split_log("\n\n".join(shown))

@@ -29,15 +29,17 @@ from scraper.parse.text import _ANY_TAG_RE, LABELLED, PAIR, SPLIT_PAIR
 
 _MARKS = PAIR + LABELLED + SPLIT_PAIR
 _PAIR_RE = re.compile(
-    r"^(?P<label>[^\W\d_][^:\n" + _MARKS + r"]{0,47}?)[ \t]*(?P<sep>[:" + _MARKS + r"])[ \t]*"
+    r"^(?:[•◦●○▪‣][ \t]*)?(?P<label>[^\W\d_][^:\n" + _MARKS + r"]{0,47}?)[ \t]*"
+    r"(?P<sep>[:" + _MARKS + r"])[ \t]*"
     r"(?P<value>[^\n]*)$"
 )
 # Every pair has a separator within its first 48 characters or so, on some line.
-_MAY_PAIR_RE = re.compile(r"(?:^|\n)[^\n:" + _MARKS + r"]{1,52}[:" + _MARKS + r"]")
+_MAY_PAIR_RE = re.compile(r"(?:^|\n)[^\n:" + _MARKS + r"]{1,56}[:" + _MARKS + r"]")
 _TITLED_RE = re.compile(r"\(\s*\d{1,9}\s*\)\W{0,2}$")
 _SENTENCE_END_RE = re.compile(r"[.!?][\"'’”)]?\s+[A-Z]")
 _BULLET_ITEM_RE = re.compile(r"^[•◦●○▪‣]\s*(?P<item>[^\n]{1,80})$")
 _VALUE_SPLIT_RE = re.compile(r"\s*(?:[,;|•◦●○▪‣]|\s/\s)\s*")
+_SLUG_SEP_RE = re.compile(r"[^a-z0-9]+")
 _DIGITS_RE = re.compile(r"^[#№]?\s*[A-Z]{0,4}[-/ ]?\d{1,9}$", re.I)
 _ANCHOR_RE = re.compile(r"<a\s[^>]*?href=\"([^\"]*)\"[^>]*>(.*?)</a>", re.S)
 _THEME_URL_RE = re.compile(
@@ -104,8 +106,8 @@ def _pair(line: str) -> tuple[str, str, str] | None:
         return None
     if len(value.split()) > 3 and _RECOMMENDING_RE.search(value):
         return None  # a sentence that recommends is the text, whatever precedes it
-    if sep == ":" and not value:
-        return None
+    if sep == ":" and (not value or value.startswith("//")):
+        return None  # an address ("https://..."), not a label and its value
     if _TITLED_RE.search(value):
         return None  # "<Report title>: <force> (<id>)" is a listing entry's title
     return label, sep, value
@@ -134,6 +136,7 @@ def take_metadata(
     rec_id: int | None = None,
     edges_only: bool = False,
     neutral: Callable[[str], bool] | None = None,
+    force: str | None = None,
 ) -> tuple[list[str], PageMetadata | None]:
     """(the blocks that are not metadata, what the metadata shows or None if there was none).
 
@@ -195,7 +198,7 @@ def take_metadata(
                 if parsed[k] is None or any(not _STATUS_LABEL.search(p[0]) for p in parsed[k]):
                     drop[k] = True
             # A short heading over the block ("Details") is the block's own.
-            if i > 0 and len(real) >= 2 and _is_block_heading(blocks[i - 1]):
+            if i > 0 and len(real) >= 2 and i - 1 > last_tag and _is_block_heading(blocks[i - 1]):
                 drop[i - 1] = True
         i = j
     if not any(drop):
@@ -213,7 +216,7 @@ def take_metadata(
             continue
         for label, _, value in parsed[k] or []:
             pairs_out.append((label, value, [value] if value else []))
-    return kept, _fields(pairs_out, anchors, rec_id)
+    return kept, _fields(pairs_out, anchors, rec_id, force)
 
 
 def _is_block_heading(block: str) -> bool:
@@ -225,11 +228,16 @@ def _is_block_heading(block: str) -> bool:
         and _LABEL_RE.match(block) is None
         and _BANNER_RE.match(block) is None
         and not any(mark in block for mark in _MARKS)
+        and block[:1] not in "•◦●○▪‣["
+        and not any(ch.isdigit() for ch in block)  # a log line ("20/01/2020 complete")
     )
 
 
 def _fields(
-    pairs: list[tuple[str, str, list[str]]], anchors: Anchors, rec_id: int | None
+    pairs: list[tuple[str, str, list[str]]],
+    anchors: Anchors,
+    rec_id: int | None,
+    force: str | None,
 ) -> PageMetadata:
     found: dict[str, object] = {}
 
@@ -260,7 +268,7 @@ def _fields(
         elif _FORCE_LABEL.search(label):
             put("force_name", joined)
         else:
-            _by_value_shape(joined, values, anchors, rec_id, put)
+            _by_value_shape(joined, values, anchors, rec_id, force, put)
     return PageMetadata(**found)  # type: ignore[arg-type]
 
 
@@ -269,6 +277,7 @@ def _by_value_shape(
     values: list[str],
     anchors: Anchors,
     rec_id: int | None,
+    force: str | None,
     put: Callable[[str, object], None],
 ) -> None:
     """A value under a label we cannot read: its shape says what it is, or nothing is kept."""
@@ -290,8 +299,16 @@ def _by_value_shape(
             put("report_title", joined)
             put("report_url", href)
         return
-    if _DIGITS_RE.match(joined) and (rec_id is None or str(rec_id) in joined):
+    if (
+        _DIGITS_RE.match(joined)
+        and (rec_id is None or str(rec_id) in joined)
+        or rec_id is not None
+        and re.search(rf"(?<!\d){rec_id}(?!\d)", joined)
+        and len(joined) <= 40
+    ):
         put("reference", joined)
+    elif force and force in _SLUG_SEP_RE.sub("-", joined.lower()).strip("-"):
+        put("force_name", joined)  # the name of the force the page's URL files it under
 
 
 def _theme_names(values: list[str]) -> tuple[str, ...]:

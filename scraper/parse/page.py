@@ -246,7 +246,7 @@ def _parse(html: str, url: str) -> ParsedPage:
         # Blocks that show other recommendations, and navigation, are no part of this one.
         if strip_teasers(content, markup, own):
             markup = content.html or ""
-        if content is tree.body:
+        if content.tag == "body":
             narrowed, left_around = narrow_body(content)
             if narrowed is not content:
                 content = narrowed
@@ -274,12 +274,13 @@ def _parse(html: str, url: str) -> ParsedPage:
             anchors_of([markup], url),
             rec_id,
             neutral=lambda b: b == title_shown or _is_not_found_line(b.split("\n", 1)[0]),
+            force=force,
         )
         if metadata is not None:
             full = "\n\n".join(meta_blocks)
     full = unmark_pairs(full)
     outside_status: str | None = None
-    if rec_hint and content is not None and content is not tree.body:
+    if rec_hint and content is not None and content.tag != "body":
         # A metadata block beside the content (in the article's header, an aside) says as much.
         tables = "<dt" in html or "<th" in html or "<td" in html
         around = beside(content, own, tables)
@@ -288,6 +289,7 @@ def _parse(html: str, url: str) -> ParsedPage:
                 _marked_to_text(_html_to_marked_text("".join(around))).split("\n\n"),
                 anchors_of(around, url),
                 rec_id,
+                force=force,
             )
             metadata = _merge(metadata, outside)
             outside_status = next(

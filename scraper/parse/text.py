@@ -34,7 +34,7 @@ _CELL_RE = re.compile(r"<t[dh](?=[\s>])")
 _FIRST_CELL_END_RE = re.compile(r"</t[dh]>\s*<td(?=[\s>])[^>]*>")
 _LABEL_ELEMENT_RE = re.compile(
     r"(<(?P<tag>strong|b|span|label|em|dfn|abbr)(?:\s[^>]*)?>)(?P<label>[^<>]{1,48})"
-    r"(</(?P=tag)>)(?=\s*(?:<(?:span|a|time|data|abbr)[\s>]|[^<\s]))"
+    r"(</(?P=tag)>)(?=\s*(?:<(?:span|a|time|data|abbr)[\s>]|[^<\s\x02-\x08]))"
 )
 _LABEL_TAGS = ("<strong", "<b>", "<b ", "<span", "<label", "<em", "<dfn", "<abbr")
 # Two boxes side by side, a short label and its value: reads as two blocks unless metadata.
