@@ -192,6 +192,7 @@ _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 # A teaser is a title and an opening sentence or two: this much text per title, and a heading.
 _TEASER_CHARS = 420
 _NAV_MAX_CHARS = 400
+_MAX_LINKS = 2000
 _SENTENCE_RE = re.compile(r"\w[.!?](?:\s|$)")
 
 
@@ -238,18 +239,21 @@ def strip_teasers(content: LexborNode, markup: str, own: tuple[str, int] | None)
     if markup.count("<a ") < 1:
         return False
     removed = False
-    for link in content.css("a[href]"):
+    # Elements already found too big to be navigation, or to be all teasers: each is looked
+    # at once however many links it holds, so the work stays linear in the page.
+    seen: set[object] = set()
+    for link in content.css("a[href]")[:_MAX_LINKS]:
         if not _within(link, content):
             continue  # inside a block already taken out
         href = link.attributes.get("href") or ""
         key = recommendation_key(href) if "/recommendation" in href else None
         if key is not None and key != own and _starts_its_block(link):
-            block = _teaser_block(link, content, own)
+            block = _teaser_block(link, content, own, seen)
             if block is not None:
                 block.remove()
                 removed = True
                 continue
-        block = _nav_block(link, content)
+        block = _nav_block(link, content, seen)
         if block is not None:
             block.remove()
             removed = True
@@ -267,7 +271,7 @@ def _other_links(node: LexborNode, own: tuple[str, int] | None) -> int:
 
 
 def _teaser_block(
-    link: LexborNode, content: LexborNode, own: tuple[str, int] | None
+    link: LexborNode, content: LexborNode, own: tuple[str, int] | None, seen: set[object]
 ) -> LexborNode | None:
     """The block of teasers around a link to another recommendation: climb while every other
     child of the next element up is a heading or itself shows other recommendations, and the
@@ -283,6 +287,9 @@ def _teaser_block(
         parent = best.parent
         if parent is None or parent.mem_id == content.mem_id or parent.tag == "body":
             return best
+        if ("t", parent.mem_id) in seen:
+            return best
+        seen.add(("t", parent.mem_id))
         for child in parent.iter(include_text=True):
             if child.mem_id == best.mem_id:
                 continue
@@ -311,7 +318,7 @@ def _is_labelled(node: LexborNode) -> bool:
     return 0 < len(shown) <= 48 and not shown.endswith(".")
 
 
-def _nav_block(link: LexborNode, content: LexborNode) -> LexborNode | None:
+def _nav_block(link: LexborNode, content: LexborNode, seen: set[object]) -> LexborNode | None:
     """The highest small block around a link that is mostly links and no sentence: a menu, a
     breadcrumb trail, a row of share links."""
     best: LexborNode | None = None
@@ -322,8 +329,11 @@ def _nav_block(link: LexborNode, content: LexborNode) -> LexborNode | None:
         if current.tag not in _BLOCK_TAGS:
             current = current.parent  # a link's inline wrapper is no block of its own
             continue
+        if current.mem_id in seen:
+            break
         text = " ".join(current.text(deep=True, separator=" ", strip=True).split())
         if len(text) > _NAV_MAX_CHARS or _LOG_MARK_RE.search(text):
+            seen.add(current.mem_id)
             break
         if current.tag in ("dd", "td", "th", "dt") or _is_labelled(current):
             break  # a value of a metadata block, read there

@@ -229,8 +229,48 @@ def parse_page(html: str, url: str) -> ParsedPage:
         )
 
 
+# The parse budget. Lexbor builds a tree in time that grows with the square of its depth, and
+# no page of the site nests more than a few dozen elements; a page that nests deeper than this
+# is archived as it came and flagged, never read (a page with fewer tags cannot be that deep).
+MAX_DEPTH = 1500
+_TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)")
+# Elements that never hold others, or that the HTML parser closes by itself (but <option>,
+# which lexbor closes in time that grows with the square of their number).
+_NOT_NESTING = frozenset(
+    ("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+     "source", "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "optgroup",
+     "thead", "tbody", "tfoot", "colgroup", "caption", "rb", "rt", "rp", "html", "head", "body")
+)  # fmt: skip
+
+
+def _too_deep(html: str) -> bool:
+    """Whether the page nests elements deeper than MAX_DEPTH (a linear scan of its tags)."""
+    if html.count("<") <= MAX_DEPTH:
+        return False
+    depth = 0
+    for m in _TAG_RE.finditer(html):
+        if m.group(2).lower() in _NOT_NESTING:
+            continue
+        if m.group(1):
+            depth = max(0, depth - 1)
+        else:
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+    return False
+
+
 def _parse(html: str, url: str) -> ParsedPage:
     warnings: list[str] = []
+    if _too_deep(html):
+        key = recommendation_key(url)
+        return _page_without_record(
+            url,
+            "unexpected",
+            (f"parser: page nested deeper than {MAX_DEPTH} elements, kept unread",),
+            rec_id=key[1] if key else id_from_query(url),
+            force=key[0] if key else None,
+        )
     tree = LexborHTMLParser(html)
     rec_hint = _rec_hint(tree, url)
     rec_id, force = _page_ids(tree, url, warnings) if rec_hint else (None, None)
