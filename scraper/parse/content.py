@@ -385,11 +385,10 @@ _BESIDE_SKIP = frozenset(
 )  # fmt: skip
 
 
-def beside(content: LexborNode, own: tuple[str, int] | None, tables: bool) -> list[str]:
+def beside(content: LexborNode, own: tuple[str, int] | None) -> list[str]:
     """The markup of what sits beside the content area (its siblings and its ancestors'), where
     a metadata block may stand outside it: never chrome by tag, never a block that shows other
-    recommendations, never link-dense navigation. Without `tables` (the page holds no <dl>,
-    <th> or <td>), only what shows a "Label: value" line is looked at."""
+    recommendations, never link-dense navigation."""
     out: list[str] = []
     current = content
     # Up to the page's main area (or the body's child): the site's own header, sidebars and

@@ -65,7 +65,6 @@ from scraper.parse.text import (
     SPLIT_PAIR,
     _html_to_marked_text,
     _marked_to_text,
-    has_control,
     unmark_pairs,
 )
 
@@ -121,6 +120,7 @@ def _rec_hint(tree: LexborHTMLParser, url: str) -> bool:
 
 
 _LOG_ENDS = ("[/on]", "[/comment]", "[/status]", "[on]")
+_NO_METADATA = PageMetadata()
 
 
 _URL_TEXT_RE = re.compile(r"^(?:https?://|www\.|/)\S+$", re.I)
@@ -143,17 +143,33 @@ def _may_hold_pairs(full: str) -> bool:
     the markup paired with its value): most pages hold none, and are spared the look."""
     if PAIR in full or LABELLED in full or SPLIT_PAIR in full:
         return True
-    first = _LOG_TOKEN_RE.search(full)
-    if first is None:
-        return ":" in full
-    last = max(full.rfind(tag) for tag in _LOG_ENDS)
-    return full.find(":", 0, first.start()) >= 0 or full.find(":", max(last, first.end())) >= 0
+    colon = full.find(":")
+    if colon < 0:
+        return False
+    first = _first_log_token(full)
+    if first is None or colon < first.start():
+        return True
+    last = full.rfind("[")
+    if _LOG_TOKEN_RE.match(full, last) is None:
+        last = max(full.rfind(tag) for tag in _LOG_ENDS)
+    return full.find(":", max(last, first.end())) >= 0
+
+
+def _first_log_token(full: str) -> re.Match[str] | None:
+    """The first log tag of the text (a plain find for "[" first: far cheaper than a search)."""
+    at = full.find("[")
+    while at >= 0:
+        m = _LOG_TOKEN_RE.match(full, at)
+        if m is not None:
+            return m
+        at = full.find("[", at + 1)
+    return None
 
 
 def _blocks_around_log(full: str) -> list[str]:
     """The text's blocks, with everything from the first log tag's block to the last's as one
     block: the log's own, never metadata, and not worth splitting."""
-    first = _LOG_TOKEN_RE.search(full)
+    first = _first_log_token(full)
     if first is None:
         return full.split("\n\n")
     start = full.rfind("\n\n", 0, first.start())
@@ -197,7 +213,7 @@ def _page_without_record(
 
 def _without_controls(value: Any) -> Any:
     if isinstance(value, str):
-        return CONTROL_RE.sub("", value) if has_control(value) else value
+        return CONTROL_RE.sub("", value)
     if isinstance(value, tuple):
         return tuple(_without_controls(v) for v in value)
     if isinstance(value, LogEntry | ListingEntry):
@@ -209,13 +225,15 @@ def _clean(page: ParsedPage) -> ParsedPage:
     """The record with control characters (C0, C1, but tab and newline) taken out of every
     field but the url: a page's bytes stay as they came in the archive, its fields never
     carry them."""
-    fields_ = {k: v for k, v in vars(page).items() if k != "url"}
-    # The log and listing entries are read from the content's text (content_text but for
-    # whitespace); the other fields may come from beyond it, so they are looked at too.
-    texts = [v for v in fields_.values() if isinstance(v, str)]
-    texts.extend(page.themes or ())
-    if not has_control("\n".join(texts)):
+    # Every field read from the content (text, log, listing entries ...) is in content_text
+    # but for whitespace, which holds no newline: if it and the fields read from beyond the
+    # content are printable, no field holds a control character.
+    beyond = (page.report_title, page.force_name, page.reference, page.report_url, page.next_page)
+    if page.content_text.isprintable() and all(
+        v.isprintable() for v in (*beyond, *(page.themes or ())) if v is not None
+    ):
         return page
+    fields_ = {k: v for k, v in vars(page).items() if k != "url"}
     return replace(page, **{k: _without_controls(v) for k, v in fields_.items()})
 
 
@@ -232,7 +250,7 @@ def parse_page(html: str, url: str) -> ParsedPage:
 # The parse budget. Lexbor builds a tree in time that grows with the square of its depth, and
 # no page of the site nests more than a few dozen elements; a page that nests deeper than this
 # is archived as it came and flagged, never read (a page with fewer tags cannot be that deep).
-MAX_DEPTH = 1500
+MAX_DEPTH = 3000
 _TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)")
 # Elements that never hold others, or that the HTML parser closes by itself (but <option>,
 # which lexbor closes in time that grows with the square of their number).
@@ -245,8 +263,8 @@ _NOT_NESTING = frozenset(
 
 def _too_deep(html: str) -> bool:
     """Whether the page nests elements deeper than MAX_DEPTH (a linear scan of its tags)."""
-    if html.count("<") <= MAX_DEPTH:
-        return False
+    if len(html) <= 3 * MAX_DEPTH or html.count("<") <= MAX_DEPTH:
+        return False  # "<b>" is the shortest element that nests
     depth = 0
     for m in _TAG_RE.finditer(html):
         if m.group(2).lower() in _NOT_NESTING:
@@ -322,8 +340,7 @@ def _parse(html: str, url: str) -> ParsedPage:
     outside_status: str | None = None
     if rec_hint and content is not None and content.tag != "body":
         # A metadata block beside the content (in the article's header, an aside) says as much.
-        tables = "<dt" in html or "<th" in html or "<td" in html
-        around = beside(content, own, tables)
+        around = beside(content, own)
         if around:
             kept_around, outside = take_metadata(
                 _marked_to_text(_html_to_marked_text("".join(around))).split("\n\n"),
@@ -336,7 +353,7 @@ def _parse(html: str, url: str) -> ParsedPage:
                 (_norm(unmark_pairs(b)) for b in kept_around if _is_status_line(unmark_pairs(b))),
                 None,
             )
-    metadata = metadata or PageMetadata()
+    metadata = metadata or _NO_METADATA
     # full has single spaces and no space beside a newline, so this equals _norm(full), cheaper.
     content_text = full.replace("\n\n", " ").replace("\n", " ")
     if "  " in content_text:

@@ -209,6 +209,9 @@ class _Structure:
     has_labels: bool = False
 
 
+_LABEL_INITIALS = frozenset("CcAaRr")
+
+
 def _dash_bullets(block: str) -> str:
     """ "lead:-a;-b; and-c" -> the lead, then one "• " line per item, punctuation kept."""
     if ":-" not in block or len(_DASH_BULLETS_RE.findall(block)) < 2:
@@ -226,12 +229,12 @@ def _split_label_lines(blocks: list[str]) -> list[str]:
     or when the heading runs into its text on one line ("Cause of concern The ...")."""
     out: list[str] = []
     for block in blocks:
-        run_in = _RUN_IN_HEADING_RE.match(block) if "\n" not in block else None
-        if run_in is not None:
-            out.extend((run_in.group("label"), run_in.group("rest")))
-            continue
         if "\n" not in block:
-            out.append(block)
+            run_in = _RUN_IN_HEADING_RE.match(block) if block[:1] in _LABEL_INITIALS else None
+            if run_in is None:
+                out.append(block)
+            else:
+                out.extend((run_in.group("label"), run_in.group("rest")))
             continue
         current: list[str] = []
         for line in block.split("\n"):
@@ -250,7 +253,9 @@ def _split_label_lines(blocks: list[str]) -> list[str]:
 def _read_structure(blocks: list[str], has_log: bool, warnings: list[str]) -> _Structure:
     """Split the blocks before the log into cause of concern, text, progress update, closing."""
     s = _Structure()
-    blocks = _split_label_lines([_dash_bullets(b) for b in blocks])
+    if any(":-" in b for b in blocks):
+        blocks = [_dash_bullets(b) for b in blocks]
+    blocks = _split_label_lines(blocks)
     labels = [(i, m) for i, b in enumerate(blocks) if (m := _LABEL_RE.match(b)) is not None]
     coc_at = next((i for i, m in labels if m.group("coc")), None)
     # A "Recommendation ..." heading above the cause of concern is the page's own title.

@@ -36,7 +36,6 @@ _LABEL_ELEMENT_RE = re.compile(
     r"(<(?P<tag>strong|b|span|label|em|dfn|abbr)(?:\s[^>]*)?>)(?P<label>[^<>]{1,48})"
     r"(</(?P=tag)>)(?=\s*(?:<(?:span|a|time|data|abbr)[\s>]|[^<\s\x02-\x08]))"
 )
-_LABEL_TAGS = ("<strong", "<b>", "<b ", "<span", "<label", "<em", "<dfn", "<abbr")
 # Two boxes side by side, a short label and its value: reads as two blocks unless metadata.
 SPLIT_PAIR = "\x08"
 _LABEL_BOX_RE = re.compile(
@@ -52,19 +51,9 @@ _LIST_TAG_RE = re.compile(r"<(/?)(ul|ol|menu|dir|li)(?=[\s/>])[^>]*>")
 # Our marks (never page text) and invisible characters, dropped before the text is read.
 _ODD_CHARS = "\x00\x01\x02\x03\x04\x05\x06\x07\x08\u200b\u200c\u200d\u2060\ufeff"
 _ODD_CHARS_RE = re.compile("[\x00-\x08\u200b\u200c\u200d\u2060\ufeff]")
-# Control characters (C0 and C1 but tab, newline and carriage return) are no page text either;
-# they are looked for in bytes, where a scan costs a fraction of a regex's.
+# Control characters (C0 and C1 but tab and newline) are no page text either: no parsed field
+# carries one (page.py takes them out where any reached a field).
 CONTROL_RE = re.compile("[\x00-\x08\x0b-\x0d\x0e-\x1f\x7f-\x9f]")
-_C0_BYTES = bytes((*range(0x09), 0x0B, 0x0C, 0x0D, *range(0x0E, 0x20), 0x7F))
-_C1_UTF8_RE = re.compile(b"\xc2[\x80-\x9f]")
-
-
-def has_control(text: str) -> bool:
-    """True when the text holds a C0 or C1 control character other than tab and newline."""
-    data = text.encode("utf-8", "surrogatepass")
-    if len(data.translate(None, _C0_BYTES)) != len(data):
-        return True
-    return not text.isascii() and b"\xc2" in data and _C1_UTF8_RE.search(data) is not None
 
 
 _DOUBLE_BR_RE = re.compile("\x03\x03+")
@@ -136,8 +125,7 @@ def _html_to_marked_text(markup: str) -> str:
     if "<dt" in markup or "<th" in markup:
         # A label beside its value ("Report" | "An inspection of ...") reads "Report: ...".
         markup = _LABEL_VALUE_RE.sub(PAIR, markup)
-    if any(tag in markup for tag in _LABEL_TAGS):
-        markup = _LABEL_ELEMENT_RE.sub(_mark_label_element, markup)
+    markup = _LABEL_ELEMENT_RE.sub(_mark_label_element, markup)
     if "<div" in markup:
         markup = _LABEL_BOX_RE.sub(lambda m: m.group(1) + SPLIT_PAIR, markup)
     markup = _BLOCK_TAG_RE.sub(_BLOCK, markup)
