@@ -415,8 +415,48 @@ def parse(sizes: Sizes, say: Say, seconds: float = 4.0) -> tuple[dict[str, Any],
     return result, rows
 
 
+VIEWS_SNIPPET = "import json, bench.views as v; print(json.dumps(v.run({n})))"
+# The slowest query a recommendation page runs should leave Datasette's 10 s limit far away.
+PAGE_QUERY = "recommendation_group_members (all rows)"
+
+
+def views(sizes: Sizes, say: Say) -> tuple[dict[str, Any], list[Row]]:
+    """bench/views.py's run() in a fresh process: each researcher view over scale_small
+    recommendations, beside a plain read of the same rows from the tables."""
+    n = sizes.scale_small
+    m = run_measured([sys.executable, "-c", VIEWS_SNIPPET.format(n=n)])
+    if m.returncode != 0:
+        raise RuntimeError(f"bench/views.py failed:\n{m.stderr[-4000:]}")
+    result = json.loads(m.stdout.strip().splitlines()[-1])
+    base = float(result["baseline_seconds"])
+    say(f"views: {n} recommendations, baseline read {base:.3f} s")
+    rows = []
+    for name, q in result["queries"].items():
+        seconds = float(q["seconds"])
+        target, met = ("<= 1 s", _yes(seconds <= 1.0)) if name == PAGE_QUERY else ("(none)", "-")
+        rows.append(
+            Row(
+                f"view at {n:,} recs: {name} (s) vs a plain table read",
+                f"{seconds:.3f}",
+                f"{base:.3f}",
+                f"{seconds / base:.1f}",
+                target,
+                met,
+            )
+        )
+    return result, rows
+
+
 def _yes(ok: bool) -> str:
     return "yes" if ok else "NO"
+
+
+def hostile(sizes: Sizes, say: Say) -> tuple[dict[str, Any], list[Row]]:
+    """bench/hostile.py: decompression bombs and a `<loc ` sitemap, ours beside the old way."""
+    from bench import hostile as hostile_bench
+
+    say("hostile: two 1 GiB bombs and a <loc sitemap, ours and the old way")
+    return hostile_bench.run(say)
 
 
 MEASUREMENTS = {
@@ -425,6 +465,8 @@ MEASUREMENTS = {
     "incremental": incremental,
     "scale": scale,
     "parse": parse,
+    "views": views,
+    "hostile": hostile,
 }
 
 

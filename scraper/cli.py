@@ -14,8 +14,10 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import re
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable
@@ -26,10 +28,12 @@ import click
 
 from scraper.config import Config, load_config
 from scraper.errors import ConfigError, HmicfrsError, UsageError
+from scraper.fetch import CANNOT_RESOLVE
 
 log = logging.getLogger("hmicfrs")
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_LOCKED, EXIT_REFUSED = 0, 1, 2, 3, 4
+EXIT_PORT_BUSY = 6  # `serve` cannot listen on its port (5 is a storage error, store/errors.py)
 EXIT_SIGINT = 128 + signal.SIGINT
 # The loggers of the project's packages; httpx's own INFO line per request stays out.
 LOGGERS = ("hmicfrs", "scraper", "store")
@@ -48,8 +52,32 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, default=str)
 
 
+class _BarAwareHandler(logging.StreamHandler):
+    """Log lines to stderr that never share a line with the progress bar: while a bar is
+    drawn, a line first clears the bar's line, and the bar is drawn again below it."""
+
+    bar: Any = None  # the click progress bar on screen, if any
+    lock = threading.RLock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with self.lock:
+            bar = _BarAwareHandler.bar
+            if bar is None:
+                super().emit(record)
+                return
+            self.stream.write("\r\x1b[2K")
+            super().emit(record)
+            bar.render_progress()
+            self.flush()
+
+
+def _show_bar(bar: Any) -> None:
+    with _BarAwareHandler.lock:
+        _BarAwareHandler.bar = bar
+
+
 def setup_logging(json_log: bool, quiet: bool, verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _BarAwareHandler(sys.stderr)
     if json_log:
         handler.setFormatter(JsonFormatter())
     else:
@@ -70,18 +98,35 @@ def _error(json_log: bool, message: str) -> None:
         click.echo(f"error: {message}", err=True)
 
 
-class Context:
-    """What every command gets: the loaded config and the output switches."""
+# Commands that only read the archive: given --db they need no config.yaml.
+READ_COMMANDS = ("history", "diff", "changes", "export", "serve")
 
-    def __init__(self, config: Config, json_log: bool, quiet: bool) -> None:
+
+class Context:
+    """What every command gets: the loaded config (None for a read command given only --db),
+    the database path and the output switches."""
+
+    def __init__(
+        self, config: Config | None, json_log: bool, quiet: bool, db_path: str | None = None
+    ) -> None:
         self.config = config
         self.json_log = json_log
         self.quiet = quiet
+        self.db_path = db_path or (config.store.path if config else "")
 
     def archive(self) -> Any:
         from store.archive import Archive
 
-        return Archive(self.config.store.path)
+        return Archive(self.db_path)
+
+    def existing_archive(self) -> Any:
+        """The archive for a read command; UsageError when there is none (never creates one)."""
+        if not Path(self.db_path).is_file():
+            raise UsageError(
+                f"no database at {self.db_path}: give --db the archive's .sqlite file "
+                "(or run `hmicfrs crawl` first)"
+            )
+        return self.archive()
 
 
 def common_options(func: Callable[..., int | None]) -> Callable[..., None]:
@@ -105,18 +150,43 @@ def common_options(func: Callable[..., int | None]) -> Callable[..., None]:
     def wrapper(
         config_path: str, db_path: str | None, json_log: bool, quiet: bool, verbose: bool, **kw: Any
     ) -> None:
+        from store.errors import StoreError, is_storage_os_error, storage_error
+
         setup_logging(json_log, quiet, verbose)
+        store_path = db_path or "the database"
         try:
-            config = load_config(config_path)
-            if db_path:
-                config = config.with_overrides(store={"path": db_path})
-            code = func(Context(config, json_log, quiet), **kw) or 0
+            if db_path and func.__name__ in READ_COMMANDS and not Path(config_path).exists():
+                config = None
+            else:
+                config = load_config(config_path)
+                store_path = db_path or config.store.path
+                if db_path:
+                    config = config.with_overrides(store={"path": db_path})
+            code = func(Context(config, json_log, quiet, db_path), **kw) or 0
         except ConfigError as e:
             _error(json_log, str(e))
             sys.exit(EXIT_USAGE)
         except HmicfrsError as e:
             _error(json_log, str(e))
             sys.exit(e.exit_code)
+        except StoreError as e:
+            _error(json_log, str(e))
+            sys.exit(e.exit_code)
+        except sqlite3.Error as e:
+            # Met mid-run (a full disk, a file corrupted under us): one line, its own code.
+            error = storage_error(store_path, e)
+            _error(json_log, str(error))
+            sys.exit(error.exit_code)
+        except OSError as e:
+            where = str(getattr(e, "filename", None) or "")
+            about_store = bool(where) and (
+                where.startswith(store_path) or store_path.startswith(where)
+            )
+            if not (is_storage_os_error(e) or about_store):
+                raise
+            error = storage_error(store_path, e)
+            _error(json_log, str(error))
+            sys.exit(error.exit_code)
         except LookupError as e:
             _error(json_log, str(e.args[0] if e.args else e))
             sys.exit(EXIT_USAGE)
@@ -154,8 +224,11 @@ def _run_locked(ctx: Context, command: str, body: Callable[[Any, Any], Any]) -> 
             progress = Progress(ctx)
             fetcher = make_fetcher(ctx.config, sleep=stop.sleep)
             crawler = Crawler(ctx.config, archive, fetcher, report=progress, stop=stop)
-            with _SignalStop(stop):
-                summary = body(crawler, archive)
+            try:
+                with _SignalStop(stop):
+                    summary = body(crawler, archive)
+            finally:
+                progress.close()
         finally:
             archive.close()
     finally:
@@ -203,6 +276,13 @@ class Progress:
         self.bar: Any = None
         self.tty = sys.stderr.isatty() and not ctx.json_log and not ctx.quiet
 
+    def close(self) -> None:
+        """Take the bar off the screen (ending its line), so what follows starts a line."""
+        if self.bar is not None:
+            _show_bar(None)
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
     def __call__(self, event: str, data: dict[str, Any]) -> None:
         if event == "pages":
             if self.tty and data["total"]:
@@ -210,10 +290,12 @@ class Progress:
                     length=data["total"], label="pages", file=sys.stderr, show_pos=True
                 )
                 self.bar.__enter__()
+                _show_bar(self.bar)
             log.info("fetching %d due page(s)", data["total"], extra={"fields": data})
         elif event == "page":
             if self.bar is not None:
-                self.bar.update(1)
+                with _BarAwareHandler.lock:
+                    self.bar.update(1)
             level = logging.WARNING if data["outcome"] in ("error", "too_large") else logging.DEBUG
             if data["outcome"] in ("new", "changed", "not_found", "gone", "soft_404"):
                 level = max(level, logging.INFO)
@@ -221,9 +303,7 @@ class Progress:
                 why = f": {data['error']}" if data.get("error") else ""
                 log.log(level, "%s %s%s", data["outcome"], data["url"], why, extra={"fields": data})
         elif event == "run_finished":
-            if self.bar is not None:
-                self.bar.__exit__(None, None, None)
-                self.bar = None
+            self.close()
         elif event == "robots":
             log.info("robots.txt read: %s", data["url"], extra={"fields": data})
         elif event == "reparsed":
@@ -279,6 +359,12 @@ def summary_line(summary: Any) -> str:
 def _print_summary(ctx: Context, summary: Any) -> None:
     """The summary line and the JSON stats on stdout (under -q only when exit status != 0);
     under --json-log one JSON object carrying both."""
+    if summary.exit_code == EXIT_REFUSED and CANNOT_RESOLVE in (summary.message or ""):
+        _error(
+            ctx.json_log,
+            "the site's host name does not resolve: no network here, or a mistyped "
+            "site.base_url? `make demo` runs the whole job offline against a local fixture site",
+        )
     if ctx.quiet and summary.exit_code == 0:
         return
     run = {k: v for k, v in summary.stats.items() if k != "stats"}
@@ -350,12 +436,23 @@ def backfill(ctx: Context, ids: str | None, urls_file: str | None) -> int:
 def reparse(ctx: Context) -> int:
     """Rebuild the parsed tables from the stored raw bodies, without fetching."""
     from scraper.reparse import reparse_archive
+    from store.archive import utc_now
+    from store.lock import LockBusy, RunLock
 
-    archive = ctx.archive()
+    # reparse rewrites parsed rows: never beside a crawl that writes them too.
     try:
-        counts = reparse_archive(archive)
+        lock = RunLock(ctx.config.store.path, "reparse", utc_now()).acquire()
+    except LockBusy as e:
+        _error(ctx.json_log, str(e))
+        return EXIT_LOCKED
+    try:
+        archive = ctx.archive()
+        try:
+            counts = reparse_archive(archive)
+        finally:
+            archive.close()
     finally:
-        archive.close()
+        lock.release()
     if not ctx.quiet:
         click.echo(
             f"reparse: {counts['snapshots']} snapshot(s) read, {counts['changed']} parsed "
@@ -372,7 +469,7 @@ def history(ctx: Context, rec: str, as_json: bool) -> int:
     """Versions of one recommendation (REC = id or URL) with dates and statuses."""
     from store import reports
 
-    archive = ctx.archive()
+    archive = ctx.existing_archive()
     try:
         rows = reports.history(archive.db, rec)
     finally:
@@ -397,7 +494,21 @@ def history(ctx: Context, rec: str, as_json: bool) -> int:
     "--to", "to_version", type=int, default=None, help="Newer version (default: the latest)."
 )
 @click.option(
-    "--color/--no-color", default=None, help="Colour the diff (default: on a terminal only)."
+    "--at",
+    "at",
+    default=None,
+    help="Newer version: the one the archive held at this ISO 8601 date or time.",
+)
+@click.option(
+    "--from-date",
+    "from_date",
+    default=None,
+    help="Older version: the one the archive held at this ISO 8601 date or time.",
+)
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour the diff (default: on a terminal, unless NO_COLOR is set).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @common_options
@@ -406,34 +517,55 @@ def diff(
     rec: str,
     from_version: int | None,
     to_version: int | None,
+    at: str | None,
+    from_date: str | None,
     color: bool | None,
     as_json: bool,
 ) -> int:
-    """Text diff plus structured diff of the status log between two versions."""
+    """Text diff (changed words marked) plus the status log entry by entry, between versions."""
     from store import reports
 
-    archive = ctx.archive()
+    if at is not None and to_version is not None:
+        raise UsageError("diff takes --to or --at, not both")
+    if from_date is not None and from_version is not None:
+        raise UsageError("diff takes --from or --from-date, not both")
+    archive = ctx.existing_archive()
     try:
-        result = reports.version_diff(archive.db, rec, from_version, to_version)
+        result = reports.version_diff(
+            archive.db, rec, from_version, to_version, from_date=from_date, at=at
+        )
     finally:
         archive.close()
     if as_json:
         click.echo(json.dumps(result, indent=2, default=str))
     else:
-        use_color = sys.stdout.isatty() if color is None else color
+        # https://no-color.org: a set, non-empty NO_COLOR turns colour off unless asked for.
+        no_color = bool(os.environ.get("NO_COLOR"))
+        use_color = (sys.stdout.isatty() and not no_color) if color is None else color
         click.echo(reports.render_diff(result, color=use_color), color=use_color)
     return EXIT_OK
 
 
 @main.command()
-@click.option("--since", required=True, help="A date or time (ISO 8601), e.g. 2026-11-01.")
+@click.option("--since", default=None, help="A date or time (ISO 8601), e.g. 2026-11-01.")
+@click.option(
+    "--since-last-run",
+    "since_last_run",
+    is_flag=True,
+    help="What changed since the last such report; each change is reported once (for cron).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @common_options
-def changes(ctx: Context, since: str, as_json: bool) -> int:
+def changes(ctx: Context, since: str | None, since_last_run: bool, as_json: bool) -> int:
     """What changed, appeared, regressed, was rewritten or went missing since DATE."""
     from store import reports
 
-    archive = ctx.archive()
+    if (since is None) == (not since_last_run):
+        raise UsageError("changes takes exactly one of --since DATE or --since-last-run")
+    if since_last_run:
+        return _changes_since_last_run(ctx, as_json)
+    reports.since_time(since)  # a bad date is refused before the archive is opened
+    archive = ctx.existing_archive()
     try:
         result = reports.changes_since(archive.db, since)
     finally:
@@ -443,7 +575,32 @@ def changes(ctx: Context, since: str, as_json: bool) -> int:
     else:
         text = reports.render_changes(result)
         if text or not ctx.quiet:
-            click.echo(text or f"no changes since {since}")
+            click.echo(text or f"no changes since {reports.strip_controls(since)}")
+    return EXIT_OK
+
+
+def _changes_since_last_run(ctx: Context, as_json: bool) -> int:
+    """Report the changes recorded since the last report, then move the cursor past them
+    (only once the report is out: a report that fails to print is made again next time)."""
+    from store import reports
+
+    archive = ctx.existing_archive()
+    try:
+        after, reported_at = archive.report_cursor()
+        upto = archive.latest_change_ids()
+        result = reports.changes_between(archive.db, after, upto)
+        result = {"since_last_report": reported_at, **result}
+        if as_json:
+            click.echo(json.dumps(result, indent=2, default=str))
+        else:
+            text = reports.render_changes(result)
+            since = f"the last report ({reported_at})" if reported_at else "the archive began"
+            if text or not ctx.quiet:
+                click.echo(text or f"no changes since {since}")
+        sys.stdout.flush()
+        archive.advance_report_cursor(upto)
+    finally:
+        archive.close()
     return EXIT_OK
 
 
@@ -453,13 +610,53 @@ def changes(ctx: Context, since: str, as_json: bool) -> int:
 @common_options
 def serve(ctx: Context, port: int, host: str) -> int:
     """Datasette on the database, read-only, with the project's metadata and canned queries."""
-    from store.serve import serve as serve_db
+    path = ctx.db_path
+    if not Path(path).is_file():
+        raise UsageError(
+            f"no database at {path}: give --db the archive's .sqlite file "
+            "(or run `hmicfrs crawl` first)"
+        )
+    busy = _port_in_use(host, port)
+    if busy is None:
+        from store.serve import serve as serve_db  # Datasette is slow to import: only now
 
-    path = ctx.config.store.path
-    if not Path(path).exists():
-        raise UsageError(f"no database at {path}: run `hmicfrs crawl` first")
-    serve_db(path, host=host, port=port)
-    return EXIT_OK
+        try:
+            serve_db(path, host=host, port=port)
+        except SystemExit as e:
+            # uvicorn exits 3 when it cannot bind, which would read as "the lock is held".
+            if e.code != _UVICORN_STARTUP_FAILURE:
+                raise
+            busy = f"could not listen on {host}:{port}"
+        else:
+            return EXIT_OK
+    _error(ctx.json_log, f"{busy}: is another `hmicfrs serve` or Datasette running? "
+           "choose another port with --port N")  # fmt: skip
+    return EXIT_PORT_BUSY
+
+
+_UVICORN_STARTUP_FAILURE = 3
+
+
+def _port_in_use(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be listened on (in use, or not an address here), else None."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as e:
+        return f"cannot listen on {host}:{port} ({e.strerror or e})"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As uvicorn binds: a port in TIME_WAIT is free, one with a listener is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is already in use"
+            return f"cannot listen on {host}:{port} ({e.strerror or e})"
+    return None
 
 
 @main.command()
@@ -468,21 +665,35 @@ def serve(ctx: Context, port: int, host: str) -> int:
     "fmt",
     required=True,
     type=click.Choice(["csv", "json", "warc"]),
-    help="csv/json: current recommendations and full logs; warc: every stored capture.",
+    help="csv/json: every version with its log (see --current); warc: every stored capture.",
 )
 @click.option(
-    "--output", required=True, type=click.Path(), help="File (json, warc) or folder (csv)."
+    "--output",
+    required=True,
+    type=click.Path(allow_dash=True),
+    help="File (json, warc; - for stdout) or folder (csv).",
 )
+@click.option(
+    "--current", is_flag=True, help="csv/json: only the current records and logs, no history."
+)
+@click.option("--force", is_flag=True, help="Replace an earlier export even with an empty one.")
 @common_options
-def export(ctx: Context, fmt: str, output: str) -> int:
+def export(ctx: Context, fmt: str, output: str, current: bool, force: bool) -> int:
     """The archive for others' tools: csv, json or WARC 1.1."""
     from store.export import export_archive
 
-    archive = ctx.archive()
+    archive = ctx.existing_archive()
     try:
-        counts = export_archive(archive.db, fmt, output)
+        stream = sys.stdout.buffer if output == "-" else None
+        counts = export_archive(
+            archive.db, fmt, output, current=current, force=force, stream=stream
+        )
+        if stream is not None:
+            stream.flush()
     finally:
         archive.close()
     if not ctx.quiet:
-        click.echo(f"export {fmt}: {json.dumps(counts)} -> {output}")
+        # With --output - stdout is the export itself: the report goes to stderr.
+        where = "stdout" if output == "-" else output
+        click.echo(f"export {fmt}: {json.dumps(counts)} -> {where}", err=output == "-")
     return EXIT_OK

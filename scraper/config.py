@@ -9,6 +9,7 @@ should be. This module does no I/O beyond reading the one file.
 from __future__ import annotations
 
 import dataclasses
+import reprlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,8 +167,45 @@ class Config:
         return dataclasses.replace(self, **changed)
 
 
+# A value is shown in a message only this far: the message must fit a line of a cron mail
+# whatever the file holds (an alias bomb's value has no printable end).
+_SHOWN = reprlib.Repr()
+_SHOWN.maxlevel, _SHOWN.maxlist, _SHOWN.maxdict, _SHOWN.maxtuple = 2, 4, 4, 4
+_SHOWN.maxstring, _SHOWN.maxother, _SHOWN.maxlong = 60, 60, 40
+_MAX_SHOWN = 100
+_MAX_MESSAGE = 300
+# config.yaml is a page of settings; a bigger file is a mistake or an attack.
+_MAX_CONFIG_BYTES = 1_000_000
+
+
+def _shown(value: Any) -> str:
+    text = _SHOWN.repr(value)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+
+
+def _clip(text: str, limit: int = _MAX_MESSAGE) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _expect(key: str, what: str, value: Any) -> ConfigError:
-    return ConfigError(key, f"should be {what}, got {value!r}")
+    return ConfigError(_clip(key, _MAX_SHOWN), f"should be {what}, got {_shown(value)}")
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """PyYAML's safe loader refusing aliases (*name): an alias bomb expands without bound
+    into whatever walks it, and a settings file has no need of them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            line = event.start_mark.line + 1 if event.start_mark else "?"
+            raise _AliasRefused(line)
+        return super().compose_node(parent, index)
+
+
+class _AliasRefused(Exception):
+    def __init__(self, line: int | str) -> None:
+        self.line = line
 
 
 def _check_number(f: Field, value: Any, integer: bool) -> float | int:
@@ -193,6 +231,10 @@ def _check_url(f: Field, value: Any) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise _expect(f.key, "an absolute http(s) URL such as https://www.example.gov.uk", value)
+    if parts.username is not None or parts.password is not None:
+        # It would be sent as Authorization: Basic to every page, logged and stored in every
+        # URL column; the site needs no login.
+        raise ConfigError(f.key, "should not carry a user name or password (user:pass@): refused")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise _expect(f.key, "the site's origin only (scheme and host, no path)", value)
     return text.rstrip("/")
@@ -243,8 +285,8 @@ def _check_template(f: Field, value: Any) -> str:
 
 
 def _check_host(key: str, value: Any) -> str:
-    if not isinstance(value, str) or not value.strip() or "/" in value or " " in value:
-        raise _expect(key, "a host name such as www.example.gov.uk", value)
+    if not isinstance(value, str) or not value.strip() or any(c in value for c in "/ @"):
+        raise _expect(key, "a host name such as www.example.gov.uk (no user name)", value)
     return value.strip().lower().split(":")[0]
 
 
@@ -256,7 +298,8 @@ def config_from_dict(data: Any) -> Config:
         raise ConfigError("(top level)", f"should be a mapping of sections {', '.join(SECTIONS)}")
     for section in data:
         if section not in SECTIONS:
-            raise ConfigError(str(section), f"unknown section; known: {', '.join(SECTIONS)}")
+            known = ", ".join(SECTIONS)
+            raise ConfigError(_clip(str(section), _MAX_SHOWN), f"unknown section; known: {known}")
         if data[section] is not None and not isinstance(data[section], dict):
             raise _expect(str(section), "a mapping of keys", data[section])
     known = {f.key for f in FIELDS}
@@ -264,7 +307,8 @@ def config_from_dict(data: Any) -> Config:
         for name in values or {}:
             if f"{section}.{name}" not in known:
                 names = ", ".join(f.name for f in FIELDS if f.section == section)
-                raise ConfigError(f"{section}.{name}", f"unknown key; {section} takes: {names}")
+                key = _clip(f"{section}.{name}", _MAX_SHOWN)
+                raise ConfigError(key, f"unknown key; {section} takes: {names}")
     values: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
     for f in FIELDS:
         raw = (data.get(f.section) or {}).get(f.name, f.default)
@@ -298,11 +342,24 @@ def config_from_dict(data: Any) -> Config:
 def load_config(path: str | Path) -> Config:
     """Read and validate config.yaml; ConfigError says which key is wrong and why."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as file:
+            raw = file.read(_MAX_CONFIG_BYTES + 1)
     except OSError as e:
         raise ConfigError(str(path), f"cannot be read: {e.strerror or e}") from e
+    if len(raw) > _MAX_CONFIG_BYTES:
+        raise ConfigError(str(path), f"is over {_MAX_CONFIG_BYTES:,} bytes: not a config file")
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(raw.decode("utf-8"), Loader=_NoAliasLoader)  # noqa: S506 (safe loader)
+    except UnicodeDecodeError as e:
+        raise ConfigError(str(path), f"is not UTF-8 text (byte {e.start})") from e
+    except _AliasRefused as e:
+        raise ConfigError(
+            str(path),
+            f"line {e.line}: uses a YAML alias (*name); aliases are not accepted here, "
+            "write the value out",
+        ) from None
     except yaml.YAMLError as e:
-        raise ConfigError(str(path), f"is not valid YAML: {e}") from e
+        raise ConfigError(str(path), _clip(f"is not valid YAML: {e}")) from e
+    except RecursionError:
+        raise ConfigError(str(path), "is nested too deeply to be a config file") from None
     return config_from_dict(data)

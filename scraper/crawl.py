@@ -16,6 +16,7 @@ archive instead of being fetched again, so every run makes progress on both.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import signal
 import threading
@@ -49,6 +50,8 @@ from store.archive import (
     format_time,
 )
 from store.schema import MISSING_STATES
+
+logger = logging.getLogger(__name__)
 
 Report = Callable[[str, dict[str, Any]], None]
 
@@ -502,11 +505,28 @@ class Crawler:
             if key is None:
                 continue  # about-us, publications, ...: not ours to archive
             found.append(
-                Discovered(discover.canonical_url(url), "recommendation", key[1], key[0], via)
+                Discovered(
+                    discover.canonical_url(url), "recommendation", key[1], key[0], via, self._home
+                )
             )
             if via == "listing":
                 self.listed_ids.add(key[1])
         self.archive.note_pages(found)
+
+    @property
+    def _home(self) -> str:
+        return (urlsplit(self.config.site.base_url).hostname or "").lower()
+
+    def _page_url(self, url: str) -> str:
+        """Where the archive keeps a recommendation URL given by hand: one page per (force,
+        id), whichever spelling names it (other spellings become its aliases)."""
+        key = discover.recommendation_key(url)
+        if key is None:
+            return url
+        canonical = discover.canonical_url(url)
+        found = Discovered(canonical, "recommendation", key[1], key[0], "backfill", self._home)
+        self.archive.note_pages([found])
+        return self.archive.page_url_for(found)
 
     def _on_site(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
@@ -524,6 +544,8 @@ class Crawler:
             if text is None:
                 continue
             links = discover.parse_sitemap(text, url)
+            if links.note:
+                logger.warning("sitemap %s: %s", url, links.note)
             queue.extend(discover.canonical_url(u) for u in links.sitemaps)
             yield links.pages
 
@@ -554,7 +576,9 @@ class Crawler:
             parsed = parse_page(text, url)
         return parsed
 
-    def _fetch_discovery_page(self, url: str, kind: str) -> tuple[str | None, ParsedPage | None]:
+    def _fetch_discovery_page(
+        self, url: str, kind: str
+    ) -> tuple[str | bytes | None, ParsedPage | None]:
         """A listing's or sitemap's text, and a listing's parse when it was fetched now: from
         the archive when this discovery cycle already fetched it, else fetched (conditionally);
         no text when it has none to offer."""
@@ -564,16 +588,19 @@ class Crawler:
         page = self.archive.page(url) or {}
         if self._fetched_this_cycle(page):
             if page.get("state") == "live" and page.get("current_snapshot_id"):
-                return self._stored_text(page["current_snapshot_id"]), None
+                return self._stored_text(page["current_snapshot_id"], kind), None
             return None, None
         try:
-            result = self._fetch(url, page)
+            # The sitemap protocol allows 50 MB, more than a page may be.
+            limit = max(discover.SITEMAP_MAX_BYTES, self.config.crawl.max_page_bytes)
+            result = self._fetch(url, page, limit if kind == "sitemap" else None)
         except (RunInterrupted, SiteRefused, SiteUnreachable) as e:
             self._keep_attempts(e)
             raise
         self.discovery_requests += 1
         parsed = None
-        text = result.text
+        # A sitemap goes to the parser as bytes: it may be gzip without Content-Encoding.
+        text = result.body if kind == "sitemap" else result.text
         if result.outcome == "ok" and text is not None and kind == "listing":
             parsed = parse_page(text, url)
         state = page_state(result, parsed) if kind == "listing" else self._plain_state(result)
@@ -581,7 +608,7 @@ class Crawler:
         if result.outcome != "not_modified" and state in (None, "error"):
             self.discovery_errors += 1
         if result.outcome == "not_modified" and page.get("current_snapshot_id"):
-            return self._stored_text(page["current_snapshot_id"]), None
+            return self._stored_text(page["current_snapshot_id"], kind), None
         return (text, parsed) if state == "live" else (None, None)
 
     def _fetched_this_cycle(self, page: dict[str, Any]) -> bool:
@@ -591,9 +618,9 @@ class Crawler:
             return False
         return self.cycle_start is None or checked > self.cycle_start
 
-    def _stored_text(self, snapshot_id: int) -> str:
+    def _stored_text(self, snapshot_id: int, kind: str = "listing") -> str | bytes:
         body, content_type = self.archive.stored_body(snapshot_id)
-        return decode_text(body, content_type)[0]
+        return body if kind == "sitemap" else decode_text(body, content_type)[0]
 
     @staticmethod
     def _plain_state(result: FetchResult) -> str | None:
@@ -640,7 +667,7 @@ class Crawler:
         self._fetch_all(urls, job=None, total=len(by_id) + due_count)
 
     def _backfill_pages(self, urls: list[str], job: str) -> None:
-        urls = list(dict.fromkeys(urls))
+        urls = list(dict.fromkeys(self._page_url(u) for u in urls))
         finished = self.archive.job_done(job)
         todo = [u for u in urls if u not in finished]
         if urls and not todo:
@@ -767,10 +794,11 @@ class Crawler:
             record_url = discover.canonical_url(final)
         return self._result(record_url, "recommendation", result, parsed, state, page)
 
-    def _fetch(self, url: str, page: dict[str, Any]) -> FetchResult:
+    def _fetch(self, url: str, page: dict[str, Any], max_bytes: int | None = None) -> FetchResult:
         etag = page.get("etag") if page.get("current_snapshot_id") else None
         modified = page.get("last_modified") if page.get("current_snapshot_id") else None
-        return self.fetcher.fetch(url, etag=etag, last_modified=modified)
+        limits = {} if max_bytes is None else {"max_bytes": max_bytes}
+        return self.fetcher.fetch(url, etag=etag, last_modified=modified, **limits)
 
     def _result(
         self,

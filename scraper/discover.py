@@ -10,13 +10,17 @@ import scraper.parse (parse imports this module), and never raises on bad input.
 
 from __future__ import annotations
 
-import gzip
 import html as htmllib
+import io
 import re
-from dataclasses import dataclass
+import xml.etree.ElementTree as ET
+import zlib
+from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
+import defusedxml.ElementTree as DefusedET
+from defusedxml import DefusedXmlException
 from selectolax.lexbor import LexborHTMLParser
 
 __all__ = [
@@ -37,7 +41,9 @@ __all__ = [
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 # The old host serves the site under /hmicfrs/, the current host at the root.
-_REC_PATH_RE = re.compile(r"^/(?:hmicfrs/)?recommendation/([A-Za-z0-9_-]+)/(\d{1,9})/?$")
+_REC_PATH_RE = re.compile(
+    r"^/(?:hmicfrs/)?recommendation/([a-z0-9_-]+)/(0*[0-9]{1,9})/?$", re.IGNORECASE | re.ASCII
+)
 
 # WordPress post-id query keys (/?p=<id>, ?page_id=<id>, ?post=<id>)
 _ID_QUERY_KEYS = ("p", "page_id", "post")
@@ -49,13 +55,47 @@ class SitemapLinks:
 
     pages: tuple[str, ...]  # <urlset><url><loc>
     sitemaps: tuple[str, ...]  # <sitemapindex><sitemap><loc>
+    note: str | None = field(default=None, compare=False)  # why it was cut short or refused
+
+
+# Query keys that only say where a visitor came from (campaign and click trackers): never
+# part of what a page is. Compared lower-case; utm_* by prefix.
+_TRACKING_KEYS = frozenset(
+    {
+        "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "yclid",
+        "twclid", "ttclid", "li_fat_id", "igshid", "mc_cid", "mc_eid", "_ga", "_gl",
+        "_hsenc", "_hsmi", "hsctatracking", "mkt_tok", "oly_anon_id", "oly_enc_id",
+        "vero_id", "rb_clickid", "s_cid", "wt.mc_id", "cmpid", "ref_src",
+    }
+)  # fmt: skip
+
+
+def _is_tracking(key: str) -> bool:
+    key = key.lower()
+    return key.startswith(("utm_", "utm-")) or key in _TRACKING_KEYS
+
+
+def _without_tracking(query: str) -> str:
+    """The query with tracking parameters dropped; kept byte for byte when it has none."""
+    if not query:
+        return query
+    pairs = query.split("&")
+    kept = [p for p in pairs if p and not _is_tracking(p.partition("=")[0])]
+    return query if len(kept) == len(pairs) else "&".join(kept)
 
 
 def canonical_url(url: str) -> str:
-    """Canonical spelling of a URL: lower-case scheme and host, no fragment, no default port.
+    """Canonical spelling of a URL, one that still answers: lower-case scheme and host, no
+    user name or password (never stored, never sent), no default port, no fragment, no
+    tracking parameters (utm_*, fbclid, gclid, ...).
 
-    The query is kept as it is. Recommendation URLs get their trailing slash. A string that is not
-    a parseable URL comes back stripped, unchanged otherwise.
+    A recommendation page URL is spelt /hmicfrs/recommendation/<force>/<id>/ (or without the
+    /hmicfrs prefix, as its host has it) in lower case, the id without leading zeros, with
+    its trailing slash and no query: WordPress answers every such spelling with one page.
+    The spellings that cannot be folded without changing what is fetched (http or https,
+    `www.`, the old host or the new) share one `recommendation_key`, which is what the
+    archive keys a recommendation on. A string that is not a parseable URL comes back
+    stripped, unchanged otherwise.
     """
     url = url.strip()
     try:
@@ -66,26 +106,41 @@ def canonical_url(url: str) -> str:
     except ValueError:
         return url
     if not scheme or not parts.netloc:
-        return urlunsplit((scheme, parts.netloc, parts.path, parts.query, ""))
+        path, query = parts.path, _without_tracking(parts.query)
+        rec = _rec_path(path)
+        if rec is not None:
+            path, query = rec, ""
+        return urlunsplit((scheme, parts.netloc, path, query, ""))
     netloc = host
     if ":" in host and not host.startswith("["):
         netloc = f"[{host}]"  # IPv6 literal
     if port is not None and port != _DEFAULT_PORTS.get(scheme):
         netloc = f"{netloc}:{port}"
-    if parts.username is not None:
-        userinfo = parts.username
-        if parts.password is not None:
-            userinfo = f"{userinfo}:{parts.password}"
-        netloc = f"{userinfo}@{netloc}"
     path = parts.path or "/"
-    if _REC_PATH_RE.match(path) and not path.endswith("/"):
-        path += "/"
-    return urlunsplit((scheme, netloc, path, parts.query, ""))
+    query = _without_tracking(parts.query)
+    rec = _rec_path(path)
+    if rec is not None:
+        path, query = rec, ""
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def _rec_path(path: str) -> str | None:
+    """The canonical spelling of a recommendation page's path, or None if it is not one."""
+    m = _REC_PATH_RE.match(path)
+    if m is None:
+        return None
+    prefix = "/hmicfrs" if path[:9].lower() == "/hmicfrs/" else ""
+    return f"{prefix}/recommendation/{m.group(1).lower()}/{int(m.group(2))}/"
 
 
 @lru_cache(maxsize=4096)  # called several times per page with the same URL
 def recommendation_key(url: str) -> tuple[str, int] | None:
-    """(force slug, id) for a recommendation page URL on any host, else None."""
+    """(force slug, id) for a recommendation page URL on any host, else None.
+
+    This is a recommendation's identity: every spelling of its URL (case, leading zeros,
+    tracking parameters, http or https, `www.`, the old host's /hmicfrs/ path or the
+    current host's, a trailing slash, a user name) gives the same key.
+    """
     try:
         path = urlsplit(url.strip()).path
     except ValueError:
@@ -93,7 +148,8 @@ def recommendation_key(url: str) -> tuple[str, int] | None:
     m = _REC_PATH_RE.match(path)
     if m is None:
         return None
-    return m.group(1), int(m.group(2))
+    rec_id = int(m.group(2))
+    return (m.group(1).lower(), rec_id) if rec_id > 0 else None
 
 
 def is_recommendation_url(url: str) -> bool:
@@ -260,56 +316,191 @@ def _as_text(data: str | bytes | None) -> str:
     return str(data)
 
 
-# Regex, not an XML parser: a sitemap cut short or with a stray "&" must still yield its links.
-_BLOCK_RE = re.compile(
-    r"<(?:[\w.-]+:)?(url|sitemap)\b[^>]*>(.*?)(?:</(?:[\w.-]+:)?\1\s*>|(?=<(?:[\w.-]+:)?(?:url|sitemap)\b[^>]*>)|$)",
-    re.S | re.I,
-)
-_LOC_RE = re.compile(r"<(?:[\w.-]+:)?loc\b[^>]*>\s*(<!\[CDATA\[.*?(?:\]\]>|$)|[^<]*)", re.S | re.I)
-_CDATA_RE = re.compile(r"<!\[CDATA\[(.*?)(?:\]\]>|$)", re.S)
-_XML_COMMENT_RE = re.compile(r"<!--.*?(?:-->|$)", re.S)
+# The sitemap protocol's limits (sitemaps.org): at most 50,000 URLs and 50 MB uncompressed
+# per file. Past them we keep what came first and say so.
+SITEMAP_MAX_URLS = 50_000
+SITEMAP_MAX_BYTES = 50 * 1024 * 1024
+_GZIP_MAGIC = b"\x1f\x8b"
+_XML_CHUNK = 1024 * 1024
+
+
+def _sitemap_bytes(data: str | bytes) -> tuple[bytes, str | None]:
+    """The sitemap's uncompressed bytes (gzip recognised by its magic bytes, whatever it was
+    labelled), cut at SITEMAP_MAX_BYTES, and a note when it was cut or unreadable."""
+    if isinstance(data, str):
+        raw = data.encode("utf-8", errors="replace")
+        if len(raw) > SITEMAP_MAX_BYTES:
+            return raw[:SITEMAP_MAX_BYTES], _over_size()
+        return raw, None
+    if not data.startswith(_GZIP_MAGIC):
+        if len(data) > SITEMAP_MAX_BYTES:
+            return data[:SITEMAP_MAX_BYTES], _over_size()
+        return data, None
+    out: list[bytes] = []
+    size = 0
+    pending = data
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    try:
+        while pending and size <= SITEMAP_MAX_BYTES:
+            piece = inflater.decompress(pending, _XML_CHUNK)
+            out.append(piece)
+            size += len(piece)
+            pending = inflater.unconsumed_tail
+            if inflater.eof:
+                pending = inflater.unused_data
+                if not pending.startswith(_GZIP_MAGIC):
+                    break
+                inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+            elif not pending and len(piece) == _XML_CHUNK:
+                pending = b""
+                while size <= SITEMAP_MAX_BYTES:
+                    piece = inflater.decompress(b"", _XML_CHUNK)
+                    if not piece:
+                        break
+                    out.append(piece)
+                    size += len(piece)
+    except zlib.error as exc:
+        text = b"".join(out)
+        return text, f"gzip stream broken after {len(text)} bytes ({exc})"
+    text = b"".join(out)
+    if len(text) > SITEMAP_MAX_BYTES:
+        return text[:SITEMAP_MAX_BYTES], _over_size()
+    return text, None
+
+
+def _over_size() -> str:
+    return f"over the protocol's {SITEMAP_MAX_BYTES // (1024 * 1024)} MB: read the first part"
+
+
+def _local(tag: str) -> str:
+    """An element's name without its namespace ({uri}name or prefix:name)."""
+    return tag.rpartition("}")[2].rpartition(":")[2].lower()
+
+
+class _Collector:
+    """Links of a sitemap as they are found, up to the protocol's URL limit."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.pages: dict[str, None] = {}
+        self.sitemaps: dict[str, None] = {}
+        self.count = 0
+        self.full = False
+
+    def add(self, loc: str, block: str | None, index: bool) -> None:
+        if self.full:
+            return
+        link = _absolute(loc.strip(), self.base_url)
+        if link is None:
+            return
+        is_sitemap = block == "sitemap" or (block is None and index)
+        target = self.sitemaps if is_sitemap else self.pages
+        if link not in target:
+            target[link] = None
+            self.count += 1
+            self.full = self.count >= SITEMAP_MAX_URLS
+
+
+def _parse_xml(data: bytes, found: _Collector) -> str | None:
+    """Read a sitemap with a real XML parser (defusedxml: no DTD entities, nothing external),
+    streaming; None when the whole document was read, else why it stopped."""
+    block: str | None = None
+    index = False
+    try:
+        for event, element in DefusedET.iterparse(io.BytesIO(data), events=("start", "end")):
+            name = _local(element.tag)
+            if event == "start":
+                if name in ("url", "sitemap"):
+                    block = name
+                elif name == "sitemapindex":
+                    index = True
+                continue
+            if name == "loc":
+                found.add("".join(element.itertext()), block, index)
+                if found.full:
+                    return "full"
+            elif name in ("url", "sitemap"):
+                block = None
+                element.clear()  # keep memory flat however long the sitemap
+    except DefusedXmlException as exc:
+        return f"refused: {type(exc).__name__} (entity or DTD declarations)"
+    except ET.ParseError as exc:
+        return f"not well-formed XML ({exc})"
+    return None
+
+
+def _scan_lenient(text: str, found: _Collector) -> None:
+    """The <loc>s of a sitemap that is not well-formed (cut short, a stray "&"), in one pass
+    over the text: every search starts where the last ended, so no input is quadratic."""
+    index = bool(_INDEX_RE.search(text[:4096]))
+    block: str | None = None
+    pos, end = 0, len(text)
+    any_tag = False
+    while pos < end and not found.full:
+        lt = text.find("<", pos)
+        if lt < 0:
+            break
+        if text.startswith("<!--", lt):
+            close = text.find("-->", lt + 4)
+            pos = end if close < 0 else close + 3
+            continue
+        gt = text.find(">", lt + 1)
+        if gt < 0:
+            break
+        any_tag = True
+        tag = text[lt + 1 : gt].strip()
+        closing = tag.startswith("/")
+        name = _local(tag.lstrip("/").split(None, 1)[0]) if tag.lstrip("/") else ""
+        pos = gt + 1
+        if name in ("url", "sitemap"):
+            block = None if closing else name
+        elif name == "loc" and not closing:
+            loc, pos = _loc_at(text, pos)
+            found.add(htmllib.unescape(loc), block, index)
+    if not any_tag and "<" not in text:
+        # A plain-text sitemap: one URL per line (sitemaps.org allows it).
+        for line in text.splitlines():
+            found.add(line, None, False)
+            if found.full:
+                break
+
+
+def _loc_at(text: str, pos: int) -> tuple[str, int]:
+    """The text of a <loc> opened just before `pos` (CDATA allowed; a loc cut short runs
+    to the end of the text), and where scanning goes on."""
+    if text.startswith("<![CDATA[", pos):
+        close = text.find("]]>", pos + 9)
+        if close < 0:
+            return text[pos + 9 :], len(text)
+        return text[pos + 9 : close], close + 3
+    lt = text.find("<", pos)
+    if lt < 0:
+        return text[pos:], len(text)
+    return text[pos:lt], lt
+
+
 _INDEX_RE = re.compile(r"<(?:[\w.-]+:)?sitemapindex\b", re.I)
 
 
-def _loc_text(raw: str) -> str:
-    raw = _CDATA_RE.sub(lambda m: m.group(1), raw)
-    return htmllib.unescape(raw).strip()
-
-
 def parse_sitemap(xml: str | bytes, base_url: str) -> SitemapLinks:
-    """Page and child-sitemap links of a sitemap (urlset or sitemapindex; gzip, broken or cut-short
-    XML tolerated). Relative locs resolve against base_url; only http(s) links are kept."""
+    """Page and child-sitemap links of a sitemap (urlset or sitemapindex, plain or gzip by its
+    magic bytes). Read with a safe streaming XML parser; a document that is not well-formed
+    (cut short, a stray "&") is read again by a lenient one-pass scan, so its links still
+    count; one that declares entities is refused. At most the protocol's 50,000 URLs and
+    50 MB; `note` says when a limit cut it short. Relative locs resolve against base_url;
+    only http(s) links are kept."""
     try:
-        data = xml
-        if isinstance(data, bytes):
-            if data[:2] == b"\x1f\x8b":
-                try:
-                    data = gzip.decompress(data)
-                except (OSError, EOFError):
-                    data = b""
-            data = data.decode("utf-8", errors="replace")
-        text = _XML_COMMENT_RE.sub("", data or "")
-        pages: dict[str, None] = {}
-        sitemaps: dict[str, None] = {}
-        found_block = False
-        for m in _BLOCK_RE.finditer(text):
-            found_block = True
-            target = sitemaps if m.group(1).lower() == "sitemap" else pages
-            for loc in _LOC_RE.finditer(m.group(2)):
-                link = _absolute(_loc_text(loc.group(1)), base_url)
-                if link:
-                    target.setdefault(link, None)
-        if not found_block:
-            # Bare <loc> lines, or a plain-text sitemap with one URL per line.
-            target = sitemaps if _INDEX_RE.search(text) else pages
-            locs = [_loc_text(m.group(1)) for m in _LOC_RE.finditer(text)]
-            if not locs and "<" not in text:
-                locs = [line.strip() for line in text.splitlines()]
-            for loc in locs:
-                link = _absolute(loc, base_url)
-                if link:
-                    target.setdefault(link, None)
-        return SitemapLinks(pages=tuple(pages), sitemaps=tuple(sitemaps))
+        data, note = _sitemap_bytes(xml or b"")
+        found = _Collector(base_url)
+        problem = _parse_xml(data, found) if data.lstrip()[:1] == b"<" else "not XML"
+        if problem is not None and not problem.startswith("refused") and not found.full:
+            found = _Collector(base_url)
+            _scan_lenient(data.decode("utf-8", errors="replace"), found)
+        if found.full:
+            note = f"over the protocol's {SITEMAP_MAX_URLS} URLs: kept the first"
+        elif problem is not None and problem.startswith("refused"):
+            note = problem
+        return SitemapLinks(tuple(found.pages), tuple(found.sitemaps), note)
     except Exception:  # pure helper on untrusted input: never raise
         return SitemapLinks(pages=(), sitemaps=())
 

@@ -10,8 +10,11 @@ It owns everything between a URL and the bytes the site answered with:
 - retries with tenacity (exponential backoff with jitter, Retry-After honoured in both forms);
 - throttling: 429/503 answers in a row double the delay, and too many stop the run
   (`SiteRefused`, exit 4);
-- conditional requests, limits (connect/read timeouts, a total deadline per request,
-  `max_page_bytes` while streaming, redirects only within `allowed_hosts`) and decoding.
+- conditional requests, limits (connect/read timeouts, one wall-clock deadline per request
+  from connect to last byte, `max_page_bytes` checked as the decoded body grows,
+  redirects only within `allowed_hosts`, never a URL with credentials) and decoding;
+- Content-Encoding (gzip, deflate, br, stacked) decoded here in bounded steps, so a small
+  compressed body cannot expand past the size cap in memory.
 
 The client, sleep, monotonic clock, wall clock and random source are all injected, so that
 every timing rule here is tested with `httpx.MockTransport` and a fake clock, without waiting.
@@ -25,14 +28,19 @@ import logging
 import math
 import random
 import re
+import socket
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 
+import brotli
+import httpcore
 import httpx
 import tenacity
 from protego import Protego
@@ -52,6 +60,9 @@ TOO_LARGE = "too_large"
 ERROR = "error"
 ROBOTS_DISALLOWED = "robots_disallowed"
 
+# The start of a fetch error when the host name does not resolve: no network, or a typo.
+CANNOT_RESOLVE = "cannot resolve the host name"
+
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 THROTTLE_STATUSES = frozenset({429, 503})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -64,6 +75,11 @@ _DISCARDED_BODY_LIMIT = 64 * 1024
 _SNIFF_BYTES = 4096
 # Exponent ceiling for the throttle doubling, so a long streak cannot overflow a float.
 _MAX_DOUBLINGS = 30
+# Decompression works in steps of at most this much output, so the size cap is checked
+# before a compressed body can expand any further.
+_DECODE_STEP = 64 * 1024
+# Content-Encoding layers we undo at most ("gzip, gzip" is legal; ten layers is an attack).
+_MAX_ENCODINGS = 3
 
 
 @dataclass(frozen=True)
@@ -148,7 +164,13 @@ class Robots:
 
 
 def make_client(policy: FetchPolicy, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """The one httpx.Client of a run, with every timeout and redirect decision made explicit."""
+    """The one httpx.Client of a run, with every timeout and redirect decision made explicit.
+
+    Without an injected transport, the real one reads and writes through `_DeadlineBackend`,
+    so each request's total deadline also bounds the time spent waiting for its headers.
+    """
+    if transport is None:
+        transport = _deadline_transport()
     timeout = httpx.Timeout(
         connect=policy.connect_timeout_seconds,
         read=policy.timeout_seconds,
@@ -162,7 +184,212 @@ def make_client(policy: FetchPolicy, transport: httpx.BaseTransport | None = Non
         # passes the politeness gate.
         follow_redirects=False,
         headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip, deflate, br"},
+        # Never credentials from ~/.netrc: nothing we send carries a password. (With a
+        # transport given, httpx takes no proxy from the environment either.)
+        trust_env=False,
     )
+
+
+# The wall-clock deadline (time.monotonic) of the request this thread is sending, if any.
+_REQUEST_DEADLINE = threading.local()
+
+
+def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
+    """`timeout` cut to what is left of this thread's request deadline."""
+    deadline = getattr(_REQUEST_DEADLINE, "at", None)
+    if deadline is None:
+        return timeout
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise error("over the request's total deadline")
+    return remaining if timeout is None else min(timeout, remaining)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every read and write ends by the request's deadline.
+
+    httpx's read timeout bounds each gap between bytes, so a server sending its headers a
+    byte a second could hold a request for hours; cutting each wait to the time left cannot.
+    """
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: Any,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        bounded = _bounded(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, bounded))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's socket backend with connects, reads and writes bounded by the deadline."""
+
+    def __init__(self, backend: httpcore.NetworkBackend) -> None:
+        self._backend = backend
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        bounded = _bounded(timeout, httpcore.ConnectTimeout)
+        stream = self._backend.connect_tcp(host, port, bounded, local_address, socket_options)
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.NetworkStream:
+        bounded = _bounded(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._backend.connect_unix_socket(path, bounded, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def _deadline_transport() -> httpx.HTTPTransport:
+    transport = httpx.HTTPTransport()
+    # httpx builds its httpcore pool without a way to pass a network backend; the pool keeps
+    # it in one attribute that every new connection reads.
+    pool = transport._pool
+    pool._network_backend = _DeadlineBackend(pool._network_backend)
+    return transport
+
+
+class _BodyTooLarge(Exception):
+    """A decoding step took the body (or a layer of it) past its cap."""
+
+
+class _UnsupportedEncoding(Exception):
+    """A Content-Encoding we did not ask for and cannot decode within bounds."""
+
+
+class _BadEncoding(Exception):
+    """A compressed body that does not decompress."""
+
+
+def _decoders(content_encoding: str | None) -> list[Callable[[bytes], Iterator[bytes]]]:
+    """One incremental decoder per Content-Encoding layer, in the order to apply them."""
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if len(codings) > _MAX_ENCODINGS:
+        raise _UnsupportedEncoding(f"{len(codings)} stacked content encodings")
+    decoders = []
+    for coding in reversed(codings):  # the last encoding applied is undone first
+        if coding in ("gzip", "x-gzip"):
+            decoders.append(_ZlibDecoder(zlib.MAX_WBITS | 16))
+        elif coding == "deflate":
+            decoders.append(_ZlibDecoder(zlib.MAX_WBITS, raw_fallback=True))
+        elif coding == "br":
+            decoders.append(_BrotliDecoder())
+        else:
+            raise _UnsupportedEncoding(f"unsupported content encoding {coding[:40]!r}")
+    return decoders
+
+
+class _ZlibDecoder:
+    """gzip (every member) or deflate (zlib-wrapped or raw), at most a step of output a call."""
+
+    def __init__(self, wbits: int, raw_fallback: bool = False) -> None:
+        self._wbits = wbits
+        self._raw_fallback = raw_fallback
+        self._first = True
+        self._obj = zlib.decompressobj(wbits)
+
+    def __call__(self, data: bytes) -> Iterator[bytes]:
+        pending = data
+        while True:
+            try:
+                out = self._obj.decompress(pending, _DECODE_STEP)
+            except zlib.error as exc:
+                if self._raw_fallback and self._first:
+                    # Some servers send raw deflate under "deflate"; try that once.
+                    self._raw_fallback = False
+                    self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
+                    continue
+                raise _BadEncoding(str(exc)) from exc
+            self._first = False
+            if out:
+                yield out
+            elif pending and self._obj.unconsumed_tail == pending and not self._obj.eof:
+                raise _BadEncoding("deflate stream makes no progress")
+            pending = self._obj.unconsumed_tail
+            if self._obj.eof:
+                rest = self._obj.unused_data
+                if not rest.startswith(b"\x1f\x8b"):
+                    return  # trailing garbage after the stream is ignored, as browsers do
+                self._obj = zlib.decompressobj(self._wbits)  # a further gzip member
+                pending = rest
+                continue
+            if not pending and len(out) < _DECODE_STEP:
+                return
+
+
+class _BrotliDecoder:
+    """br, at most about a step of output a call (brotli >= 1.2's output_buffer_limit)."""
+
+    def __init__(self) -> None:
+        self._obj = brotli.Decompressor()
+
+    def __call__(self, data: bytes) -> Iterator[bytes]:
+        try:
+            if self._obj.is_finished():
+                return
+            out = self._obj.process(data, output_buffer_limit=_DECODE_STEP)
+            if out:
+                yield out
+            while not self._obj.can_accept_more_data() and not self._obj.is_finished():
+                out = self._obj.process(b"", output_buffer_limit=_DECODE_STEP)
+                if not out:
+                    return
+                yield out
+        except brotli.error as exc:
+            raise _BadEncoding(f"brotli: {exc}") from exc
+
+
+def _decoded(
+    pieces: Iterator[bytes], decoders: list[Callable[[bytes], Iterator[bytes]]], limit: int
+) -> Iterator[bytes]:
+    """The pieces with each decoder applied in turn, lazily; an inner layer may not grow past
+    twice the cap (plus a step): nothing legitimate is bigger compressed than plain."""
+    inner_limit = 2 * limit + _DECODE_STEP
+    for decoder in decoders:
+        pieces = _capped(_through(pieces, decoder), inner_limit)
+    return pieces
+
+
+def _through(
+    pieces: Iterator[bytes], decoder: Callable[[bytes], Iterator[bytes]]
+) -> Iterator[bytes]:
+    for piece in pieces:
+        yield from decoder(piece)
+
+
+def _capped(pieces: Iterator[bytes], limit: int) -> Iterator[bytes]:
+    size = 0
+    for piece in pieces:
+        size += len(piece)
+        if size > limit:
+            raise _BodyTooLarge
+        yield piece
 
 
 def decode_text(body: bytes, content_type: str | None = None) -> tuple[str, str]:
@@ -229,6 +456,23 @@ def _without_fragment(url: str) -> str:
     return str(httpx.URL(url).copy_with(fragment=None))
 
 
+def _has_userinfo(url: str) -> bool:
+    try:
+        return bool(httpx.URL(url).userinfo)
+    except httpx.InvalidURL:
+        return "@" in url.partition("//")[2].partition("/")[0]
+
+
+def _redacted(url: str) -> str:
+    """`url` without its user name and password, to be logged or stored."""
+    if not _has_userinfo(url):
+        return url
+    try:
+        return str(httpx.URL(url).copy_with(username=None, password=None))
+    except (httpx.InvalidURL, TypeError):
+        return "(a URL with credentials)"
+
+
 def _same_page(a: str, b: str) -> bool:
     """Whether a redirect from `a` to `b` only respells the URL (scheme, trailing slash)."""
     ua, ub = httpx.URL(a), httpx.URL(b)
@@ -254,6 +498,8 @@ def _describe(exc: Exception) -> str:
             httpx.PoolTimeout: "pool",
         }.get(type(exc), "request")
         return f"timeout: {kind} ({detail})"
+    if _is_name_resolution_failure(exc):
+        return f"{CANNOT_RESOLVE}: {detail}"
     if isinstance(exc, httpx.ConnectError):
         return f"connection failed: {detail}"
     if _is_bad_location(exc):
@@ -272,7 +518,29 @@ def _is_retryable(exc: Exception) -> bool:
     # a bad URL, a bad Location, a bad proxy or corrupt gzip will not.
     if _is_bad_location(exc):
         return False
+    # No DNS answer is no network (or a mistyped host): retrying it for a minute helps no one.
+    if _is_name_resolution_failure(exc):
+        return False
     return isinstance(exc, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError)
+
+
+def _is_name_resolution_failure(exc: BaseException) -> bool:
+    """Whether a connect failed because the host name did not resolve (socket.gaierror)."""
+    seen = 0
+    cause: BaseException | None = exc
+    while cause is not None and seen < 10:
+        if isinstance(cause, socket.gaierror):
+            return True
+        cause = cause.__cause__ or cause.__context__
+        seen += 1
+    return isinstance(exc, httpx.ConnectError) and bool(_GAI_MESSAGE.search(str(exc)))
+
+
+_GAI_MESSAGE = re.compile(
+    r"name or service not known|temporary failure in name resolution|nodename nor servname"
+    r"|no address associated with hostname|getaddrinfo failed|\[errno -[23589]\]",
+    re.I,
+)
 
 
 def _is_bad_location(exc: Exception) -> bool:
@@ -476,7 +744,11 @@ class Fetcher:
             parsed = httpx.URL(url)
         except httpx.InvalidURL:
             return False
-        return parsed.scheme in {"http", "https"} and parsed.host.lower() in self._hosts
+        return (
+            parsed.scheme in {"http", "https"}
+            and parsed.host.lower() in self._hosts
+            and not parsed.userinfo
+        )
 
     def load_robots(self, base_url: str) -> Robots:
         """Read the robots.txt of `base_url`'s origin and adopt it for that origin.
@@ -527,8 +799,12 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         check_robots: bool = True,
+        max_bytes: int | None = None,
     ) -> FetchResult:
         """Fetch one URL politely. Never raises for a failure of this URL alone.
+
+        `max_bytes` replaces `max_page_bytes` as the cap of this one body (a sitemap may be
+        50 MB by its protocol).
 
         Raises SiteRefused when throttling answers in a row reach `throttle_stop_after` (or
         already did, in any thread), and SiteUnreachable if the robots.txt of a host met here
@@ -549,7 +825,7 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified.encode()
         attempts: list[Attempt] = []
         try:
-            hop = self._follow(url, headers, attempts, check_robots=check_robots)
+            hop = self._follow(url, headers, attempts, check_robots=check_robots, limit=max_bytes)
         except Exception as exc:
             exc.attempts = tuple(attempts) + tuple(getattr(exc, "attempts", ()))
             raise
@@ -626,9 +902,18 @@ class Fetcher:
     # -- requests -----------------------------------------------------------------------
 
     def _follow(
-        self, url: str, headers: dict[str, bytes], attempts: list[Attempt], *, check_robots: bool
+        self,
+        url: str,
+        headers: dict[str, bytes],
+        attempts: list[Attempt],
+        *,
+        check_robots: bool,
+        limit: int | None = None,
     ) -> _Hop:
         """Request `url`, following redirects within the allowed hosts."""
+        if _has_userinfo(url):
+            # httpx would send it as Authorization: Basic; we never send credentials.
+            return _Hop(ERROR, _redacted(url), None, "refused: the URL carries credentials")
         if not self.is_allowed_host(url):
             return _Hop(ERROR, url, None, f"not on an allowed host: {url}")
         current = _without_fragment(url)
@@ -638,7 +923,7 @@ class Fetcher:
             if check_robots and not self.robots_for(current).allows(current):
                 return _Hop(ROBOTS_DISALLOWED, current, None, "disallowed by robots.txt")
             before = len(attempts)
-            answer = self._send(current, headers, attempts)
+            answer = self._send(current, headers, attempts, limit=limit)
             tries = len(attempts) - before
             if answer.status not in REDIRECT_STATUSES or answer.error is not None:
                 return _Hop("answer", current, answer, tries=tries)
@@ -649,6 +934,9 @@ class Fetcher:
                 target = _without_fragment(str(httpx.URL(current).join(location.strip())))
             except httpx.InvalidURL:
                 return _Hop(ERROR, current, answer, f"bad Location: {location!r}", tries)
+            if _has_userinfo(target):
+                message = f"refused a redirect to a URL with credentials ({_redacted(target)})"
+                return _Hop(ERROR, current, answer, message, tries)
             if not self.is_allowed_host(target):
                 return _Hop(REDIRECT_OFFSITE, target, answer, f"redirect off-site to {target}")
             if target in seen:
@@ -662,7 +950,14 @@ class Fetcher:
                 headers = {}
             current = target
 
-    def _send(self, url: str, headers: dict[str, bytes], attempts: list[Attempt]) -> _Answer:
+    def _send(
+        self,
+        url: str,
+        headers: dict[str, bytes],
+        attempts: list[Attempt],
+        *,
+        limit: int | None = None,
+    ) -> _Answer:
         """One request with its retries."""
         policy = self._policy
         retrying = tenacity.Retrying(
@@ -679,7 +974,7 @@ class Fetcher:
         )
         first = len(attempts)
         try:
-            return retrying(self._attempt, url, headers, attempts)
+            return retrying(self._attempt, url, headers, attempts, limit=limit)
         finally:
             for index in range(first, len(attempts) - 1):
                 attempts[index] = replace(attempts[index], retried=True)
@@ -692,7 +987,14 @@ class Fetcher:
         cause = answer.error if answer is not None else "?"
         logger.info("retrying %s in %.1fs: %s", url, wait, cause)
 
-    def _attempt(self, url: str, headers: dict[str, bytes], attempts: list[Attempt]) -> _Answer:
+    def _attempt(
+        self,
+        url: str,
+        headers: dict[str, bytes],
+        attempts: list[Attempt],
+        *,
+        limit: int | None = None,
+    ) -> _Answer:
         """Send exactly one request through the gate and record it."""
         self._raise_if_refused()
         target = httpx.URL(url)
@@ -706,24 +1008,32 @@ class Fetcher:
             status: int | None = None
             received = 0
             answered_url: str | None = None
+            total = self._policy.timeout_seconds
+            late = f"timeout: over the {total:g}s deadline"
+            over_deadline = _Answer(status, None, None, late, True)
+            _REQUEST_DEADLINE.at = time.monotonic() + total
             try:
                 with self._client.stream("GET", url, headers=headers) as response:
                     confirm(self._clock())
                     status = response.status_code
                     answered_url = str(response.url)
                     try:
-                        answer = self._read(response, started)
+                        answer = self._read(response, started, limit)
                     finally:
                         received = response.num_bytes_downloaded
             except _DeadlineExceeded:
-                total = self._policy.timeout_seconds
-                answer = _Answer(status, None, None, f"timeout: over the {total:g}s deadline", True)
+                answer = replace(over_deadline, status=status)
             except httpx.HTTPError as exc:
-                answer = _Answer(status, None, None, _describe(exc), _is_retryable(exc))
+                if time.monotonic() >= _REQUEST_DEADLINE.at:
+                    answer = replace(over_deadline, status=status)
+                else:
+                    answer = _Answer(status, None, None, _describe(exc), _is_retryable(exc))
             except httpx.InvalidURL as exc:
                 # httpx parses a redirect's Location even when not following it, and a
                 # malformed one ("mailto:x@y") fails there, before we see the response.
                 answer = _Answer(status, None, None, f"bad redirect Location: {exc}")
+            finally:
+                _REQUEST_DEADLINE.at = None
             if status is None:
                 confirm(self._clock())  # it failed before any answer
             elapsed_ms = round((self._clock() - started) * 1000)
@@ -751,14 +1061,14 @@ class Fetcher:
         # takes a gate's lock while holding ours.
         return self.current_delay
 
-    def _read(self, response: httpx.Response, started: float) -> _Answer:
+    def _read(self, response: httpx.Response, started: float, limit: int | None = None) -> _Answer:
         """Read (or skip) a response's body within the size cap and the total deadline."""
         policy = self._policy
         status = response.status_code
         headers = response.headers
         self._check_deadline(started)
         if status in RETRY_STATUSES:
-            self._read_body(response, started, _DISCARDED_BODY_LIMIT)
+            self._discard_body(response, started)
             retry_after = self._retry_after(headers.get("retry-after"))
             error = f"{status} {response.reason_phrase}"
             if retry_after is not None:
@@ -767,32 +1077,71 @@ class Fetcher:
                     error += f" (over the {policy.retry_after_max_seconds:g}s we wait)"
             return _Answer(status, headers, None, error, True, retry_after)
         if status >= 500 or status in REDIRECT_STATUSES or status == 304:
-            self._read_body(response, started, _DISCARDED_BODY_LIMIT)
+            self._discard_body(response, started)
             error = f"{status} {response.reason_phrase}" if status >= 500 else None
             return _Answer(status, headers, None, error)
-        too_large = f"body over max_page_bytes ({policy.max_page_bytes})"
+        cap = policy.max_page_bytes if limit is None else limit
+        named = "max_page_bytes" if limit is None else "the size limit"
+        too_large = f"body over {named} ({cap})"
         length = headers.get("content-length", "")
-        if length.isdigit() and int(length) > policy.max_page_bytes:
+        if length.isdigit() and int(length) > cap:
             # Declared too large: do not download any of it.
             return _Answer(status, headers, None, too_large, too_large=True)
-        body = self._read_body(response, started, policy.max_page_bytes)
+        try:
+            decoders = (
+                [] if response.is_stream_consumed else _decoders(headers.get("content-encoding"))
+            )
+        except _UnsupportedEncoding as exc:
+            return _Answer(status, headers, None, f"bad content encoding: {exc}")
+        try:
+            body = self._read_body(response, started, cap, decoders)
+        except _BadEncoding as exc:
+            return _Answer(status, headers, None, f"bad content encoding: {exc}")
         if body is None:
             return _Answer(status, headers, None, too_large, too_large=True)
         return _Answer(status, headers, body, None)
 
-    def _read_body(self, response: httpx.Response, started: float, limit: int) -> bytes | None:
-        """The decoded body, or None once it grows past `limit` (the rest is never read)."""
+    def _raw_pieces(self, response: httpx.Response, started: float) -> Iterator[bytes]:
+        if response.is_stream_consumed:
+            # Built with its content already read (an injected transport): httpx decoded it.
+            yield response.content
+            return
+        for chunk in response.iter_raw():
+            yield chunk
+            # httpx's read timeout bounds each gap between bytes; the deadline backend and
+            # this bound the total, so a server dripping a byte a second cannot hold a
+            # worker for ever (this one also under the injected clock).
+            self._check_deadline(started)
+
+    def _read_body(
+        self,
+        response: httpx.Response,
+        started: float,
+        limit: int,
+        decoders: list[Callable[[bytes], Iterator[bytes]]],
+    ) -> bytes | None:
+        """The decoded body, or None once it (or a layer of it) grows past `limit`: decoded
+        here in bounded steps from the raw bytes, the rest never read nor decompressed."""
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > limit:
-                return None
-            chunks.append(chunk)
-            # httpx's read timeout bounds each gap between bytes; only this bounds the total,
-            # so a server dripping a byte a second cannot hold a worker for ever.
-            self._check_deadline(started)
+        try:
+            for piece in _decoded(self._raw_pieces(response, started), decoders, limit):
+                size += len(piece)
+                if size > limit:
+                    return None
+                chunks.append(piece)
+                self._check_deadline(started)
+        except _BodyTooLarge:
+            return None
         return b"".join(chunks)
+
+    def _discard_body(self, response: httpx.Response, started: float) -> None:
+        """Read a body we do not keep, undecoded, up to a small cap (then drop the connection)."""
+        size = 0
+        for chunk in self._raw_pieces(response, started):
+            size += len(chunk)
+            if size > _DISCARDED_BODY_LIMIT:
+                return
 
     def _check_deadline(self, started: float) -> None:
         if self._clock() - started > self._policy.timeout_seconds:
@@ -925,7 +1274,8 @@ class Fetcher:
         sitemaps: list[str] = []
         for sitemap in rules.sitemaps:
             try:
-                sitemaps.append(str(base.join(sitemap.strip())))
+                # Never a user name or password: these are logged and followed.
+                sitemaps.append(_redacted(str(base.join(sitemap.strip()))))
             except httpx.InvalidURL:
                 logger.info("%s: ignoring a bad Sitemap line %r", url, sitemap)
         return replace(

@@ -9,19 +9,24 @@ in `page_events`. Never imports scraper.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
+import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlite_utils
 
 from store.diff import diff_logs
-from store.schema import MISSING_STATES, migrate
+from store.errors import StoreError, storage_error
+from store.schema import MISSING_STATES, check_not_newer, migrate
 
 LIVE_STATES = ("live",)
 
@@ -98,6 +103,9 @@ class Discovered:
     rec_id: int | None = None
     force: str | None = None
     via: str = "link"  # listing, sitemap, backfill, link
+    # The site's own host (site.base_url's): of two spellings of one recommendation, the
+    # one there is the page the archive fetches, unless the other was fetched already.
+    home_host: str | None = None
 
 
 @dataclass
@@ -131,10 +139,34 @@ class Archive:
     """The SQLite archive. One instance per process; not shared between threads."""
 
     def __init__(self, path: str | Path, *, now: Callable[[], str] = utc_now) -> None:
+        """Open (or create) the archive and bring its schema up to date.
+
+        Raises NewerSchema for an archive a newer hmicfrs wrote (nothing is written to it)
+        and StorageError, one line, when the file cannot be used as a database.
+        """
         self.path = str(path)
+        self.db: sqlite_utils.Database | None = None
+        try:
+            self._open()
+        except StoreError:
+            self._close_quietly()
+            raise
+        except (sqlite3.Error, OSError) as exc:
+            self._close_quietly()
+            raise storage_error(self.path, exc) from exc
+        self.now = now
+        self.counts: dict[int, RunCounts] = {}
+        self._page_columns: tuple[str, ...] | None = None
+
+    def _open(self) -> None:
         if self.path != ":memory:":
+            if Path(self.path).is_dir():
+                raise IsADirectoryError(errno.EISDIR, "is a directory", self.path)
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite_utils.Database(self.path)
+            # Read something first: a file that is not SQLite fails here, before any write.
+            self.db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            check_not_newer(self.db, self.path)
             self.db.execute("PRAGMA journal_mode=WAL")
         else:
             self.db = sqlite_utils.Database(memory=True)
@@ -142,13 +174,46 @@ class Archive:
         # the last commits, never the database's integrity.
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=10000")
-        self.now = now
         migrate(self.db)
-        self.counts: dict[int, RunCounts] = {}
-        self._page_columns: tuple[str, ...] | None = None
+
+    def _close_quietly(self) -> None:
+        if self.db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.close()
 
     def close(self) -> None:
         self.db.close()
+
+    # reports ----------------------------------------------------------------------------
+
+    def report_cursor(self, name: str = "changes") -> tuple[tuple[int, int], str | None]:
+        """(last snapshot id, last page event id) already reported, and when; (0, 0) and
+        None before the first report."""
+        row = self.db.execute(
+            "SELECT snapshot_id, page_event_id, reported_at FROM report_cursor WHERE name = ?",
+            [name],
+        ).fetchone()
+        return ((row[0], row[1]), row[2]) if row else ((0, 0), None)
+
+    def latest_change_ids(self) -> tuple[int, int]:
+        """The newest snapshot id and page event id: a report's upper bound."""
+        row = self.db.execute(
+            """SELECT (SELECT COALESCE(MAX(id), 0) FROM snapshots),
+                      (SELECT COALESCE(MAX(id), 0) FROM page_events)"""
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def advance_report_cursor(self, upto: tuple[int, int], name: str = "changes") -> None:
+        """Mark every change up to `upto` as reported."""
+        with self.db.atomic():
+            self.db.execute(
+                """INSERT INTO report_cursor (name, snapshot_id, page_event_id, reported_at)
+                   VALUES (?, ?, ?, ?)
+                   ON CONFLICT(name) DO UPDATE SET snapshot_id = excluded.snapshot_id,
+                       page_event_id = excluded.page_event_id,
+                       reported_at = excluded.reported_at""",
+                [name, upto[0], upto[1], self.now()],
+            )
 
     # runs -------------------------------------------------------------------------------
 
@@ -192,21 +257,61 @@ class Archive:
         new = 0
         with self.db.atomic():
             for d in found:
-                cur = self.db.execute(
-                    """INSERT OR IGNORE INTO pages (url, kind, rec_id, force, first_seen_at)
-                       VALUES (?, ?, ?, ?, ?)""",
-                    [d.url, d.kind, d.rec_id, d.force, now],
-                )
-                new += cur.rowcount
-                if d.via == "listing":
-                    self.db.execute(
-                        "UPDATE pages SET last_listed_at = ? WHERE url = ?", [now, d.url]
+                url = self._page_for(d, now)
+                if url == d.url:
+                    cur = self.db.execute(
+                        """INSERT OR IGNORE INTO pages (url, kind, rec_id, force, first_seen_at)
+                           VALUES (?, ?, ?, ?, ?)""",
+                        [d.url, d.kind, d.rec_id, d.force, now],
                     )
+                    new += cur.rowcount
+                if d.via == "listing":
+                    self.db.execute("UPDATE pages SET last_listed_at = ? WHERE url = ?", [now, url])
                 elif d.via == "sitemap":
                     self.db.execute(
-                        "UPDATE pages SET last_in_sitemap_at = ? WHERE url = ?", [now, d.url]
+                        "UPDATE pages SET last_in_sitemap_at = ? WHERE url = ?", [now, url]
                     )
         return new
+
+    def page_url_for(self, found: Discovered) -> str:
+        """The URL under which the archive keeps `found`: a known page at that URL, the page
+        of the same recommendation (force, id) under another spelling, or the URL itself."""
+        with self.db.atomic():
+            return self._page_for(found, self.now())
+
+    def _page_for(self, d: Discovered, now: str) -> str:
+        if self.db.execute("SELECT 1 FROM pages WHERE url = ?", [d.url]).fetchone():
+            return d.url
+        alias = self.db.execute(
+            "SELECT url FROM page_aliases WHERE alias_url = ?", [d.url]
+        ).fetchone()
+        if alias is not None:
+            return alias[0]
+        if d.kind != "recommendation" or d.rec_id is None or d.force is None:
+            return d.url
+        # A recommendation is keyed on (force, id): another spelling of a known one is an
+        # alias of its page. A page that redirected elsewhere is not where it lives now.
+        owner = self.db.execute(
+            """SELECT url, state FROM pages
+               WHERE force = ? AND rec_id = ? AND kind = 'recommendation'
+                 AND (state IS NULL OR state != 'redirected')
+               ORDER BY first_seen_at, url LIMIT 1""",
+            [d.force, d.rec_id],
+        ).fetchone()
+        if owner is None:
+            return d.url
+        url, state = owner
+        if state is None and d.home_host and _host(d.url) == d.home_host != _host(url):
+            # Never fetched, and spelt on another host (the current host, which may not
+            # serve recommendation pages at all): the site's own spelling takes its place.
+            self.db.execute("UPDATE pages SET url = ? WHERE url = ?", [d.url, url])
+            self.db.execute("UPDATE page_aliases SET url = ? WHERE url = ?", [d.url, url])
+            d, url = replace(d, url=url), d.url
+        self.db.execute(
+            "INSERT OR IGNORE INTO page_aliases (alias_url, url, first_seen_at) VALUES (?, ?, ?)",
+            [d.url, url, now],
+        )
+        return url
 
     # recording --------------------------------------------------------------------------
 
@@ -330,12 +435,13 @@ class Archive:
             updates["last_error"] = r.error
         elif state == "live":
             updates["last_error"] = None
-        if r.etag is not None or r.last_modified is not None or outcome in ("new", "changed"):
+        if state in MISSING_STATES or state == "redirected":
+            # Validators of a page that is gone or redirects (even ones its soft 404 sent)
+            # would earn a 304 that vouches for the last live version: a false "came back".
+            updates["etag"] = updates["last_modified"] = None
+        elif r.etag is not None or r.last_modified is not None or outcome in ("new", "changed"):
             updates["etag"] = r.etag
             updates["last_modified"] = r.last_modified
-        elif state in MISSING_STATES or state == "redirected":
-            # Validators of a page that is gone or redirects would only earn a 304 elsewhere.
-            updates["etag"] = updates["last_modified"] = None
         updates["state"] = state
         self._transition(run_id, r, page, state, updates)
         if snapshot_id is not None and (outcome in ("new", "changed")):
@@ -793,6 +899,13 @@ _ENTRY_CONTENT = (
     "themes",
 )
 _EVENT_COLUMNS = ("seq", "on_date", "raw_date", "kind", "status", "comment")
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
 
 
 def _parsed_rows(parsed: ParsedRecord) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:

@@ -10,6 +10,7 @@ one whose content is the same under another date is *redated*, and whatever is l
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -116,3 +117,44 @@ def diff_text(before: str | None, after: str | None, from_label: str, to_label: 
         lineterm="",
     )
     return "\n".join(lines)
+
+
+# Words, single punctuation marks and runs of whitespace, each a token of its own.
+_TOKEN = re.compile(r"[\w'\u2019-]+|[^\w\s]|\s+")
+
+
+def _compared(token: str) -> str:
+    # Any run of whitespace equals any other: a re-wrapped line is not a change.
+    return " " if token.isspace() else token
+
+
+def diff_words(before: str | None, after: str | None) -> list[tuple[str, str]]:
+    """Word-level differences as (op, text) pieces in order: op is '=', '-' or '+'.
+
+    Joining the '=' and '+' pieces gives `after`; the '=' and '-' pieces give `before` up to
+    whitespace (equal runs of whitespace carry the newer version's).
+    """
+    a = _TOKEN.findall(before or "")
+    b = _TOKEN.findall(after or "")
+    matcher = difflib.SequenceMatcher(
+        None, [_compared(t) for t in a], [_compared(t) for t in b], autojunk=False
+    )
+    pieces: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            pieces.append(("=", "".join(b[j1:j2])))
+            continue
+        if i2 > i1:
+            pieces.append(("-", "".join(a[i1:i2])))
+        if j2 > j1:
+            pieces.append(("+", "".join(b[j1:j2])))
+    return [p for p in pieces if p[1]]
+
+
+def split_space(text: str) -> tuple[str, str, str]:
+    """text as (leading whitespace, the rest stripped, trailing whitespace), for marking."""
+    core = text.strip()
+    if not core:
+        return text, "", ""
+    start = text.index(core)
+    return text[:start], core, text[start + len(core) :]

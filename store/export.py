@@ -1,5 +1,6 @@
-"""The archive for others' tools: CSV and JSON of the current recommendations with their full
-logs, and a WARC 1.1 file of every stored capture.
+"""The archive for others' tools: CSV and JSON of every version of every recommendation with
+its log as it stood in that version (or, `current`, only today's records and logs), and a WARC
+1.1 file of every stored capture and every answer that said a page was missing.
 
 Reads only, inside one read transaction, so a crawl writing meanwhile cannot make two files
 of one export disagree. Every export is built under a temporary name beside its target and
@@ -22,7 +23,7 @@ from contextlib import contextmanager
 from http import HTTPStatus
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import sqlite_utils
 from warcio.statusandheaders import StatusAndHeaders
@@ -32,6 +33,17 @@ from store.archive import decompress
 
 FORMATS = ("csv", "json", "warc")
 CSV_FILES = ("recommendations.csv", "status_events.csv")
+HISTORY_CSV_FILES = ("versions.csv", "version_logs.csv")
+VERSION_COLUMNS = (
+    "url", "rec_id", "force", "version", "snapshot_id", "captured_at", "last_seen_at",
+    "http_status", "report_title", "rec_type", "cause_of_concern", "text", "current_status",
+    "status_date", "has_404_banner", "parse_warnings", "page_kind",
+)  # fmt: skip
+VERSION_LOG_COLUMNS = (
+    "url", "rec_id", "version", "snapshot_id", "seq", "on_date", "raw_date", "kind", "status",
+    "comment",
+)  # fmt: skip
+MISSING_OUTCOMES = ("not_found", "gone", "soft_404")
 LOG_COLUMNS = ("seq", "on_date", "kind", "status", "comment", "first_seen_at", "last_seen_at")
 REVISITED_OUTCOMES = ("unchanged", "not_modified")
 WARC_1_1 = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
@@ -46,10 +58,27 @@ class ExportError(LookupError):
     """
 
 
-def export_archive(db: sqlite_utils.Database, fmt: str, output: str) -> dict[str, int]:
-    """Write the archive as csv (a folder), json or warc (a file) at output; returns counts."""
+def export_archive(
+    db: sqlite_utils.Database,
+    fmt: str,
+    output: str,
+    *,
+    current: bool = False,
+    force: bool = False,
+    stream: BinaryIO | None = None,
+) -> dict[str, int]:
+    """Write the archive as csv (a folder), json or warc (a file) at output; returns counts.
+
+    With `stream` (for `--output -`) json and warc go there instead. An export that holds
+    nothing never replaces a non-empty earlier one unless `force`.
+    """
     if fmt not in FORMATS:
         raise ExportError(f"export format should be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if stream is not None:
+        if fmt == "csv":
+            raise ExportError("csv export writes a folder; --output - works for json and warc")
+        with db.atomic():
+            return _write_file(db, fmt, stream, "stdout", current)
     target = Path(output)
     if not target.name:
         raise ExportError(f"export output should name a file or folder, got {output!r}")
@@ -58,13 +87,35 @@ def export_archive(db: sqlite_utils.Database, fmt: str, output: str) -> dict[str
     # One read transaction for the whole export.
     with db.atomic():
         if fmt == "csv":
-            return _export_csv(db, target)
+            return _export_csv(db, target, current, force)
         if target.is_dir():
             raise ExportError(f"cannot export {fmt} to {output}: it is a folder")
         with _replacing_file(target) as f:
-            if fmt == "json":
-                return _write_json(db, f)
-            return _write_warc(db, f, target.name)
+            counts = _write_file(db, fmt, f, target.name, current)
+            if _is_empty(fmt, counts) and not force and _holds_data(target):
+                raise ExportError(
+                    f"the export is empty and {output} holds an earlier one: not replaced "
+                    "(is --db the right archive? --force replaces it anyway)"
+                )
+            return counts
+
+
+def _write_file(
+    db: sqlite_utils.Database, fmt: str, f: BinaryIO, name: str, current: bool
+) -> dict[str, int]:
+    if fmt == "json":
+        return _write_json(db, f) if current else _write_json_history(db, f)
+    return _write_warc(db, f, name)
+
+
+def _is_empty(fmt: str, counts: dict[str, int]) -> bool:
+    return counts.get("responses" if fmt == "warc" else "recommendations", 0) == 0
+
+
+def _holds_data(target: Path) -> bool:
+    if target.is_dir():
+        return any(p.is_file() and p.stat().st_size > 0 for p in target.iterdir())
+    return target.is_file() and target.stat().st_size > 0
 
 
 # csv and json -------------------------------------------------------------------------------
@@ -85,25 +136,81 @@ def _log_entries(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     )
 
 
-def _export_csv(db: sqlite_utils.Database, target: Path) -> dict[str, int]:
+def _export_csv(
+    db: sqlite_utils.Database, target: Path, current: bool, force: bool
+) -> dict[str, int]:
     if target.exists() and not target.is_dir():
         raise ExportError(f"cannot export csv to {target}: it is a file, not a folder")
     if target.is_dir():
-        others = sorted(p.name for p in target.iterdir() if p.name not in CSV_FILES)
+        known = CSV_FILES + HISTORY_CSV_FILES
+        others = sorted(p.name for p in target.iterdir() if p.name not in known)
         if others:
             raise ExportError(
                 f"cannot export csv to {target}: the folder holds other files "
                 f"({', '.join(others[:3])}); give a new or empty folder"
             )
     columns, recs = _recommendations(db)
+    if not recs and not force and target.is_dir() and _holds_data(target):
+        raise ExportError(
+            f"the export is empty and {target} holds an earlier one: not replaced "
+            "(is --db the right archive? --force replaces it anyway)"
+        )
     log = _log_entries(db)
     log_columns = ["url", "rec_id", *LOG_COLUMNS]
+    counts = {"recommendations": len(recs), "status_events": len(log)}
     with _replacing_folder(target) as folder:
         _write_csv(folder / "recommendations.csv", columns, recs)
         _write_csv(
             folder / "status_events.csv", log_columns, [[e[c] for c in log_columns] for e in log]
         )
-    return {"recommendations": len(recs), "status_events": len(log)}
+        if not current:
+            versions = _versions(db)
+            _write_csv(
+                folder / "versions.csv",
+                VERSION_COLUMNS,
+                [[v[c] for c in VERSION_COLUMNS] for v in versions],
+            )
+            logs = _version_logs(db)
+            _write_csv(
+                folder / "version_logs.csv",
+                VERSION_LOG_COLUMNS,
+                [[e[c] for c in VERSION_LOG_COLUMNS] for e in logs],
+            )
+            counts.update(versions=len(versions), version_logs=len(logs))
+    return counts
+
+
+def _versions(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Every parsed version of every recommendation page, in id, url and version order."""
+    return list(
+        db.query(
+            """SELECT s.url, rv.rec_id, rv.force, s.version, s.id AS snapshot_id, s.captured_at,
+                      s.last_seen_at, s.http_status, rv.report_title, rv.rec_type,
+                      rv.cause_of_concern, rv.text, rv.current_status, rv.status_date,
+                      rv.has_404_banner, rv.parse_warnings, rv.page_kind
+               FROM snapshots s
+               JOIN recommendation_versions rv ON rv.snapshot_id = s.id
+               JOIN pages p ON p.url = s.url
+               WHERE p.kind = 'recommendation'
+               ORDER BY rv.rec_id IS NULL, rv.rec_id, s.url, s.version"""
+        )
+    )
+
+
+def _version_logs(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Every log entry of every version: each log as it stood when that version was live."""
+    return list(
+        db.query(
+            """SELECT s.url, rv.rec_id, s.version, s.id AS snapshot_id, e.seq, e.on_date,
+                      e.raw_date, e.kind, e.status, e.comment
+               FROM status_events e
+               JOIN snapshots s ON s.id = e.snapshot_id
+               JOIN recommendation_versions rv ON rv.snapshot_id = s.id
+               JOIN pages p ON p.url = s.url
+               WHERE p.kind = 'recommendation'
+               ORDER BY rv.rec_id IS NULL, rv.rec_id, s.url, s.version, e.seq"""
+        )
+    )
 
 
 def _write_csv(path: Path, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -115,7 +222,37 @@ def _write_csv(path: Path, columns: Sequence[str], rows: Sequence[Sequence[Any]]
         os.fsync(f.fileno())
 
 
-def _write_json(db: sqlite_utils.Database, f: io.BufferedWriter) -> dict[str, int]:
+def _write_json_history(db: sqlite_utils.Database, f: BinaryIO) -> dict[str, int]:
+    """Current recommendations, each with every version and the log as it stood in each."""
+    columns, recs = _recommendations(db)
+    versions: dict[str, list[dict[str, Any]]] = {}
+    for v in _versions(db):
+        v = dict(v)
+        v["parse_warnings"] = json.loads(v["parse_warnings"] or "[]")
+        v["log"] = []
+        versions.setdefault(v["url"], []).append(v)
+    by_snapshot = {v["snapshot_id"]: v for vs in versions.values() for v in vs}
+    logs = _version_logs(db)
+    for e in logs:
+        by_snapshot[e["snapshot_id"]]["log"].append(
+            {c: e[c] for c in ("seq", "on_date", "raw_date", "kind", "status", "comment")}
+        )
+    out = []
+    for row in recs:
+        rec = dict(zip(columns, row, strict=True))
+        if isinstance(rec.get("parse_warnings"), str):
+            rec["parse_warnings"] = json.loads(rec["parse_warnings"])
+        rec["versions"] = [
+            {k: v for k, v in version.items() if k not in ("url", "rec_id")}
+            for version in versions.get(rec["url"], [])
+        ]
+        out.append(rec)
+    text = json.dumps(out, indent=2, ensure_ascii=False)
+    f.write(text.encode("utf-8") + b"\n")
+    return {"recommendations": len(out), "versions": len(by_snapshot), "version_logs": len(logs)}
+
+
+def _write_json(db: sqlite_utils.Database, f: BinaryIO) -> dict[str, int]:
     columns, recs = _recommendations(db)
     versions = dict(db.execute("SELECT url, COUNT(*) FROM snapshots GROUP BY url").fetchall())
     logs: dict[str, list[dict[str, Any]]] = {}
@@ -166,12 +303,15 @@ def _software() -> str:
         return "hmicfrs-archive"
 
 
-def _write_warc(db: sqlite_utils.Database, f: io.BufferedWriter, filename: str) -> dict[str, int]:
-    """A warcinfo record, a response per snapshot and a revisit per unchanged observation.
+def _write_warc(db: sqlite_utils.Database, f: BinaryIO, filename: str) -> dict[str, int]:
+    """A warcinfo record, a response per snapshot, a revisit per unchanged observation and a
+    response per answer that said the page was missing (404, 410, soft 404).
 
-    Records go in time order. A revisit carries the stored version's status line and headers:
-    an unchanged answer, or a 304, confirmed that representation. Payload digests are SHA-256,
-    the archive's own content hash, so a revisit's digest comes from the database.
+    Records go in time order. A missing page's body is not kept by the archive, so its record
+    carries the status line with an empty payload, marked WARC-Truncated. A revisit carries
+    the stored version's status line and headers: an unchanged answer, or a 304, confirmed
+    that representation. Payload digests are SHA-256, the archive's own content hash, so a
+    revisit's digest comes from the database.
     """
     writer = WARCWriter(f, gzip=True, warc_version="WARC/1.1")
     writer.write_record(
@@ -184,7 +324,8 @@ def _write_warc(db: sqlite_utils.Database, f: io.BufferedWriter, filename: str) 
                 "isPartOf": "hmicfrs-archive",
                 "description": (
                     "HMICFRS recommendation pages as archived: one response record per stored "
-                    "version, one revisit record per later visit that found it unchanged."
+                    "version, one revisit record per later visit that found it unchanged, one "
+                    "response record (status line only) per answer that the page was missing."
                 ),
                 "robots": "obey",
             },
@@ -204,9 +345,21 @@ def _write_warc(db: sqlite_utils.Database, f: io.BufferedWriter, filename: str) 
             WHERE f.outcome IN ({marks}) ORDER BY f.requested_at, f.id""",
         list(REVISITED_OUTCOMES),
     )
-    counts = {"response": 0, "revisit": 0}
+    missing_marks = ", ".join("?" for _ in MISSING_OUTCOMES)
+    missing = db.query(
+        f"""SELECT 'missing' AS type, f.requested_at AS at, f.id AS fetch_id, f.url,
+                   f.http_status, f.outcome
+            FROM fetches f WHERE f.outcome IN ({missing_marks}) ORDER BY f.requested_at, f.id""",
+        list(MISSING_OUTCOMES),
+    )
+    counts = {"response": 0, "revisit": 0, "missing": 0}
     lengths: dict[int, int] = {}  # snapshot id -> body length, for the revisits' headers
-    for r in heapq.merge(responses, revisits, key=lambda r: (r["at"], r["type"] == "revisit")):
+    order = {"response": 0, "revisit": 1, "missing": 2}
+    for r in heapq.merge(responses, revisits, missing, key=lambda r: (r["at"], order[r["type"]])):
+        if r["type"] == "missing":
+            writer.write_record(_missing_record(writer, r))
+            counts["missing"] += 1
+            continue
         response_id = _record_id(r["url"], r["version"], r["content_sha256"])
         if r["type"] == "response":
             body = decompress(r["body"], r["body_compression"])
@@ -245,7 +398,32 @@ def _write_warc(db: sqlite_utils.Database, f: io.BufferedWriter, filename: str) 
             )
         writer.write_record(record)
         counts[r["type"]] += 1
-    return {"warcinfo": 1, "responses": counts["response"], "revisits": counts["revisit"]}
+    return {
+        "warcinfo": 1,
+        "responses": counts["response"],
+        "revisits": counts["revisit"],
+        "missing": counts["missing"],
+    }
+
+
+def _missing_record(writer: WARCWriter, r: dict[str, Any]) -> Any:
+    """A response record for an answer that said the page was missing: its status, no body."""
+    return writer.create_warc_record(
+        r["url"],
+        "response",
+        payload=io.BytesIO(b""),
+        length=0,
+        http_headers=_http_headers(r["http_status"], None, 0),
+        warc_headers_dict={
+            "WARC-Type": "response",
+            "WARC-Record-ID": _record_id("missing", r["fetch_id"], r["at"]),
+            "WARC-Date": r["at"],
+            "WARC-Target-URI": r["url"],
+            # The archive keeps no body of a missing page: the payload is not what was sent.
+            "WARC-Truncated": "unspecified",
+            "HMICFRS-Outcome": r["outcome"],
+        },
+    )
 
 
 def _body_length(db: sqlite_utils.Database, snapshot_id: int) -> int:
@@ -265,7 +443,7 @@ def _umask() -> int:
 
 
 @contextmanager
-def _replacing_file(target: Path) -> Iterator[io.BufferedWriter]:
+def _replacing_file(target: Path) -> Iterator[BinaryIO]:
     """A file open for writing beside target, renamed onto it when the block succeeds."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:

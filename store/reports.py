@@ -6,11 +6,12 @@ text. Reads only.
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlite_utils
 
-from store.diff import EntryChange, diff_logs, diff_text
+from store.diff import EntryChange, diff_logs, diff_text, diff_words, split_space
 
 FIELDS = ("report_title", "rec_type", "cause_of_concern", "text", "current_status", "status_date")
 
@@ -28,7 +29,9 @@ def resolve(db: sqlite_utils.Database, rec: str) -> str:
         candidates = {rec, rec.rstrip("/") + "/", rec.rstrip("/")}
         marks = ", ".join("?" for _ in candidates)
         rows = db.execute(
-            f"SELECT url FROM pages WHERE url IN ({marks})", list(candidates)
+            f"""SELECT url FROM pages WHERE url IN ({marks})
+                UNION ALL SELECT url FROM page_aliases WHERE alias_url IN ({marks})""",
+            list(candidates) * 2,
         ).fetchall()
     if not rows:
         raise LookupError(f"no recommendation {rec!r} in the archive (give an id or a page URL)")
@@ -70,6 +73,8 @@ def history(db: sqlite_utils.Database, rec: str) -> dict[str, Any]:
 
 
 def render_history(h: dict[str, Any]) -> str:
+    """Text for a terminal: the versions and page events, control characters removed."""
+    h = terminal_safe(h)
     lines = [f"{h['url']}  (id {h['rec_id']}, {h['state']})"]
     if h["missing_since"]:
         lines.append(f"missing since {h['missing_since']}")
@@ -83,7 +88,9 @@ def render_history(h: dict[str, Any]) -> str:
             f"{status:<26} {v['log_entries']}"
         )
     for e in h["page_events"]:
-        lines.append(f"{e['at']}  {e['event']} ({e['state_before']} -> {e['state_after']})")
+        lines.append(
+            f"{e['at']}  {e['event']} ({e['state_before'] or 'new'} -> {e['state_after']})"
+        )
     return "\n".join(lines)
 
 
@@ -109,18 +116,53 @@ def _version(db: sqlite_utils.Database, url: str, version: int) -> dict[str, Any
     return row
 
 
+def version_at(db: sqlite_utils.Database, url: str, when: str, option: str) -> int:
+    """The number of the version the archive held of url at a time (stored-time text)."""
+    row = db.execute(
+        "SELECT MAX(version) FROM snapshots WHERE url = ? AND captured_at <= ?", [url, when]
+    ).fetchone()
+    if row[0] is None:
+        first = db.execute("SELECT MIN(captured_at) FROM snapshots WHERE url = ?", [url]).fetchone()
+        raise LookupError(
+            f"{option}: {url} had no version yet at {when} (the first was captured {first[0]})"
+        )
+    return int(row[0])
+
+
 def version_diff(
-    db: sqlite_utils.Database, rec: str, from_version: int | None, to_version: int | None
+    db: sqlite_utils.Database,
+    rec: str,
+    from_version: int | None,
+    to_version: int | None,
+    *,
+    from_date: str | None = None,
+    at: str | None = None,
 ) -> dict[str, Any]:
-    """Field, text and status-log differences between two versions (default: the last two)."""
+    """Field, text and status-log differences between two versions (default: the last two).
+
+    from_date and at pick the versions standing at those dates or times (a date means its
+    end); at without a starting version compares with the version before it.
+    """
     url = resolve(db, rec)
     latest = db.execute("SELECT MAX(version) FROM snapshots WHERE url = ?", [url]).fetchone()[0]
     if latest is None:
         raise LookupError(f"{url} has no stored version")
+    if at is not None:
+        to_version = version_at(db, url, parse_when(at, "--at", end_of_day=True), "--at")
+    if from_date is not None:
+        from_version = version_at(
+            db, url, parse_when(from_date, "--from-date", end_of_day=True), "--from-date"
+        )
     to_v = to_version if to_version is not None else latest
     from_v = from_version if from_version is not None else max(1, to_v - 1)
     a, b = _version(db, url, from_v), _version(db, url, to_v)
     changes: list[EntryChange] = diff_logs(a["events"], b["events"])
+    log_changes = []
+    for c in changes:
+        entry = dict(c.__dict__)
+        if c.change == "edited":
+            entry["words"] = [list(p) for p in diff_words(c.before, c.after)]
+        log_changes.append(entry)
     return {
         "url": url,
         "rec_id": b.get("rec_id") or a.get("rec_id"),
@@ -134,29 +176,72 @@ def version_diff(
         "text_diff": diff_text(
             a.get("text"), b.get("text"), f"version {from_v}", f"version {to_v}"
         ),
-        "log_changes": [c.__dict__ for c in changes],
+        "text_words": [list(p) for p in diff_words(a.get("text"), b.get("text"))]
+        if a.get("text") != b.get("text")
+        else [],
+        "log_changes": log_changes,
     }
+
+
+# C0 controls but tab and newline, DEL and the C1 controls: what a terminal would obey.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def strip_controls(text: str) -> str:
+    """text without the characters a terminal takes as commands (escapes, title setting)."""
+    return _CONTROL.sub("", text)
+
+
+def terminal_safe(value: Any) -> Any:
+    """value (a str, or lists and dicts of them) with control characters removed."""
+    if isinstance(value, str):
+        return strip_controls(value)
+    if isinstance(value, dict):
+        return {k: terminal_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [terminal_safe(v) for v in value]
+    return value
 
 
 def _paint(text: str, code: str, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
 
+def render_words(pieces: list[list[str]], color: bool) -> str:
+    """Word-level marks: red and green on a terminal, [-removed-]{+added+} otherwise."""
+    out = []
+    for op, text in pieces:
+        if op == "=":
+            out.append(text)
+            continue
+        lead, core, tail = split_space(text)
+        if not core:
+            out.append(text)
+        elif color:
+            out.append(lead + _paint(core, "1;31;9" if op == "-" else "1;32", True) + tail)
+        else:
+            out.append(lead + ("[-" + core + "-]" if op == "-" else "{+" + core + "+}") + tail)
+    return "".join(out)
+
+
+def _indent(text: str, prefix: str) -> list[str]:
+    return [prefix + line for line in text.splitlines() or [""]]
+
+
 def render_diff(d: dict[str, Any], color: bool = False) -> str:
+    """Text for a terminal: changed fields, the text with its changed words marked, and each
+    changed log entry in full. Control characters in page text are removed."""
+    d = terminal_safe(d)
     lines = [
         f"{d['url']}: version {d['from_version']} ({d['from_captured_at']}) -> "
         f"version {d['to_version']} ({d['to_captured_at']})"
     ]
     for field, (before, after) in d["fields_changed"].items():
         lines.append(f"{field}: {before!r} -> {after!r}")
-    if d["text_diff"]:
+    if d["text_words"]:
         lines.append("")
-        for line in d["text_diff"].splitlines():
-            if line.startswith("+") and not line.startswith("+++"):
-                line = _paint(line, "32", color)
-            elif line.startswith("-") and not line.startswith("---"):
-                line = _paint(line, "31", color)
-            lines.append(line)
+        lines.append("text:")
+        lines.extend(_indent(render_words(d["text_words"], color), "  "))
     else:
         lines.append("text: unchanged")
     if d["log_changes"]:
@@ -174,77 +259,152 @@ def render_diff(d: dict[str, Any], color: bool = False) -> str:
         if c["change"] == "redated":
             what += f" -> {c['after_date']}"
         lines.append(_paint(what, code, color))
-        for label, value in (("before", c["before"]), ("after", c["after"])):
-            if value is not None and c["change"] != "redated":
-                lines.append(f"      {label}: {_short(value)}")
+        if c["change"] == "edited":
+            lines.extend(_indent(render_words(c["words"], color), "      "))
+        elif c["change"] == "redated":
+            lines.extend(_indent(c["before"] or "", "      "))
+        else:
+            for label, value in (("before", c["before"]), ("after", c["after"])):
+                if value is not None and "\n" not in value:
+                    lines.append(f"      {label}: {value}")
+                elif value is not None:
+                    lines.append(f"      {label}:")
+                    lines.extend(_indent(value, "        "))
     if not d["log_changes"]:
         lines.append("status log: unchanged")
     return "\n".join(lines)
 
 
-def _short(text: str, width: int = 160) -> str:
-    flat = re.sub(r"\s+", " ", text).strip()
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+def parse_when(text: str, option: str = "--since", *, end_of_day: bool = False) -> str:
+    """The stored-time form (UTC, milliseconds, Z) of an ISO 8601 date or time.
+
+    Offsets and Z are accepted; a date alone means its start (or, with end_of_day, its last
+    millisecond). Anything else, impossible dates included, is a LookupError naming option.
+    """
+    raw = text.strip()
+    value = raw[:-1] if re.fullmatch(r"\d{4}-\d{2}-\d{2}Z", raw) else raw
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            day = date.fromisoformat(value)
+            moment = datetime.combine(day, time(0), UTC)
+            if end_of_day:
+                moment += timedelta(days=1, milliseconds=-1)
+        elif re.fullmatch(
+            r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", value
+        ):
+            moment = datetime.fromisoformat(value.replace(" ", "T"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+        else:
+            raise ValueError("not ISO 8601")
+    except ValueError:
+        raise LookupError(
+            f"{option} should be an ISO 8601 date or time such as 2026-11-01 or "
+            f"2026-11-01T06:00:00Z, got {text!r}"
+        ) from None
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def since_time(since: str) -> str:
-    """The stored-time form of a --since value (a date or an ISO time); ValueError if neither."""
-    text = since.strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        return text + "T00:00:00.000Z"
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z?", text):
-        return text.replace(" ", "T")
-    raise LookupError(f"--since should be a date like 2026-11-01 or an ISO time, got {since!r}")
+    """The stored-time form of a --since value (an ISO 8601 date or time); LookupError if not."""
+    return parse_when(since, "--since")
+
+
+# Each section of a changes report: its query with {w} where the window goes, the column a
+# time window compares, the row id a report cursor compares, and which cursor (snapshots
+# or page_events) that id belongs to. Ids only grow, so a cursor window reports each change
+# once whatever the clocks said (imports carry their capture's own, older time).
+_CHANGE_SECTIONS: tuple[tuple[str, str, str, str, str], ...] = (
+    (
+        "new",
+        """SELECT s.url, rv.rec_id, rv.report_title, rv.current_status, s.captured_at
+           FROM snapshots s JOIN recommendation_versions rv ON rv.snapshot_id = s.id
+           WHERE s.version = 1 AND {w} AND rv.page_kind = 'recommendation'
+           ORDER BY s.captured_at, s.url""",
+        "s.captured_at",
+        "s.id",
+        "snapshot",
+    ),
+    (
+        "changed",
+        """SELECT v.url, v.rec_id, v.from_version, v.to_version, v.changed_at,
+                  v.status_before, v.status_after, v.text_changed, v.appended, v.edited,
+                  v.removed, v.redated
+           FROM version_changes v JOIN pages p ON p.url = v.url
+           WHERE {w} AND p.kind = 'recommendation'
+           ORDER BY v.changed_at, v.url""",
+        "v.changed_at",
+        "v.to_snapshot_id",
+        "snapshot",
+    ),
+    (
+        "regressed",
+        """SELECT v.url, v.rec_id, v.from_version, v.to_version, v.changed_at,
+                  v.status_before, v.status_after
+           FROM version_changes v
+           JOIN status_ranks a ON a.status = v.status_before
+           JOIN status_ranks b ON b.status = v.status_after
+           WHERE {w} AND b.rank < a.rank ORDER BY v.changed_at, v.url""",
+        "v.changed_at",
+        "v.to_snapshot_id",
+        "snapshot",
+    ),
+    (
+        "rewritten",
+        """SELECT url, rec_id, from_version, to_version, changed_at, on_date, kind, change,
+                  before, after FROM rewritten_history r
+           WHERE {w} ORDER BY changed_at, url""",
+        "changed_at",
+        "(SELECT s.id FROM snapshots s WHERE s.url = r.url AND s.version = r.to_version)",
+        "snapshot",
+    ),
+    (
+        "went_missing",
+        """SELECT e.url, p.rec_id, e.at, e.state_after AS state, e.http_status
+           FROM page_events e JOIN pages p ON p.url = e.url
+           WHERE e.event = 'went_missing' AND {w} ORDER BY e.at, e.url""",
+        "e.at",
+        "e.id",
+        "event",
+    ),
+    (
+        "came_back",
+        """SELECT e.url, p.rec_id, e.at, e.state_before AS was, e.http_status
+           FROM page_events e JOIN pages p ON p.url = e.url
+           WHERE e.event = 'came_back' AND {w} ORDER BY e.at, e.url""",
+        "e.at",
+        "e.id",
+        "event",
+    ),
+)
 
 
 def changes_since(db: sqlite_utils.Database, since: str) -> dict[str, Any]:
     """New, changed, regressed, rewritten, went-missing and came-back records since a time."""
     t = since_time(since)
-    q = lambda sql: list(db.query(sql, [t]))  # noqa: E731
-    return {
-        "since": t,
-        "new": q(
-            """SELECT s.url, rv.rec_id, rv.report_title, rv.current_status, s.captured_at
-               FROM snapshots s JOIN recommendation_versions rv ON rv.snapshot_id = s.id
-               WHERE s.version = 1 AND s.captured_at >= ? AND rv.page_kind = 'recommendation'
-               ORDER BY s.captured_at, s.url"""
-        ),
-        "changed": q(
-            """SELECT v.url, v.rec_id, v.from_version, v.to_version, v.changed_at,
-                      v.status_before, v.status_after, v.text_changed, v.appended, v.edited,
-                      v.removed, v.redated
-               FROM version_changes v JOIN pages p ON p.url = v.url
-               WHERE v.changed_at >= ? AND p.kind = 'recommendation'
-               ORDER BY v.changed_at, v.url"""
-        ),
-        "regressed": q(
-            """SELECT v.url, v.rec_id, v.from_version, v.to_version, v.changed_at,
-                      v.status_before, v.status_after
-               FROM version_changes v
-               JOIN status_ranks a ON a.status = v.status_before
-               JOIN status_ranks b ON b.status = v.status_after
-               WHERE v.changed_at >= ? AND b.rank < a.rank ORDER BY v.changed_at, v.url"""
-        ),
-        "rewritten": q(
-            """SELECT url, rec_id, from_version, to_version, changed_at, on_date, kind, change,
-                      before, after FROM rewritten_history
-               WHERE changed_at >= ? ORDER BY changed_at, url"""
-        ),
-        "went_missing": q(
-            """SELECT e.url, p.rec_id, e.at, e.state_after AS state, e.http_status
-               FROM page_events e JOIN pages p ON p.url = e.url
-               WHERE e.event = 'went_missing' AND e.at >= ? ORDER BY e.at, e.url"""
-        ),
-        "came_back": q(
-            """SELECT e.url, p.rec_id, e.at, e.state_before AS was, e.http_status
-               FROM page_events e JOIN pages p ON p.url = e.url
-               WHERE e.event = 'came_back' AND e.at >= ? ORDER BY e.at, e.url"""
-        ),
-    }
+    result: dict[str, Any] = {"since": t}
+    for name, sql, time_column, _, _ in _CHANGE_SECTIONS:
+        result[name] = list(db.query(sql.format(w=f"{time_column} >= ?"), [t]))
+    return result
+
+
+def changes_between(
+    db: sqlite_utils.Database, after: tuple[int, int], upto: tuple[int, int]
+) -> dict[str, Any]:
+    """The same sections for the changes recorded after cursor `after` up to `upto`, each
+    cursor a (last snapshot id, last page event id) pair."""
+    bounds = {"snapshot": (after[0], upto[0]), "event": (after[1], upto[1])}
+    result: dict[str, Any] = {}
+    for name, sql, _, id_column, cursor in _CHANGE_SECTIONS:
+        window = f"{id_column} > ? AND {id_column} <= ?"
+        result[name] = list(db.query(sql.format(w=window), list(bounds[cursor])))
+    return result
 
 
 def render_changes(c: dict[str, Any]) -> str:
-    """Text for cron mail; empty when nothing changed."""
+    """Text for cron mail; empty when nothing changed. Control characters are removed."""
+    c = terminal_safe(c)
     out: list[str] = []
     sections = (
         ("new", lambda r: f"{r['rec_id']} {r['url']} ({r['current_status'] or 'no status'})"),

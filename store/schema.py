@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from store.errors import NewerSchema
+
 migrations = Migrations("hmicfrs-archive")
 
 # Ranks order statuses so that a step down is a regression; researchers may add slugs here.
@@ -225,142 +227,361 @@ def m002_listing_entries(db: sqlite_utils.Database) -> None:
     create_views(db)
 
 
-METADATA_COLUMNS = ("force_name", "reference", "report_url", "published_on", "themes")
-
-
 @migrations()
 def m003_page_metadata(db: sqlite_utils.Database) -> None:
     # What a page's (or a listing entry's) metadata block shows: the force's display name, a
     # reference, the report's link, the publication date (ISO) and the themes (a JSON list).
     for table in ("recommendation_versions", "listing_entry_contents"):
-        for column in METADATA_COLUMNS:
+        for column in OPTIONAL_VERSION_COLUMNS:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
     create_views(db)
 
 
-VIEWS: dict[str, str] = {
-    "latest_versions": """
-        SELECT s.url, MAX(s.version) AS version
-        FROM snapshots s GROUP BY s.url
-    """,
-    "recommendations": """
-        SELECT p.url, rv.rec_id, rv.force, rv.report_title, rv.rec_type, rv.cause_of_concern,
-               rv.text, rv.current_status, rv.status_date, s.version, s.id AS snapshot_id,
-               p.state, p.missing_since, s.captured_at, s.last_seen_at, rv.has_404_banner,
-               rv.parse_warnings, rv.page_kind, p.last_checked_at, rv.force_name, rv.reference,
-               rv.report_url, rv.published_on, rv.themes
-        FROM pages p
-        JOIN snapshots s ON s.id = p.current_snapshot_id
-        JOIN recommendation_versions rv ON rv.snapshot_id = s.id
-        WHERE p.kind = 'recommendation'
-    """,
-    "status_changes": """
-        WITH ordered AS (
-            SELECT rv.url, rv.rec_id, e.snapshot_id, e.seq, e.on_date, e.status,
-                   LAG(e.status) OVER (
-                       PARTITION BY e.snapshot_id ORDER BY e.on_date, e.seq
-                   ) AS from_status
+@migrations()
+def m004_page_aliases(db: sqlite_utils.Database) -> None:
+    # One page per recommendation: a spelling of a known recommendation's URL that the
+    # canonical form cannot fold (http or https, www., the old host's /hmicfrs/ path or the
+    # current host's) is kept here, pointing at the page, instead of becoming a page of its
+    # own, so a researcher can look a recommendation up by any spelling the site used.
+    db.execute(
+        """
+        CREATE TABLE page_aliases (
+            alias_url TEXT PRIMARY KEY,
+            url TEXT NOT NULL REFERENCES pages(url),
+            first_seen_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX page_aliases_url ON page_aliases(url)")
+    db.execute("CREATE INDEX pages_force_rec_id ON pages(force, rec_id)")
+
+
+@migrations()
+def m005_report_cursor(db: sqlite_utils.Database) -> None:
+    # What `changes --since-last-run` already reported: the last snapshot and page event it
+    # covered, so that each change reaches exactly one report (one cron mail).
+    db.execute(
+        """
+        CREATE TABLE report_cursor (
+            name TEXT PRIMARY KEY,
+            snapshot_id INTEGER NOT NULL,
+            page_event_id INTEGER NOT NULL,
+            reported_at TEXT NOT NULL
+        )"""
+    )
+
+
+@migrations()
+def m007_research_views(db: sqlite_utils.Database) -> None:
+    # Researcher-facing views: typed counts and flags (CAST gives a view column an affinity,
+    # so Datasette's ?is_regression=1 matches), force/state/themes/year on each, and the
+    # groups of one national recommendation filed under many forces.
+    create_views(db)
+
+
+# What the metadata block shows, when the parser finds it (columns a later migration may add):
+# the views select them when present and NULL otherwise, so their columns never move.
+OPTIONAL_VERSION_COLUMNS = ("force_name", "reference", "report_url", "published_on", "themes")
+
+# Characters a pasted list puts before its items; they never decide whether two texts match.
+# Punctuation too: a comma after the force's name must not keep the name from matching.
+BULLETS = (
+    "-", "\u2022", "\u25e6", "\u25cf", "\u25aa", "\u00b7", "\u2013", "\u2014", ";", ":", ",",
+    ".", "(", ")",
+)  # fmt: skip
+WHITESPACE = ("char(10)", "char(13)", "char(9)", "char(160)")
+# What follows a force's name in its own copy ("Kent Police", "Cumbria Constabulary",
+# "Metropolitan Police Service"): dropped with the name, so the copies still match.
+FORCE_WORDS = (
+    "fire and rescue service", "police service", "police force", "constabulary", "police",
+)  # fmt: skip
+
+
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _squeeze(expr: str, passes: int) -> str:
+    for _ in range(passes):  # each pass halves a run of spaces: 2**passes become one
+        expr = f"replace({expr}, '  ', ' ')"
+    return expr
+
+
+def normalised_text_sql(
+    text: str, force: str, force_name: str, stage1: str, stage2: str
+) -> tuple[str, str, str]:
+    """SQL for the text a recommendation shares with its copies at other forces: lower case,
+    bullets and punctuation dropped, whitespace collapsed, and the force's own name (its slug's
+    words, its stated name, with "Police" or "Constabulary" after it) set aside. Plain SQL, so
+    the view works in any SQLite client. Three expressions, the second reading the first's
+    result as column `stage1`, the third the second's as `stage2`: SQLite's parser takes only
+    so many nested calls in one expression."""
+    first = f"' ' || lower(COALESCE({text}, '')) || ' '"
+    for ch in WHITESPACE:
+        first = f"replace({first}, {ch}, ' ')"
+    for ch in BULLETS:
+        first = f"replace({first}, {_sql_str(ch)}, ' ')"
+    first = f"replace({first}, '&', ' and ')"
+    slug_words = f"lower(replace(COALESCE({force}, ''), '-', ' '))"
+    second = f"replace({_squeeze(stage1, 6)}, ' ' || {slug_words} || ' ', ' ')"
+    second = f"replace({second}, ' ' || lower(COALESCE({force_name}, '')) || ' ', ' ')"
+    third = stage2
+    for words in FORCE_WORDS:
+        third = f"replace({third}, {_sql_str(' ' + words + ' ')}, ' ')"
+    return first, second, f"trim({_squeeze(third, 2)})"
+
+
+def _views(optional: set[str]) -> dict[str, str]:
+    first, second, third = normalised_text_sql(
+        "r.text", "s1.force", "s1.force_name", "s1.stage1", "s2.stage2"
+    )
+
+    def col(name: str) -> str:
+        return f"rv.{name}" if name in optional else "NULL"
+
+    metadata_themes = (
+        "SELECT rv.rec_id, j.value AS theme, 'page' AS source "
+        "FROM pages p JOIN recommendation_versions rv ON rv.snapshot_id = p.current_snapshot_id, "
+        "json_each(CASE WHEN json_valid(rv.themes) THEN rv.themes ELSE '[]' END) j "
+        "WHERE p.kind = 'recommendation' AND rv.rec_id IS NOT NULL "
+        "UNION "
+        if "themes" in optional
+        else ""
+    )
+    # m003 adds the metadata columns to both tables at once.
+    entry_metadata = ", ".join(
+        f"c.{name}" if name in optional else f"NULL AS {name}" for name in OPTIONAL_VERSION_COLUMNS
+    )
+    themes = (
+        "(SELECT json_group_array(theme) FROM (SELECT DISTINCT t.theme FROM "
+        "recommendation_themes t WHERE t.rec_id = {rec} ORDER BY t.theme))"
+    )
+    first_date = "(SELECT MIN(e.on_date) FROM status_events e WHERE e.snapshot_id = s.id)"
+    made_year = f"substr(COALESCE({col('published_on')}, {first_date}, s.captured_at), 1, 4)"
+    return {
+        "latest_versions": """
+            SELECT s.url, MAX(s.version) AS version
+            FROM snapshots s GROUP BY s.url
+        """,
+        # Themes a recommendation is filed under: the theme listings that show it now, and the
+        # themes its own page states.
+        "recommendation_themes": f"""
+            {metadata_themes}
+            SELECT rec_id, theme, 'listing' AS source FROM (
+                SELECT r.rec_id,
+                       CASE WHEN instr(rest, '&') > 0 THEN substr(rest, 1, instr(rest, '&') - 1)
+                            WHEN instr(rest, '/') > 0 THEN substr(rest, 1, instr(rest, '/') - 1)
+                            ELSE rest END AS theme
+                FROM (
+                    SELECT r.rec_id,
+                           CASE WHEN instr(r.listing_url, 'recommendation-theme=') > 0
+                                THEN substr(r.listing_url,
+                                            instr(r.listing_url, 'recommendation-theme=') + 21)
+                                WHEN instr(r.listing_url, '/recommendation-theme/') > 0
+                                THEN substr(r.listing_url,
+                                            instr(r.listing_url, '/recommendation-theme/') + 22)
+                           END AS rest
+                    FROM pages lp
+                    JOIN listing_entry_rows r ON r.snapshot_id = lp.current_snapshot_id
+                    WHERE lp.kind = 'listing' AND r.rec_id IS NOT NULL
+                ) r
+                WHERE rest IS NOT NULL AND rest != ''
+            )
+        """,
+        "recommendations": f"""
+            SELECT rv.rec_id, rv.force, rv.current_status, rv.status_date, rv.text,
+                   rv.report_title, p.state, p.missing_since, rv.rec_type, rv.cause_of_concern,
+                   {themes.format(rec="rv.rec_id")} AS themes,
+                   {made_year} AS year,
+                   {col("force_name")} AS force_name, {col("reference")} AS reference,
+                   {col("report_url")} AS report_url, {col("published_on")} AS published_on,
+                   s.version, s.captured_at, s.last_seen_at, s.id AS snapshot_id,
+                   rv.has_404_banner, rv.parse_warnings, rv.page_kind, p.last_checked_at, p.url
             FROM pages p
-            JOIN recommendation_versions rv ON rv.snapshot_id = p.current_snapshot_id
-            JOIN status_events e ON e.snapshot_id = rv.snapshot_id
-            WHERE e.kind = 'status'
-        )
-        SELECT o.url, o.rec_id, o.snapshot_id, o.seq, o.on_date, o.from_status,
-               o.status AS to_status,
-               CASE WHEN fr.rank IS NOT NULL AND tr.rank IS NOT NULL AND tr.rank < fr.rank
-                    THEN 1 ELSE 0 END AS is_regression
-        FROM ordered o
-        LEFT JOIN status_ranks fr ON fr.status = o.from_status
-        LEFT JOIN status_ranks tr ON tr.status = o.status
-        WHERE o.from_status IS NULL OR o.from_status != o.status
-    """,
-    "version_changes": """
-        SELECT b.url, rb.rec_id, b.version AS from_version, a.version AS to_version,
-               a.captured_at AS changed_at, b.id AS from_snapshot_id, a.id AS to_snapshot_id,
-               rb.current_status AS status_before, ra.current_status AS status_after,
-               CASE WHEN COALESCE(rb.text, '') != COALESCE(ra.text, '') THEN 1 ELSE 0 END
-                   AS text_changed,
-               (SELECT COUNT(*) FROM log_changes c
-                 WHERE c.to_snapshot_id = a.id AND c.change = 'appended') AS appended,
-               (SELECT COUNT(*) FROM log_changes c
-                 WHERE c.to_snapshot_id = a.id AND c.change = 'edited') AS edited,
-               (SELECT COUNT(*) FROM log_changes c
-                 WHERE c.to_snapshot_id = a.id AND c.change = 'removed') AS removed,
-               (SELECT COUNT(*) FROM log_changes c
-                 WHERE c.to_snapshot_id = a.id AND c.change = 'redated') AS redated
-        FROM snapshots a
-        JOIN snapshots b ON b.url = a.url AND b.version = a.version - 1
-        LEFT JOIN recommendation_versions ra ON ra.snapshot_id = a.id
-        LEFT JOIN recommendation_versions rb ON rb.snapshot_id = b.id
-    """,
-    "missing_pages": """
-        SELECT p.url, p.rec_id, p.kind, p.state, p.missing_since, p.last_http_status,
-               p.last_checked_at, p.current_snapshot_id AS last_snapshot_id
-        FROM pages p
-        WHERE p.state IN ('not_found', 'gone', 'soft_404') AND p.missing_since IS NOT NULL
-    """,
-    "rewritten_history": """
-        SELECT c.url, p.rec_id, fs.version AS from_version, ts.version AS to_version,
-               ts.captured_at AS changed_at, c.on_date, c.kind, c.change, c.before, c.after,
-               c.before_date, c.after_date
-        FROM log_changes c
-        JOIN snapshots fs ON fs.id = c.from_snapshot_id
-        JOIN snapshots ts ON ts.id = c.to_snapshot_id
-        JOIN pages p ON p.url = c.url
-        WHERE c.change IN ('edited', 'removed', 'redated')
-    """,
-    "listing_entries": """
-        SELECT r.snapshot_id, r.seq, r.listing_url, r.rec_id, r.url, r.report_title,
-               c.cause_of_concern, c.text, c.current_status, c.status_date, c.log,
-               c.parse_warnings, r.parser_version, r.content_sha256, c.force_name, c.reference,
-               c.report_url, c.published_on, c.themes
-        FROM listing_entry_rows r
-        JOIN listing_entry_contents c ON c.content_sha256 = r.content_sha256
-    """,
-    "listed_recommendations": """
-        SELECT le.rec_id, le.url, le.report_title, le.cause_of_concern, le.text,
-               le.current_status, le.status_date, le.log, le.listing_url,
-               s.captured_at, s.last_seen_at,
-               COALESCE(
-                   (SELECT rp.state FROM pages rp WHERE rp.url = le.url),
-                   (SELECT rp.state FROM pages rp
-                     WHERE rp.kind = 'recommendation' AND rp.rec_id = le.rec_id
-                     ORDER BY rp.state = 'live' DESC LIMIT 1)
-               ) AS page_state,
-               NOT EXISTS (
-                   SELECT 1 FROM pages rp
-                    WHERE rp.kind = 'recommendation' AND rp.rec_id = le.rec_id
-                      AND rp.state = 'live' AND rp.current_snapshot_id IS NOT NULL
-               ) AS only_in_listing
-        FROM pages lp
-        JOIN listing_entries le ON le.snapshot_id = lp.current_snapshot_id
-        JOIN snapshots s ON s.id = le.snapshot_id
-        WHERE lp.kind = 'listing'
-    """,
-    "log_entries": """
-        SELECT p.url, p.rec_id, e.seq, e.on_date, e.kind, e.status, e.comment,
-               (SELECT MIN(s2.captured_at) FROM snapshots s2
-                  JOIN status_events e2 ON e2.snapshot_id = s2.id
-                 WHERE s2.url = p.url AND e2.kind = e.kind
-                   AND e2.on_date IS e.on_date AND e2.status IS e.status
-                   AND e2.comment IS e.comment) AS first_seen_at,
-               (SELECT MAX(s2.last_seen_at) FROM snapshots s2
-                  JOIN status_events e2 ON e2.snapshot_id = s2.id
-                 WHERE s2.url = p.url AND e2.kind = e.kind
-                   AND e2.on_date IS e.on_date AND e2.status IS e.status
-                   AND e2.comment IS e.comment) AS last_seen_at
-        FROM pages p
-        JOIN status_events e ON e.snapshot_id = p.current_snapshot_id
-        WHERE p.kind = 'recommendation'
-    """,
-}
+            JOIN snapshots s ON s.id = p.current_snapshot_id
+            JOIN recommendation_versions rv ON rv.snapshot_id = s.id
+            WHERE p.kind = 'recommendation'
+        """,
+        "status_changes": f"""
+            WITH ordered AS (
+                SELECT rv.url, rv.rec_id, rv.force, p.state, rv.current_status, e.snapshot_id,
+                       e.seq, e.on_date, e.status,
+                       LAG(e.status) OVER (
+                           PARTITION BY e.snapshot_id ORDER BY e.on_date, e.seq
+                       ) AS from_status
+                FROM pages p
+                JOIN recommendation_versions rv ON rv.snapshot_id = p.current_snapshot_id
+                JOIN status_events e ON e.snapshot_id = rv.snapshot_id
+                WHERE e.kind = 'status'
+            )
+            SELECT o.rec_id, o.force, o.on_date, o.from_status, o.status AS to_status,
+                   CAST(CASE WHEN fr.rank IS NOT NULL AND tr.rank IS NOT NULL
+                                  AND tr.rank < fr.rank
+                             THEN 1 ELSE 0 END AS INTEGER) AS is_regression,
+                   o.current_status, o.state, {themes.format(rec="o.rec_id")} AS themes,
+                   substr(o.on_date, 1, 4) AS year, o.snapshot_id, o.seq, o.url
+            FROM ordered o
+            LEFT JOIN status_ranks fr ON fr.status = o.from_status
+            LEFT JOIN status_ranks tr ON tr.status = o.status
+            WHERE o.from_status IS NULL OR o.from_status != o.status
+        """,
+        "version_changes": f"""
+            SELECT rb.rec_id, COALESCE(ra.force, rb.force) AS force,
+                   b.version AS from_version, a.version AS to_version,
+                   a.captured_at AS changed_at,
+                   rb.current_status AS status_before, ra.current_status AS status_after,
+                   CAST(CASE WHEN COALESCE(rb.text, '') != COALESCE(ra.text, '') THEN 1 ELSE 0
+                        END AS INTEGER) AS text_changed,
+                   CAST((SELECT COUNT(*) FROM log_changes c
+                     WHERE c.to_snapshot_id = a.id AND c.change = 'appended') AS INTEGER)
+                       AS appended,
+                   CAST((SELECT COUNT(*) FROM log_changes c
+                     WHERE c.to_snapshot_id = a.id AND c.change = 'edited') AS INTEGER)
+                       AS edited,
+                   CAST((SELECT COUNT(*) FROM log_changes c
+                     WHERE c.to_snapshot_id = a.id AND c.change = 'removed') AS INTEGER)
+                       AS removed,
+                   CAST((SELECT COUNT(*) FROM log_changes c
+                     WHERE c.to_snapshot_id = a.id AND c.change = 'redated') AS INTEGER)
+                       AS redated,
+                   p.state, {themes.format(rec="p.rec_id")} AS themes,
+                   substr(a.captured_at, 1, 4) AS year,
+                   b.id AS from_snapshot_id, a.id AS to_snapshot_id, b.url
+            FROM snapshots a
+            JOIN snapshots b ON b.url = a.url AND b.version = a.version - 1
+            JOIN pages p ON p.url = a.url
+            LEFT JOIN recommendation_versions ra ON ra.snapshot_id = a.id
+            LEFT JOIN recommendation_versions rb ON rb.snapshot_id = b.id
+        """,
+        "missing_pages": f"""
+            SELECT p.rec_id, p.force, p.kind, p.state, p.missing_since, p.last_http_status,
+                   p.last_checked_at, rv.current_status AS last_known_status, rv.report_title,
+                   {themes.format(rec="p.rec_id")} AS themes,
+                   substr(p.missing_since, 1, 4) AS year,
+                   p.current_snapshot_id AS last_snapshot_id, p.url
+            FROM pages p
+            LEFT JOIN recommendation_versions rv ON rv.snapshot_id = p.current_snapshot_id
+            WHERE p.state IN ('not_found', 'gone', 'soft_404') AND p.missing_since IS NOT NULL
+        """,
+        "rewritten_history": f"""
+            SELECT p.rec_id, p.force, fs.version AS from_version, ts.version AS to_version,
+                   ts.captured_at AS changed_at, c.on_date, c.kind, c.change, c.before, c.after,
+                   c.before_date, c.after_date, p.current_status, p.state,
+                   {themes.format(rec="p.rec_id")} AS themes,
+                   substr(ts.captured_at, 1, 4) AS year, c.url
+            FROM log_changes c
+            JOIN snapshots fs ON fs.id = c.from_snapshot_id
+            JOIN snapshots ts ON ts.id = c.to_snapshot_id
+            JOIN pages p ON p.url = c.url
+            WHERE c.change IN ('edited', 'removed', 'redated')
+        """,
+        "listing_entries": f"""
+            SELECT r.snapshot_id, r.seq, r.listing_url, r.rec_id, r.url, r.report_title,
+                   c.cause_of_concern, c.text, c.current_status, c.status_date, c.log,
+                   c.parse_warnings, r.parser_version, r.content_sha256, {entry_metadata}
+            FROM listing_entry_rows r
+            JOIN listing_entry_contents c ON c.content_sha256 = r.content_sha256
+        """,
+        "listed_recommendations": f"""
+            SELECT le.rec_id,
+                   COALESCE(
+                       (SELECT rp.force FROM pages rp WHERE rp.url = le.url),
+                       (SELECT rp.force FROM pages rp
+                         WHERE rp.kind = 'recommendation' AND rp.rec_id = le.rec_id LIMIT 1)
+                   ) AS force,
+                   le.current_status, le.status_date, le.text, le.report_title,
+                   COALESCE(
+                       (SELECT rp.state FROM pages rp WHERE rp.url = le.url),
+                       (SELECT rp.state FROM pages rp
+                         WHERE rp.kind = 'recommendation' AND rp.rec_id = le.rec_id
+                         ORDER BY rp.state = 'live' DESC LIMIT 1)
+                   ) AS page_state,
+                   CAST(NOT EXISTS (
+                       SELECT 1 FROM pages rp
+                        WHERE rp.kind = 'recommendation' AND rp.rec_id = le.rec_id
+                          AND rp.state = 'live' AND rp.current_snapshot_id IS NOT NULL
+                   ) AS INTEGER) AS only_in_listing,
+                   le.cause_of_concern, le.log, le.listing_url, s.captured_at, s.last_seen_at,
+                   {themes.format(rec="le.rec_id")} AS themes,
+                   substr(s.captured_at, 1, 4) AS year, le.url
+            FROM pages lp
+            JOIN listing_entries le ON le.snapshot_id = lp.current_snapshot_id
+            JOIN snapshots s ON s.id = le.snapshot_id
+            WHERE lp.kind = 'listing'
+        """,
+        "log_entries": """
+            SELECT p.rec_id, p.force, e.seq, e.on_date, e.kind, e.status, e.comment,
+                   (SELECT MIN(s2.captured_at) FROM snapshots s2
+                      JOIN status_events e2 ON e2.snapshot_id = s2.id
+                     WHERE s2.url = p.url AND e2.kind = e.kind
+                       AND e2.on_date IS e.on_date AND e2.status IS e.status
+                       AND e2.comment IS e.comment) AS first_seen_at,
+                   (SELECT MAX(s2.last_seen_at) FROM snapshots s2
+                      JOIN status_events e2 ON e2.snapshot_id = s2.id
+                     WHERE s2.url = p.url AND e2.kind = e.kind
+                       AND e2.on_date IS e.on_date AND e2.status IS e.status
+                       AND e2.comment IS e.comment) AS last_seen_at,
+                   p.state, substr(e.on_date, 1, 4) AS year, p.url
+            FROM pages p
+            JOIN status_events e ON e.snapshot_id = p.current_snapshot_id
+            WHERE p.kind = 'recommendation'
+        """,
+        "recommendation_group_members": f"""
+            WITH stage1 AS (
+                SELECT r.*, {first} AS stage1
+                FROM recommendations r
+                WHERE r.state != 'redirected' AND r.page_kind = 'recommendation'
+                  AND trim(COALESCE(r.text, '')) != ''
+            ),
+            stage2 AS (SELECT s1.*, {second} AS stage2 FROM stage1 s1),
+            keyed AS (SELECT s2.*, {third} AS normalised_text FROM stage2 s2),
+            groups AS (
+                SELECT normalised_text, CAST(MIN(rec_id) AS INTEGER) AS group_key FROM keyed
+                GROUP BY normalised_text HAVING COUNT(DISTINCT rec_id) > 1
+            )
+            SELECT CAST(g.group_key AS INTEGER) AS group_key, k.rec_id, k.force,
+                   k.current_status, k.status_date, k.state,
+                   CAST(COALESCE(sr.closed, 0) AS INTEGER) AS closed, k.report_title, k.text,
+                   k.themes, k.year, k.normalised_text, k.url
+            FROM keyed k
+            JOIN groups g ON g.normalised_text = k.normalised_text
+            LEFT JOIN status_ranks sr ON sr.status = k.current_status
+        """,
+        "recommendation_groups": """
+            SELECT CAST(m.group_key AS INTEGER) AS group_key, MIN(m.report_title) AS report_title,
+                   CAST(COUNT(DISTINCT m.force) AS INTEGER) AS forces,
+                   CAST(COUNT(*) AS INTEGER) AS copies,
+                   CAST(SUM(m.current_status = 'complete') AS INTEGER) AS complete,
+                   CAST(SUM(m.closed) AS INTEGER) AS closed,
+                   CAST(COUNT(*) - SUM(m.closed) AS INTEGER) AS still_open,
+                   json_group_array(DISTINCT m.force) AS force_list,
+                   MIN(CASE WHEN m.rec_id = m.group_key THEN m.text END) AS text,
+                   MIN(m.year) AS year
+            FROM (SELECT * FROM recommendation_group_members ORDER BY group_key, force) m
+            GROUP BY m.group_key
+        """,
+    }
 
 
 def create_views(db: sqlite_utils.Database) -> None:
-    """(Re)create every view from VIEWS."""
-    for name, sql in VIEWS.items():
+    """(Re)create every view, selecting the optional metadata columns where they exist."""
+    columns = {c[1] for c in db.execute("PRAGMA table_info(recommendation_versions)").fetchall()}
+    views = _views(columns & set(OPTIONAL_VERSION_COLUMNS))
+    # Views read views: drop all first, then create in order.
+    for name in reversed(list(views)):
         db.execute(f"DROP VIEW IF EXISTS [{name}]")
+    for name, sql in views.items():
         db.execute(f"CREATE VIEW [{name}] AS {sql}")
+
+
+def check_not_newer(db: sqlite_utils.Database, path: str) -> None:
+    """NewerSchema if the database holds migrations this hmicfrs does not know: a newer
+    version wrote it, and writing to it with this one could break it."""
+    if not db["_sqlite_migrations"].exists():
+        return
+    known = {m.name for m in getattr(migrations, "_migrations", ())}
+    unknown = sorted(m.name for m in migrations.applied(db) if m.name not in known)
+    if unknown:
+        raise NewerSchema(path, unknown)
 
 
 def migrate(db: sqlite_utils.Database) -> None:

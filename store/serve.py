@@ -14,6 +14,9 @@ from typing import Any
 import uvicorn
 import yaml
 from datasette.app import Datasette
+from datasette.plugins import pm
+
+import store.plugin
 
 METADATA_PATH = Path(__file__).with_name("metadata.yml")
 
@@ -36,7 +39,10 @@ def load_metadata(database: str) -> dict[str, Any]:
         metadata = yaml.safe_load(f)
     databases = metadata.get("databases") or {}
     section = databases.pop(METADATA_DATABASE, {})
-    metadata["databases"] = {**databases, database: copy.deepcopy(section)}
+    section = copy.deepcopy(section)
+    if "description_html" in section:
+        section["description_html"] = section["description_html"].replace("{database}", database)
+    metadata["databases"] = {**databases, database: section}
     return metadata
 
 
@@ -53,7 +59,14 @@ def make_datasette(db_path: str) -> Datasette:
     return ds
 
 
+def register_plugin() -> None:
+    """Load the archive's plugin (pages, feed, cell links), unless its entry point did."""
+    if not pm.is_registered(store.plugin):
+        pm.register(store.plugin, name="hmicfrs-archive")
+
+
 def _datasette(path: Path, name: str) -> Datasette:
+    register_plugin()
     return Datasette(files=[str(path)], metadata=load_metadata(name), settings=SETTINGS)
 
 

@@ -109,3 +109,79 @@ def test_cli_broken_yaml_exits_2(tmp_path: Path) -> None:
     result = run_cli("crawl", cwd=tmp_path)
     assert result.returncode == 2
     assert "is not valid YAML" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [
+        ("site", "base_url", "https://user:secret@www.example.org"),
+        ("site", "base_url", "https://user@www.example.org"),
+        ("site", "allowed_hosts", ["user:secret@www.example.org"]),
+    ],
+)
+def test_credentials_in_config_urls_are_refused(section: str, key: str, value: object) -> None:
+    data = shipped()
+    data[section][key] = value
+    with pytest.raises(ConfigError) as e:
+        config_from_dict(data)
+    assert str(e.value).startswith(f"config: {section}.{key}")
+    assert "user name" in str(e.value)
+    assert "secret" not in str(e.value) or key == "allowed_hosts"
+
+
+def test_cli_refuses_a_base_url_with_credentials_and_never_echoes_the_password(
+    tmp_path: Path,
+) -> None:
+    data = shipped()
+    data["site"]["base_url"] = "https://user:hunter2@www.example.org"
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(data))
+    result = run_cli("crawl", "--db", str(tmp_path / "a.sqlite"), cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.strip() == (
+        "error: config: site.base_url: should not carry a user name or password "
+        "(user:pass@): refused"
+    )
+    assert not (tmp_path / "a.sqlite").exists()
+
+
+ALIAS_BOMB = """\
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+site:
+  base_url: https://www.example.org
+  allowed_hosts: *i
+"""
+
+
+def test_cli_refuses_a_yaml_alias_bomb_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text(ALIAS_BOMB)
+    result = run_cli("crawl", "--db", str(tmp_path / "a.sqlite"), cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "error: config: config.yaml: line 2: uses a YAML alias (*name); aliases are not "
+        "accepted here, write the value out\n"
+    )
+
+
+def test_messages_stay_short_whatever_the_value() -> None:
+    data = shipped()
+    data["crawl"]["user_agent"] = [["x" * 10_000] * 1000] * 1000
+    with pytest.raises(ConfigError) as e:
+        config_from_dict(data)
+    assert str(e.value) == (
+        "config: crawl.user_agent: should be a non-empty string, got "
+        "[['xxxxxxxxxxxxxxxxxxxxxxxxxxx...xxxxxxxxxxxxxxxxxxxxxxxxxxxx', "
+        "'xxxxxxxxxxxxxxxxxxxxxxxxxxx...xx..."
+    )
+    data = shipped()
+    data["crawl"]["k" * 5000] = 1
+    with pytest.raises(ConfigError) as e:
+        config_from_dict(data)
+    assert len(str(e.value)) < 600

@@ -255,3 +255,110 @@ def test_listing_next_page(html: str, url: str, next_url: str | None) -> None:
 )
 def test_page_number(url: str, number: int) -> None:
     assert page_number(url) == number
+
+
+def test_parse_sitemap_gzip_is_known_by_its_magic_bytes_in_any_spelling() -> None:
+    body = gzip.compress(URLSET.encode())
+    assert parse_sitemap(body, OLD) == parse_sitemap(URLSET, OLD)
+    # Two gzip members, as `cat a.gz b.gz` makes.
+    half = URLSET.index("<url><loc>/hmicfrs/?")
+    two = gzip.compress(URLSET[:half].encode()) + gzip.compress(URLSET[half:].encode())
+    assert parse_sitemap(two, OLD) == parse_sitemap(URLSET, OLD)
+
+
+def test_parse_sitemap_refuses_entity_declarations() -> None:
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+        f"<urlset><url><loc>{OLD}/x/&c;</loc></url></urlset>"
+    )
+    links = parse_sitemap(laughs, OLD)
+    assert (links.pages, links.sitemaps, links.note) == (
+        (),
+        (),
+        "refused: EntitiesForbidden (entity or DTD declarations)",
+    )
+
+
+def test_parse_sitemap_keeps_the_protocols_first_50000_urls() -> None:
+    many = "".join(f"<url><loc>{OLD}/p/{i}/</loc></url>" for i in range(50_010))
+    links = parse_sitemap(f"<urlset>{many}</urlset>", OLD)
+    assert links.pages == tuple(f"{OLD}/p/{i}/" for i in range(50_000))
+    assert links.note == "over the protocol's 50000 URLs: kept the first"
+
+
+def test_parse_sitemap_reads_at_most_50_mb_of_gzip() -> None:
+    filler = "<url><loc>" + OLD + "/p/1/</loc></url>" + " " * (1024 * 1024)
+    huge = gzip.compress(("<urlset>" + filler * 60 + "</urlset>").encode(), compresslevel=1)
+    links = parse_sitemap(huge, OLD)
+    assert links.pages == (f"{OLD}/p/1/",)
+    assert links.note == "over the protocol's 50 MB: read the first part"
+
+
+def test_parse_sitemap_of_unclosed_locs_is_one_quick_pass() -> None:
+    # 4 MB of "<url><loc " with no ">": a rescanning regex took 400 s over it.
+    assert parse_sitemap("<loc " * 800_000, OLD) == SitemapLinks((), ())
+    bomb = "<urlset>" + "<url><loc " * 100_000
+    assert parse_sitemap(bomb, OLD) == SitemapLinks((), ())
+    ok = bomb + f"<url><loc>{OLD}/z/</loc></url>"
+    assert parse_sitemap(ok, OLD).pages[-1] == f"{OLD}/z/"
+
+
+SPELLINGS = [
+    f"{OLD}/hmicfrs/recommendation/devon-and-cornwall/6989/",
+    f"{OLD}/HMICFRS/Recommendation/Devon-And-Cornwall/6989",
+    f"{OLD}/hmicfrs/recommendation/devon-and-cornwall/06989/",
+    f"{OLD}/hmicfrs/recommendation/devon-and-cornwall/6989/?utm_source=news&utm_medium=email",
+    f"{NEW}/recommendation/devon-and-cornwall/6989/",
+    "http://user:secret@justiceinspectorates.gov.uk/hmicfrs/recommendation/devon-and-cornwall/6989/?fbclid=abc",
+]
+
+
+def test_every_spelling_of_a_recommendation_has_one_key() -> None:
+    assert {recommendation_key(u) for u in SPELLINGS} == {("devon-and-cornwall", 6989)}
+
+
+def test_canonical_url_folds_what_still_answers_the_same() -> None:
+    assert [canonical_url(u) for u in SPELLINGS] == [
+        f"{OLD}/hmicfrs/recommendation/devon-and-cornwall/6989/",
+        f"{OLD}/hmicfrs/recommendation/devon-and-cornwall/6989/",
+        f"{OLD}/hmicfrs/recommendation/devon-and-cornwall/6989/",
+        f"{OLD}/hmicfrs/recommendation/devon-and-cornwall/6989/",
+        f"{NEW}/recommendation/devon-and-cornwall/6989/",
+        "http://justiceinspectorates.gov.uk/hmicfrs/recommendation/devon-and-cornwall/6989/",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        ("https://user:pw@example.org/a?x=1", "https://example.org/a?x=1"),
+        ("https://example.org/a?utm_source=x&b=2&fbclid=y", "https://example.org/a?b=2"),
+        ("https://example.org/a?UTM_Campaign=x", "https://example.org/a"),
+        ("https://example.org/a?b=%20&c", "https://example.org/a?b=%20&c"),
+        (
+            f"{OLD}/hmicfrs/?recommendation-theme=harm&paged=2&gclid=z",
+            f"{OLD}/hmicfrs/?recommendation-theme=harm&paged=2",
+        ),
+        (
+            f"{OLD}/hmicfrs/recommendation/kent/1/?replytocom=5",
+            f"{OLD}/hmicfrs/recommendation/kent/1/",
+        ),
+        ("/hmicfrs/recommendation/Kent/007", "/hmicfrs/recommendation/kent/7/"),
+    ],
+)
+def test_canonical_url_drops_credentials_and_trackers(url: str, canonical: str) -> None:
+    assert canonical_url(url) == canonical
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{OLD}/hmicfrs/recommendation/kent/0/",
+        f"{OLD}/hmicfrs/recommendation/kent/\u0661\u0662/",  # Arabic-Indic digits
+        f"{OLD}/hmicfrs/recommendation/\u212aent/1/",  # Kelvin sign, not K
+        f"{OLD}/hmicfrs/recommendation/kent/1234567890/",
+    ],
+)
+def test_recommendation_key_refuses_lookalikes(url: str) -> None:
+    assert recommendation_key(url) is None

@@ -275,7 +275,9 @@ def test_views_show_rewritten_history_regressions_and_appends(crawls) -> None:
                 "before_date": on_date, "after_date": new[0][1] if new else None,
             }
         )  # fmt: skip
-    assert rows(db, "SELECT * FROM rewritten_history ORDER BY url") == sorted(
+    original = """url, rec_id, from_version, to_version, changed_at, on_date, kind, change, before,
+        after, before_date, after_date"""
+    assert rows(db, f"SELECT {original} FROM rewritten_history ORDER BY url") == sorted(
         expected_rewrites, key=lambda r: r["url"]
     )
     assert {r["change"] for r in expected_rewrites} == {"edited", "removed", "redated"}

@@ -65,25 +65,31 @@ def rec(
 ) -> dict[str, Any]:
     """A row of the recommendations view for the scenario of tests.test_store."""
     return {
-        "url": url,
         "rec_id": rec_id,
         "force": force,
-        "report_title": "PEEL inspection 2025",
-        "rec_type": "Recommendation",
-        "cause_of_concern": None,
-        "text": text,
         "current_status": status,
         "status_date": status_date,
-        "version": version,
-        "snapshot_id": snapshot_id,
+        "text": text,
+        "report_title": "PEEL inspection 2025",
         "state": state,
         "missing_since": missing_since,
+        "rec_type": "Recommendation",
+        "cause_of_concern": None,
+        "themes": "[]",
+        "year": "2026",
+        "force_name": None,
+        "reference": None,
+        "report_url": None,
+        "published_on": None,
+        "version": version,
         "captured_at": captured_at,
         "last_seen_at": last_seen_at,
+        "snapshot_id": snapshot_id,
         "has_404_banner": 0,
         "parse_warnings": [],
         "page_kind": "recommendation",
         "last_checked_at": T3,
+        "url": url,
     }
 
 
@@ -140,7 +146,7 @@ EXPECTED = [
 
 def test_json_export(archive: Archive, tmp_path: Path) -> None:
     out = tmp_path / "archive.json"
-    assert export_archive(archive.db, "json", str(out)) == {
+    assert export_archive(archive.db, "json", str(out), current=True) == {
         "recommendations": 4,
         "status_events": 10,
     }
@@ -158,7 +164,7 @@ def csv_value(v: Any) -> str:
 
 def test_csv_export(archive: Archive, tmp_path: Path) -> None:
     out = tmp_path / "export"
-    assert export_archive(archive.db, "csv", str(out)) == {
+    assert export_archive(archive.db, "csv", str(out), current=True) == {
         "recommendations": 4,
         "status_events": 10,
     }
@@ -195,23 +201,23 @@ def test_csv_quotes_and_utf8(tmp_path: Path) -> None:
         "n",
     )
     archive.record(run_id, page(A, T1, b"x", record))
-    export_archive(archive.db, "csv", str(tmp_path / "out"))
+    export_archive(archive.db, "csv", str(tmp_path / "out"), current=True)
     assert (tmp_path / "out" / "status_events.csv").read_bytes() == (
         "url,rec_id,seq,on_date,kind,status,comment,first_seen_at,last_seen_at\r\n"
         f'{A},7,0,2026-01-02,comment,,"Chief said ""not yet"", then\nagreed \u2013 caf\u00e9",'
         f"{T1},{T1}\r\n"
     ).encode()
     line = (tmp_path / "out" / "recommendations.csv").read_text(encoding="utf-8").splitlines()[1]
-    assert line.startswith(f'{A},7,avon-and-somerset,PEEL inspection 2025,Recommendation,,"Text')
+    assert line.startswith('7,avon-and-somerset,,,"Text, with a comma",PEEL inspection 2025,live,,')
 
 
 def test_csv_export_replaces_an_earlier_export(archive: Archive, tmp_path: Path) -> None:
     out = tmp_path / "export"
     out.mkdir()
     (out / "recommendations.csv").write_text("old")
-    export_archive(archive.db, "csv", str(out))
+    export_archive(archive.db, "csv", str(out), current=True)
     assert listing(out) == ["recommendations.csv", "status_events.csv"]
-    assert (out / "recommendations.csv").read_text().startswith("url,rec_id,")
+    assert (out / "recommendations.csv").read_text().startswith("rec_id,force,")
     assert listing(tmp_path) == ["archive.db", "archive.db-shm", "archive.db-wal", "export"]
 
 
@@ -225,27 +231,32 @@ def test_warc_export(archive: Archive, tmp_path: Path) -> None:
         "warcinfo": 1,
         "responses": 5,
         "revisits": 5,
+        "missing": 2,
     }
     check = warcio("check", "-v", str(out))
     assert check.returncode == 0, check.stdout + check.stderr
-    assert check.stdout.count("digest pass") == 6  # the warcinfo and every response
+    # The warcinfo, every response and the two missing answers (an empty payload).
+    assert check.stdout.count("digest pass") == 8
     fields = "warc-type,warc-target-uri,warc-date,warc-refers-to-target-uri,http:status"
     index = warcio("index", "-f", fields, str(out))
     assert index.returncode == 0, index.stderr
     lines = [json.loads(line) for line in index.stdout.splitlines()]
     assert lines[0].pop("warc-date")  # when the export ran
+
+    def response(url: str, at: str, status: str = "200") -> dict[str, str]:
+        return {"warc-type": "response", "warc-target-uri": url, "warc-date": at,
+                "http:status": status}  # fmt: skip
+
+    def revisit(url: str, at: str) -> dict[str, str]:
+        return {"warc-type": "revisit", "warc-target-uri": url, "warc-date": at,
+                "warc-refers-to-target-uri": url, "http:status": "200"}  # fmt: skip
+
+    # In time order: D's 404 at T2 and B's at T3 are there, as the responses they were.
     assert lines == [
         {"warc-type": "warcinfo"},
-        *[
-            {"warc-type": "response", "warc-target-uri": url, "warc-date": at,
-             "http:status": "200"}
-            for url, at in [(A, T1), (B, T1), (C, T1), (D, T1), (A, T2)]
-        ],
-        *[
-            {"warc-type": "revisit", "warc-target-uri": url, "warc-date": at,
-             "warc-refers-to-target-uri": url, "http:status": "200"}
-            for url, at in [(B, T2), (C, T2), (A, T3), (C, T3), (D, T3)]
-        ],
+        response(A, T1), response(B, T1), response(C, T1), response(D, T1),
+        response(A, T2), revisit(B, T2), revisit(C, T2), response(D, T2, "404"),
+        revisit(A, T3), revisit(C, T3), revisit(D, T3), response(B, T3, "404"),
     ]  # fmt: skip
 
     bodies = {(A, T1): BODY_A1, (B, T1): BODY_B1, (C, T1): BODY_C1, (D, T1): BODY_D1}
@@ -269,9 +280,18 @@ def test_warc_export(archive: Archive, tmp_path: Path) -> None:
                     if r.http_headers
                     else None,
                     "payload": r.content_stream().read(),
+                    "outcome": h.get_header("HMICFRS-Outcome"),
+                    "truncated": h.get_header("WARC-Truncated"),
                 }
             )
     assert {r["version"] for r in records} == {"WARC/1.1"}
+    missing = [r for r in records if r["outcome"] is not None]
+    assert [(r["type"], r["uri"], r["date"], r["outcome"], r["truncated"], r["payload"])
+            for r in missing] == [
+        ("response", D, T2, "not_found", "unspecified", b""),
+        ("response", B, T3, "not_found", "unspecified", b""),
+    ]  # fmt: skip
+    records = [r for r in records if r["outcome"] is None]
     responses = {(r["uri"], r["date"]): r for r in records if r["type"] == "response"}
     assert {k: r["payload"] for k, r in responses.items()} == bodies
     for key, r in responses.items():
@@ -305,7 +325,7 @@ def test_warc_record_ids_are_stable(archive: Archive, tmp_path: Path) -> None:
     export_archive(archive.db, "warc", str(tmp_path / "two.warc.gz"))
     first = ids(tmp_path / "one.warc.gz")
     assert first == ids(tmp_path / "two.warc.gz")
-    assert len(set(first)) == 10
+    assert len(set(first)) == 12
 
 
 @pytest.mark.parametrize(

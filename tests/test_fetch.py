@@ -20,6 +20,8 @@ from email.utils import format_datetime
 import brotli
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scraper.errors import SiteRefused, SiteUnreachable
 from scraper.fetch import (
@@ -1187,3 +1189,74 @@ def test_size_cap_applies_to_the_decoded_body() -> None:
     )
     assert len(bomb) < 10_000
     assert h.fetch("/x").outcome == "too_large"
+
+
+@pytest.mark.parametrize(
+    ("coding", "compress"),
+    [
+        ("gzip, gzip", lambda b: gzip.compress(gzip.compress(b))),
+        ("deflate, br", lambda b: brotli.compress(zlib.compress(b))),
+        ("deflate", lambda b: zlib.compress(b)[2:-4]),  # raw deflate, as some servers send
+        ("gzip", lambda b: gzip.compress(b[:500]) + gzip.compress(b[500:])),  # two members
+        ("identity, gzip", gzip.compress),
+    ],
+)
+def test_stacked_and_odd_content_encodings_are_decoded(
+    coding: str, compress: Callable[[bytes], bytes]
+) -> None:
+    h = harness({"/x": page(body=compress(HTML * 20), headers={"content-encoding": coding})})
+    assert (h.fetch("/x").outcome, h.fetch("/x").body) == ("ok", HTML * 20)
+
+
+@pytest.mark.parametrize(
+    ("coding", "error"),
+    [
+        ("zstd", "bad content encoding: unsupported content encoding 'zstd'"),
+        ("gzip, gzip, gzip, gzip", "bad content encoding: 4 stacked content encodings"),
+    ],
+)
+def test_encodings_we_cannot_bound_are_errors_not_retried(coding: str, error: str) -> None:
+    h = harness({"/x": page(body=b"whatever", headers={"content-encoding": coding})})
+    result = h.fetch("/x")
+    assert (result.outcome, result.error, len(result.attempts)) == ("error", error, 1)
+
+
+def test_a_host_name_that_does_not_resolve_is_not_retried() -> None:
+    h = harness({"/x": fail(httpx.ConnectError, "[Errno -3] Temporary failure in name resolution")})
+    result = h.fetch("/x")
+    assert (result.outcome, result.error, len(result.attempts)) == (
+        "error",
+        "cannot resolve the host name: [Errno -3] Temporary failure in name resolution",
+        1,
+    )
+    assert h.clock.sleeps == []
+
+
+def test_a_url_with_credentials_is_not_on_an_allowed_host() -> None:
+    h = harness({})
+    assert h.fetcher.is_allowed_host("https://user:pw@example.org/x") is False
+    assert h.fetcher.is_allowed_host("https://example.org/x") is True
+
+
+def test_robots_sitemap_lines_never_keep_credentials() -> None:
+    body = b"User-agent: *\nAllow: /\nSitemap: https://user:pw@example.org/s.xml\n"
+    h = harness({"/robots.txt": page(body=body, headers={"content-type": "text/plain"})})
+    assert h.fetcher.load_robots(SITE).sitemaps == (SITE + "/s.xml",)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(["gzip", "deflate", "br", "gzip, gzip", "deflate, br", "x-gzip"]),
+    st.binary(max_size=2000),
+    st.booleans(),
+)
+def test_any_body_under_any_encoding_is_a_result_never_an_exception(
+    coding: str, noise: bytes, wrap: bool
+) -> None:
+    body = gzip.compress(noise) + noise[:7] if wrap else noise
+    h = harness({"/x": page(body=body, headers={"content-encoding": coding})}, max_page_bytes=5000)
+    result = h.fetch("/x")
+    assert result.outcome in ("ok", "error", "too_large")
+    assert result.outcome != "error" or (
+        (result.error or "").startswith("bad content encoding") or result.error == "empty body"
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -496,6 +497,10 @@ def test_version_changes_view(archive: Archive) -> None:
             "edited": 1,
             "removed": 1,
             "redated": 1,
+            "force": "kent",
+            "state": "live",
+            "themes": "[]",
+            "year": "2026",
         }
     ]
 
@@ -511,6 +516,11 @@ def test_missing_pages_view_and_page_events(archive: Archive) -> None:
             "last_http_status": 404,
             "last_checked_at": T3,
             "last_snapshot_id": 2,
+            "force": "essex",
+            "last_known_status": "being-progressed",
+            "report_title": "PEEL inspection 2025",
+            "themes": "[]",
+            "year": "2026",
         }
     ]
     # D went missing at T2 and came back at T3, so it has left missing_pages.
@@ -541,6 +551,11 @@ def test_rewritten_history_view(archive: Archive) -> None:
         {
             "url": A,
             "rec_id": 101,
+            "force": "kent",
+            "current_status": "being-progressed",
+            "state": "live",
+            "themes": "[]",
+            "year": "2026",
             "from_version": 1,
             "to_version": 2,
             "changed_at": T2,
@@ -555,6 +570,11 @@ def test_rewritten_history_view(archive: Archive) -> None:
         {
             "url": A,
             "rec_id": 101,
+            "force": "kent",
+            "current_status": "being-progressed",
+            "state": "live",
+            "themes": "[]",
+            "year": "2026",
             "from_version": 1,
             "to_version": 2,
             "changed_at": T2,
@@ -569,6 +589,11 @@ def test_rewritten_history_view(archive: Archive) -> None:
         {
             "url": A,
             "rec_id": 101,
+            "force": "kent",
+            "current_status": "being-progressed",
+            "state": "live",
+            "themes": "[]",
+            "year": "2026",
             "from_version": 1,
             "to_version": 2,
             "changed_at": T2,
@@ -792,3 +817,17 @@ def test_an_id_that_never_existed_did_not_go_missing() -> None:
     never = "https://www.justiceinspectorates.gov.uk/hmicfrs/?p=999999"
     archive.record(run_id, page(never, T1, state="not_found", http_status=404))
     assert rows(archive, "SELECT url, event FROM page_events") == []
+
+
+def test_a_soft_404_never_keeps_the_validators_it_was_sent_with() -> None:
+    # Its ETag would earn a 304 next time, vouching for the last live version: a false
+    # "came back" every other night.
+    archive = Archive(":memory:", now=lambda: T1)
+    run_id = archive.start_run("crawl")
+    archive.record(run_id, replace(page(A, T1, BODY_A1, A1), etag='"live"'))
+    archive.record(
+        run_id, replace(page(A, T2, state="soft_404"), etag='"soft"', last_modified="Tue")
+    )
+    assert rows(archive, "SELECT state, etag, last_modified FROM pages WHERE url = ?", [A]) == [
+        {"state": "soft_404", "etag": None, "last_modified": None}
+    ]
