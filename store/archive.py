@@ -1001,6 +1001,11 @@ _ENTRY_CONTENT = (
     "status_date",
     "log",
     "parse_warnings",
+    "force_name",
+    "reference",
+    "report_url",
+    "published_on",
+    "themes",
 )
 _EVENT_COLUMNS = ("seq", "on_date", "raw_date", "kind", "status", "comment")
 

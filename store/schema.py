@@ -229,6 +229,16 @@ def m002_listing_entries(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m003_page_metadata(db: sqlite_utils.Database) -> None:
+    # What a page's (or a listing entry's) metadata block shows: the force's display name, a
+    # reference, the report's link, the publication date (ISO) and the themes (a JSON list).
+    for table in ("recommendation_versions", "listing_entry_contents"):
+        for column in OPTIONAL_VERSION_COLUMNS:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+    create_views(db)
+
+
+@migrations()
 def m004_page_aliases(db: sqlite_utils.Database) -> None:
     # One page per recommendation: a spelling of a known recommendation's URL that the
     # canonical form cannot fold (http or https, www., the old host's /hmicfrs/ path or the
@@ -337,6 +347,10 @@ def _views(optional: set[str]) -> dict[str, str]:
         "UNION "
         if "themes" in optional
         else ""
+    )
+    # m003 adds the metadata columns to both tables at once.
+    entry_metadata = ", ".join(
+        f"c.{name}" if name in optional else f"NULL AS {name}" for name in OPTIONAL_VERSION_COLUMNS
     )
     themes = (
         "(SELECT json_group_array(theme) FROM (SELECT DISTINCT t.theme FROM "
@@ -461,10 +475,10 @@ def _views(optional: set[str]) -> dict[str, str]:
             JOIN pages p ON p.url = c.url
             WHERE c.change IN ('edited', 'removed', 'redated')
         """,
-        "listing_entries": """
+        "listing_entries": f"""
             SELECT r.snapshot_id, r.seq, r.listing_url, r.rec_id, r.url, r.report_title,
                    c.cause_of_concern, c.text, c.current_status, c.status_date, c.log,
-                   c.parse_warnings, r.parser_version, r.content_sha256
+                   c.parse_warnings, r.parser_version, r.content_sha256, {entry_metadata}
             FROM listing_entry_rows r
             JOIN listing_entry_contents c ON c.content_sha256 = r.content_sha256
         """,

@@ -270,13 +270,20 @@ def test_hash_of_other_kinds_is_of_content_text() -> None:
     assert (a.page_kind, a.normalised_sha256()) == ("not_found", b.normalised_sha256())
 
 
+KITE_META = """<dl class="kv"><dt>Force or service</dt><dd>West Midlands Police</dd>
+<dt>Our ref.</dt><dd>WM-4321</dd><dt>From the report</dt>
+<dd><a href="/hmicfrs/publications/lost-kites/">Lost kites: a national picture</a></dd>
+<dt>Date of publication</dt><dd>3rd March 2017</dd>
+<dt>Filed under</dt><dd><a href="/hmicfrs/?recommendation-theme=harm">Harm</a>, <a href="/hmicfrs/?recommendation-theme=audit">Audit</a></dd></dl>"""
+
+
 def test_version_row_and_event_rows() -> None:
-    parsed = parse_page(wrap(SEED_SHAPE), SEED_URL)
+    parsed = parse_page(wrap(KITE_META + SEED_SHAPE), SEED_URL)
     assert parsed.version_row() == {
         "url": SEED_URL,
         "rec_id": 4321,
         "force": "west-midlands",
-        "report_title": None,
+        "report_title": "Lost kites: a national picture",
         "rec_type": "recommendation",
         "cause_of_concern": "The inspection found that forces count lost kites in different ways.",
         "text": "• Forces should count lost kites in one way.\n• They should publish the count.",
@@ -284,6 +291,11 @@ def test_version_row_and_event_rows() -> None:
         "status_date": "2018-07-10",
         "has_404_banner": 1,
         "parse_warnings": "[]",
+        "force_name": "West Midlands Police",
+        "reference": "WM-4321",
+        "report_url": f"{OLD}/hmicfrs/publications/lost-kites/",
+        "published_on": "2017-03-03",
+        "themes": '["Harm", "Audit"]',
         "page_kind": "recommendation",
         "parser_version": PARSER_VERSION,
     }

@@ -23,6 +23,7 @@ URLS = [
     "",
 ]
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 TOKENS = [
     "[on]",
@@ -85,6 +86,29 @@ TOKENS = [
     '<div class="hentry">',
     '<div id="header">',
     "</div>",
+    # The rendered log, metadata shapes and teasers of other recommendations.
+    "3rd March 2017 awaiting-review",
+    "<p>28th August 2018</p>",
+    "<li>9 February 2019 complete</li>",
+    "<time>20/01/2020</time> <span>being-progressed</span>",
+    '<div class="r"><div>12th June 2017</div><div>',
+    "<dt>Force or service</dt><dd>",
+    "<tr><td>Lead agency</td><td>",
+    "<span>Reference</span><span>",
+    "<strong>Topics</strong> ",
+    "Published: 3 March 2017",
+    "Date of publication: 20/01/2020<br>",
+    "Themes:",
+    '<a href="/hmicfrs/?recommendation-theme=harm">',
+    '<a href="/hmicfrs/recommendation/essex/9/">',
+    "<h2>Related recommendations</h2>",
+    "https://www.justiceinspectorates.gov.uk/hmicfrs/recommendation/kent/123/",
+    "Cause of concern The ",
+    "Recommendation • ",
+    ":-item one;-item two; and-item",
+    "Agreed this action is complete and the recommendation can be closed.",
+    "\x1b[2J",
+    "\x85",
 ]
 
 
@@ -115,6 +139,10 @@ def check(parsed: ParsedPage, url: str) -> None:
     assert len(parsed.normalised_sha256()) == 64
     assert json.loads(parsed.version_row()["parse_warnings"]) == list(parsed.warnings)
     assert len(parsed.event_rows()) == len(parsed.log)
+    for value in json.loads(json.dumps(parsed.version_row())).values():
+        assert not (isinstance(value, str) and CONTROL.search(value)), value
+    assert parsed.published_on is None or ISO.match(parsed.published_on)
+    assert parsed.themes is None or all(isinstance(t, str) and t for t in parsed.themes)
 
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -559,12 +559,10 @@ def test_copies_match_whatever_their_spacing_bullets_and_force_names() -> None:
 
 
 def test_the_page_shows_what_the_metadata_block_stated(tmp_path: Path) -> None:
-    # The parser's metadata columns (force_name, reference, report_url, published_on, themes)
-    # come with a later migration; once there, views and pages show them.
+    # The parser's metadata columns (force_name, reference, report_url, published_on, themes,
+    # migration m003): views and pages show them.
     path = tmp_path / "meta.sqlite"
     archive = build_research_archive(str(path))
-    for column in ("force_name", "reference", "report_url", "published_on", "themes"):
-        archive.db.execute(f"ALTER TABLE recommendation_versions ADD COLUMN {column} TEXT")
     archive.db.execute(
         """UPDATE recommendation_versions SET force_name = 'Cumbria Constabulary',
                reference = 'SS-2026-04', report_url = 'https://example.org/report/',

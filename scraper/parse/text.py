@@ -1,0 +1,157 @@
+"""HTML -> text: the visible text of serialized markup, with paragraph, line and list marks.
+
+This module owns the text conventions: blocks separated by a blank line, <br> as a newline,
+list items as "• item" ("◦ item" nested), whitespace collapsed, invisible characters dropped.
+It works on lexbor's serialization with regexes (far cheaper than walking the tree) and never
+decides what is content: the caller hands it only the markup to read.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+
+# Marks put into the text where the markup breaks it; none is whitespace to str.split().
+_BLOCK = "\x02"
+_LINE = "\x03"
+_LI = "\x04"
+_SUB_LI = "\x05"
+_COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
+# Lexbor's serialization escapes ">" inside attribute values, so [^>]* ends a tag safely.
+_BLOCK_TAG_RE = re.compile(
+    r"</?(?:p|div|h[1-6]|ul|ol|li|dl|dt|dd|table|thead|tbody|tfoot|tr|caption|section|article"
+    r"|header|footer|main|aside|nav|blockquote|pre|figure|figcaption|address|details|summary"
+    r"|fieldset|legend|hgroup|hr|center|menu|dir|html|body|form)(?=[\s/>])[^>]*>"
+)
+_LABEL_VALUE_RE = re.compile(r"</(?:dt|th)>\s*<(?:dd|td)(?=[\s>])[^>]*>")
+# A label beside its value by structure: a <dt> and its <dd>, a <th> and its <td>, the first
+# of a row's two cells; reads "Label: value" unless the block turns out to be metadata.
+PAIR = "\x06"
+# A short label element (<strong>, <span>, <label> ...) run into its value; reads "Label value".
+LABELLED = "\x07"
+_TWO_CELL_ROW_RE = re.compile(r"<tr(?=[\s>])[^>]*>(?:(?!</tr>).){0,2000}?</tr>", re.S)
+_CELL_RE = re.compile(r"<t[dh](?=[\s>])")
+_FIRST_CELL_END_RE = re.compile(r"</t[dh]>\s*<td(?=[\s>])[^>]*>")
+_LABEL_ELEMENT_RE = re.compile(
+    r"(<(?P<tag>strong|b|span|label|em|dfn|abbr)(?:\s[^>]*)?>)(?P<label>[^<>]{1,48})"
+    r"(</(?P=tag)>)(?=\s*(?:<(?:span|a|time|data|abbr)[\s>]|[^<\s\x02-\x08]))"
+)
+# Two boxes side by side, a short label and its value: reads as two blocks unless metadata.
+SPLIT_PAIR = "\x08"
+_LABEL_BOX_RE = re.compile(
+    r"(<div(?:\s[^>]*)?>\s*<(?P<tag>div|span|p|strong|b)(?:\s[^>]*)?>[^<>]{1,48})</(?P=tag)>\s*"
+    r"(?=<(?:div|span|p|a|time|ul)(?:\s[^>]*)?>(?:(?!</?div[\s>]).){1,400}?</div>\s*</div>)",
+    re.S,
+)
+_PRE_RE = re.compile(r"<pre(?=[\s>])[^>]*>.*?</pre>", re.S)
+_LI_OPEN_RE = re.compile(r"<li(?=[\s/>])[^>]*>")
+_BR_TAG_RE = re.compile(r"<(?:br|/?td|/?th|/?option)(?=[\s/>])[^>]*>")
+_ANY_TAG_RE = re.compile(r"<[^>]*>")
+_LIST_TAG_RE = re.compile(r"<(/?)(ul|ol|menu|dir|li)(?=[\s/>])[^>]*>")
+# Our marks (never page text) and invisible characters, dropped before the text is read.
+_ODD_CHARS = "\x00\x01\x02\x03\x04\x05\x06\x07\x08\u200b\u200c\u200d\u2060\ufeff"
+_ODD_CHARS_RE = re.compile("[\x00-\x08\u200b\u200c\u200d\u2060\ufeff]")
+# Control characters (C0 and C1 but tab and newline) are no page text either: no parsed field
+# carries one (page.py takes them out where any reached a field).
+CONTROL_RE = re.compile("[\x00-\x08\x0b-\x0d\x0e-\x1f\x7f-\x9f]")
+
+
+_DOUBLE_BR_RE = re.compile("\x03\x03+")
+_BR_BEFORE_BLOCK_RE = re.compile("\x03+(?=\x02)")
+_BR_AFTER_BLOCK_RE = re.compile("\x02[\x02\x03]+")
+_MARK_GAP_RE = re.compile("([\x04\x05])\\s+")
+_MARK_BEFORE_BULLET_RE = re.compile("[\x04\x05](?=[•◦●○▪‣])")
+_PAIR_GAP_RE = re.compile("[\x02\x03 ]*([\x06\x07\x08])[\x02\x03 ]*")
+_ESCAPED_ENTITY_RE = re.compile(r"&(?:#\d{2,7}|#x[0-9a-fA-F]{2,6}|[a-zA-Z]{2,8});")
+
+
+def _nested_list_marks(markup: str) -> str:
+    """Mark list items by depth: "◦" for items of a list inside a list item."""
+    depth = 0
+
+    def mark(m: re.Match[str]) -> str:
+        nonlocal depth
+        if m.group(2).lower() == "li":
+            return "" if m.group(1) else _BLOCK + (_SUB_LI if depth > 1 else _LI)
+        depth += -1 if m.group(1) else 1
+        return _BLOCK
+
+    return _LIST_TAG_RE.sub(mark, markup)
+
+
+def _mark_two_cell_row(m: re.Match[str]) -> str:
+    row = m.group(0)
+    if len(_CELL_RE.findall(row)) != 2:
+        return row
+    return _FIRST_CELL_END_RE.sub(PAIR, row, count=1)
+
+
+def _mark_label_element(m: re.Match[str]) -> str:
+    label = m.group("label").strip()
+    if not label or label[-1] in ".,;!?" or len(label.split()) > 6:
+        return m.group(0)
+    return m.group(1) + m.group("label") + m.group(4) + LABELLED
+
+
+def unmark_pairs(text: str) -> str:
+    """Text with the label marks of blocks kept as text read as the page shows them."""
+    if PAIR in text:
+        text = text.replace(" " + PAIR, PAIR).replace(PAIR + " ", PAIR).replace(PAIR, ": ")
+    if LABELLED in text:
+        text = text.replace(" " + LABELLED, LABELLED).replace(LABELLED + " ", LABELLED)
+        text = text.replace(LABELLED, " ")
+    if SPLIT_PAIR in text:
+        text = text.replace(" " + SPLIT_PAIR, SPLIT_PAIR).replace(SPLIT_PAIR + " ", SPLIT_PAIR)
+        text = text.replace(SPLIT_PAIR, "\n\n")
+    return text
+
+
+def _html_to_marked_text(markup: str) -> str:
+    """Visible text of lexbor-serialized HTML, whitespace collapsed, with break marks."""
+    if "<!--" in markup:
+        markup = _COMMENT_RE.sub("", markup)
+    if any(ch in markup for ch in _ODD_CHARS):  # str.__contains__ is far faster than a regex
+        markup = _ODD_CHARS_RE.sub("", markup)
+    if "<pre" in markup:
+        # Preformatted text shows its line breaks: keep them as <br> would.
+        markup = _PRE_RE.sub(lambda m: m.group(0).replace("\n", _LINE), markup)
+    # Lexbor serializes tag names in lower case, so the tag patterns need no re.I.
+    if markup.count("<ul") + markup.count("<ol") > 1:
+        markup = _nested_list_marks(markup)
+    else:
+        markup = _LI_OPEN_RE.sub(_BLOCK + _LI, markup)
+    if "<tr" in markup:
+        markup = _TWO_CELL_ROW_RE.sub(_mark_two_cell_row, markup)
+    if "<dt" in markup or "<th" in markup:
+        # A label beside its value ("Report" | "An inspection of ...") reads "Report: ...".
+        markup = _LABEL_VALUE_RE.sub(PAIR, markup)
+    markup = _LABEL_ELEMENT_RE.sub(_mark_label_element, markup)
+    if "<div" in markup:
+        markup = _LABEL_BOX_RE.sub(lambda m: m.group(1) + SPLIT_PAIR, markup)
+    markup = _BLOCK_TAG_RE.sub(_BLOCK, markup)
+    markup = _BR_TAG_RE.sub(_LINE, markup)
+    markup = _ANY_TAG_RE.sub("", markup)
+    if "&" in markup:
+        markup = htmllib.unescape(markup)
+    # str.split() splits on \xa0 and \x1c-\x1f too, but not on the \x02-\x05 marks.
+    return " ".join(markup.split())
+
+
+def _marked_to_text(text: str) -> str:
+    """Marked text -> blocks separated by blank lines, <br> as newlines, list items bulleted."""
+    # Plain str.replace and regexes that start with a literal: this runs on every page.
+    if PAIR in text or LABELLED in text or SPLIT_PAIR in text:
+        # A label and its value are one block, whatever boxes the value sits in.
+        text = _PAIR_GAP_RE.sub(r"\1", text)
+    text = text.replace(" \x02", _BLOCK).replace("\x02 ", _BLOCK)
+    if _LINE in text:
+        text = text.replace(" \x03", _LINE).replace("\x03 ", _LINE)
+        text = _DOUBLE_BR_RE.sub(_BLOCK, text)
+        text = _BR_BEFORE_BLOCK_RE.sub("", text)
+    text = _BR_AFTER_BLOCK_RE.sub(_BLOCK, text)
+    text = text.replace(_BLOCK, "\n\n").replace(_LINE, "\n")
+    if _LI in text or _SUB_LI in text:
+        text = _MARK_GAP_RE.sub(r"\1", text)
+        text = _MARK_BEFORE_BULLET_RE.sub("", text)
+        text = text.replace(_LI, "• ").replace(_SUB_LI, "◦ ")
+    return text.strip()
