@@ -12,7 +12,7 @@ import json
 import time
 from dataclasses import asdict
 
-from scraper.crawl import parsed_record
+from scraper.observe import parsed_record
 from scraper.parse import ParsedPage, parse_page
 from scraper.parse.page import MAX_DEPTH
 from store.archive import Archive, FetchRow, PageResult
