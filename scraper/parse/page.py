@@ -13,7 +13,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.discover import (
     id_from_query,
@@ -117,6 +117,18 @@ def _rec_hint(tree: LexborHTMLParser, url: str) -> bool:
         canonical is not None
         and recommendation_key(canonical.attributes.get("href") or "") is not None
     )
+
+
+def _shows_listing(content: LexborNode, url: str) -> bool:
+    """An id URL (`?p=N`) that answers with a page of titled entries shows a listing.
+
+    Such entries must not be taken for teasers around one recommendation: the page is a
+    listing, whatever its URL hinted. A recommendation URL is never a listing.
+    """
+    if recommendation_key(url) is not None:
+        return False
+    entries, _ = _listing_entries(content, url, False)
+    return len({e.rec_id for e in entries if e.report_title is not None}) >= 2
 
 
 _LOG_ENDS = ("[/on]", "[/comment]", "[/status]", "[on]")
@@ -300,7 +312,7 @@ def _parse(html: str, url: str) -> ParsedPage:
     if content is not None and _strip_chrome(content, markup):
         markup = content.html or ""
     left_around: list[str] = []
-    if rec_hint and content is not None:
+    if rec_hint and content is not None and not _shows_listing(content, url):
         # Blocks that show other recommendations, and navigation, are no part of this one.
         if strip_teasers(content, markup, own):
             markup = content.html or ""
