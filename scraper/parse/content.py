@@ -349,6 +349,22 @@ def _nav_block(link: LexborNode, content: LexborNode, seen: set[object]) -> Lexb
     return best
 
 
+# What a box of chrome around the post holds at most: a line or two (letters, no spaces).
+_AROUND_MAX_CHARS = 200
+
+
+def _holds_the_post(child: LexborNode, others: list[LexborNode]) -> bool:
+    """Whether a box holds the post itself: its title (the page's one h1) and, beside it, the
+    text, while what sits around it holds no h1 and is either far smaller or a line or two
+    per box (a print header, a notice, a banner, a copyright footer)."""
+    if child.tag == "h1" or child.css_first("h1") is None:
+        return False
+    if any(o.tag == "h1" or o.css_first("h1") is not None for o in others):
+        return False
+    sizes = [_text_len(o) for o in others]
+    return _text_len(child) > 2 * sum(sizes) or max(sizes, default=0) <= _AROUND_MAX_CHARS
+
+
 def narrow_body(content: LexborNode) -> tuple[LexborNode, list[str]]:
     """Within a body (no article, main or post container), the element that holds the content,
     and the text of what was left around it: descend while one child holds nearly all the text
@@ -364,16 +380,17 @@ def narrow_body(content: LexborNode) -> tuple[LexborNode, list[str]]:
         if total == 0:
             break
         at = max(range(len(children)), key=sizes.__getitem__)
-        if sizes[at] * 100 < total * 85:
-            break
         others = [c for i, c in enumerate(children) if i != at and sizes[i]]
-        if any(c.tag in _HEADINGS or c.css_first("h1, h2, h3, h4, h5, h6") for c in others):
-            break
         whole = current.text(deep=True, separator=" ")
         if _LOG_MARK_RE.search(whole) and len(_LOG_MARK_RE.findall(whole)) != len(
             _LOG_MARK_RE.findall(children[at].text(deep=True, separator=" "))
         ):
             break
+        if not _holds_the_post(children[at], others):
+            if sizes[at] * 100 < total * 85:
+                break
+            if any(c.tag in _HEADINGS or c.css_first("h1, h2, h3, h4, h5, h6") for c in others):
+                break
         left.extend(" ".join(c.text(deep=True, separator=" ").split()) for c in others)
         current = children[at]
     return current, left
