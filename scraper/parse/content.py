@@ -189,6 +189,7 @@ _BLOCK_TAGS = frozenset(
      "article", "aside", "blockquote", "figure", "header", "footer", "ul", "ol", "dl", "body")
 )  # fmt: skip
 _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+_HEADING_CSS = "h1, h2, h3, h4, h5, h6"
 # A teaser is a title and an opening sentence or two: this much text per title, and a heading.
 _TEASER_CHARS = 420
 _NAV_MAX_CHARS = 400
@@ -354,15 +355,25 @@ _AROUND_MAX_CHARS = 200
 
 
 def _holds_the_post(child: LexborNode, others: list[LexborNode]) -> bool:
-    """Whether a box holds the post itself: its title (the page's one h1) and, beside it, the
-    text, while what sits around it holds no h1 and is either far smaller or a line or two
-    per box (a print header, a notice, a banner, a copyright footer)."""
-    if child.tag == "h1" or child.css_first("h1") is None:
-        return False
-    if any(o.tag == "h1" or o.css_first("h1") is not None for o in others):
+    """Whether a box holds the post itself: its text, and its title (the page's one h1) or a
+    title that stands apart in a hero above, while what sits around it is either far smaller
+    or a line or two per box (a print header, a notice, a banner, a copyright footer)."""
+    if child.tag in _HEADINGS:
         return False
     sizes = [_text_len(o) for o in others]
-    return _text_len(child) > 2 * sum(sizes) or max(sizes, default=0) <= _AROUND_MAX_CHARS
+    small = max(sizes, default=0) <= _AROUND_MAX_CHARS
+    if child.css_first("h1") is not None:
+        if any(o.tag == "h1" or o.css_first("h1") is not None for o in others):
+            return False
+        return small or _text_len(child) > 2 * sum(sizes)
+    # The title stands apart (a hero above the text): what is around may hold only the title,
+    # never another heading (the post's own "Cause of concern", say).
+    if any(o.tag in _HEADINGS for o in others):
+        return False  # a heading beside its text: the post's own, never a hero
+    around = [h for o in others for h in o.css(_HEADING_CSS)]
+    if not around or any(h.tag != "h1" for h in around):
+        return False
+    return small and _text_len(child) > max(sizes)
 
 
 def narrow_body(content: LexborNode) -> tuple[LexborNode, list[str]]:

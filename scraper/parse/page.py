@@ -312,6 +312,8 @@ def _parse(html: str, url: str) -> ParsedPage:
     if content is not None and _strip_chrome(content, markup):
         markup = content.html or ""
     left_around: list[str] = []
+    # Where the title is looked for when it stands apart from the content: the body around it.
+    title_scope: LexborNode | None = None
     if rec_hint and content is not None and not _shows_listing(content, url):
         # Blocks that show other recommendations, and navigation, are no part of this one.
         if strip_teasers(content, markup, own):
@@ -319,12 +321,15 @@ def _parse(html: str, url: str) -> ParsedPage:
         if content.tag == "body":
             narrowed, left_around = narrow_body(content)
             if narrowed is not content:
+                if narrowed.css_first("h1") is None and content.css_first("h1") is not None:
+                    title_scope = content  # a title in a hero above the text
                 content = narrowed
                 markup = content.html or ""
     marked = _html_to_marked_text(markup)
     if not marked and tree.body is not None and content is not tree.body:
         # An empty <main> or <article> in an odd theme: fall back to the whole body.
         content = tree.body
+        title_scope = None
         markup = content.html or ""
         if _strip_chrome(content, markup):
             markup = content.html or ""
@@ -335,7 +340,9 @@ def _parse(html: str, url: str) -> ParsedPage:
         marked = " ".join(htmllib.unescape(marked).split())
         warnings.append("text: double-escaped entities")
     full = _marked_to_text(marked)
-    report_title, title_shown = _title_from_tree(content, tree, rec_id)
+    report_title, title_shown = _title_from_tree(
+        title_scope if title_scope is not None else content, tree, rec_id
+    )
     # Metadata blocks, by their shape, wherever they sit in the content: read, then dropped.
     metadata = None
     if _may_hold_pairs(full):
