@@ -429,7 +429,9 @@ def _parse(html: str, url: str) -> ParsedPage:
     if title_shown is not None and blocks and _norm(blocks[0]) == title_shown:
         blocks.pop(0)
     elif title_shown is not None and title_shown in blocks:
-        blocks.remove(title_shown)
+        # What stands above the page's title is no part of the text under it: a caption or
+        # kicker naming the kind of page ("Recommendation"), a notice.
+        blocks = blocks[blocks.index(title_shown) + 1 :]
     kept: list[str] = []
     for block in blocks:
         # Metadata lines ("Report: ...", "Published: ...") are short single lines.
