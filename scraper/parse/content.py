@@ -11,6 +11,7 @@ title + excerpt structures), and link-dense navigation (menus, breadcrumbs, shar
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -354,16 +355,24 @@ def _nav_block(link: LexborNode, content: LexborNode, seen: set[object]) -> Lexb
 _AROUND_MAX_CHARS = 200
 
 
-def _holds_the_post(child: LexborNode, others: list[LexborNode]) -> bool:
+def _holds_the_post(
+    child: LexborNode, others: list[LexborNode], banner: Callable[[str], bool]
+) -> bool:
     """Whether a box holds the post itself: its text, and its title (the page's one h1) or a
     title that stands apart in a hero above, while what sits around it is either far smaller
-    or a line or two per box (a print header, a notice, a banner, a copyright footer)."""
+    or a line or two per box (a print header, a notice, a banner, a copyright footer). An h1
+    that is a not-found banner (`banner`) is no title."""
     if child.tag in _HEADINGS:
         return False
     sizes = [_text_len(o) for o in others]
     small = max(sizes, default=0) <= _AROUND_MAX_CHARS
-    if child.css_first("h1") is not None:
-        if any(o.tag == "h1" or o.css_first("h1") is not None for o in others):
+
+    def titles(node: LexborNode) -> list[LexborNode]:
+        found = [node] if node.tag == "h1" else node.css("h1")
+        return [h for h in found if not banner(h.text(deep=True, separator=" ", strip=True))]
+
+    if titles(child):
+        if any(titles(o) for o in others):
             return False
         return small or _text_len(child) > 2 * sum(sizes)
     # The title stands apart (a hero above the text): what is around may hold only the title,
@@ -376,10 +385,12 @@ def _holds_the_post(child: LexborNode, others: list[LexborNode]) -> bool:
     return small and _text_len(child) > max(sizes)
 
 
-def narrow_body(content: LexborNode) -> tuple[LexborNode, list[str]]:
+def narrow_body(content: LexborNode, banner: Callable[[str], bool]) -> tuple[LexborNode, list[str]]:
     """Within a body (no article, main or post container), the element that holds the content,
     and the text of what was left around it: descend while one child holds nearly all the text
-    and every log tag, and what it leaves holds no heading (a heading is the post's own)."""
+    and every log tag, and what it leaves holds no heading (a heading is the post's own), or
+    while one child holds every log tag and the post itself (see _holds_the_post), what it
+    leaves being chrome by its shape: a line or two per box, or a hero with the title."""
     current = content
     left: list[str] = []
     for _ in range(64):
@@ -397,7 +408,7 @@ def narrow_body(content: LexborNode) -> tuple[LexborNode, list[str]]:
             _LOG_MARK_RE.findall(children[at].text(deep=True, separator=" "))
         ):
             break
-        if not _holds_the_post(children[at], others):
+        if not _holds_the_post(children[at], others, banner):
             if sizes[at] * 100 < total * 85:
                 break
             if any(c.tag in _HEADINGS or c.css_first("h1, h2, h3, h4, h5, h6") for c in others):

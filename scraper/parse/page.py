@@ -290,6 +290,10 @@ def _too_deep(html: str) -> bool:
     return False
 
 
+def _is_banner_line(shown: str) -> bool:
+    return len(shown) <= 80 and _BANNER_RE.match(shown) is not None
+
+
 def _parse(html: str, url: str) -> ParsedPage:
     warnings: list[str] = []
     if _too_deep(html):
@@ -319,7 +323,7 @@ def _parse(html: str, url: str) -> ParsedPage:
         if strip_teasers(content, markup, own):
             markup = content.html or ""
         if content.tag == "body":
-            narrowed, left_around = narrow_body(content)
+            narrowed, left_around = narrow_body(content, _is_banner_line)
             if narrowed is not content:
                 if narrowed.css_first("h1") is None and content.css_first("h1") is not None:
                     title_scope = content  # a title in a hero above the text
