@@ -16,6 +16,7 @@ from collections.abc import Callable
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.discover import recommendation_key
+from scraper.parse.log import _entry_line
 
 # Page chrome: never part of what a page says. It is removed from the content area only (the
 # rest of the page is never read as text), and each selector is used only when a substring of
@@ -351,8 +352,15 @@ def _nav_block(link: LexborNode, content: LexborNode, seen: set[object]) -> Lexb
     return best
 
 
-# What a box of chrome around the post holds at most: a line or two (letters, no spaces).
-_AROUND_MAX_CHARS = 200
+# What a box of chrome around the post holds at most: a short paragraph or two (letters, no
+# spaces), such as a copyright and contact footer.
+_AROUND_MAX_CHARS = 320
+
+
+def _shows_log_entry(node: LexborNode) -> bool:
+    """Whether a box shows a line of a rendered log (a date starting its line)."""
+    lines = node.text(deep=True, separator="\n", strip=True).split("\n")
+    return any(_entry_line(line) is not None for line in lines)
 
 
 def _holds_the_post(
@@ -366,6 +374,8 @@ def _holds_the_post(
         return False
     sizes = [_text_len(o) for o in others]
     small = max(sizes, default=0) <= _AROUND_MAX_CHARS
+    if small and any(_shows_log_entry(o) for o in others):
+        return False  # a rendered log in a box of its own is the post's
 
     def titles(node: LexborNode) -> list[LexborNode]:
         found = [node] if node.tag == "h1" else node.css("h1")
