@@ -11,6 +11,8 @@ from __future__ import annotations
 import html as htmllib
 import re
 
+from scraper.parse.dates import _DATE
+
 # Marks put into the text where the markup breaks it; none is whitespace to str.split().
 _BLOCK = "\x02"
 _LINE = "\x03"
@@ -93,10 +95,17 @@ def _mark_label_element(m: re.Match[str]) -> str:
     return m.group(1) + m.group("label") + m.group(4) + LABELLED
 
 
+_DATE_PAIR_RE = re.compile(
+    r"^(" + re.sub(r"\(\?P<\w+>", "(?:", _DATE) + ")" + PAIR, re.I | re.M
+)
+
+
 def unmark_pairs(text: str) -> str:
     """Text with the label marks of blocks kept as text read as the page shows them."""
     if PAIR in text:
-        text = text.replace(" " + PAIR, PAIR).replace(PAIR + " ", PAIR).replace(PAIR, ": ")
+        text = text.replace(" " + PAIR, PAIR).replace(PAIR + " ", PAIR)
+        # A date in a cell of its own beside its entry (a log as a table) is a line of its own.
+        text = _DATE_PAIR_RE.sub(r"\1\n", text).replace(PAIR, ": ")
     if LABELLED in text:
         text = text.replace(" " + LABELLED, LABELLED).replace(LABELLED + " ", LABELLED)
         text = text.replace(LABELLED, " ")
