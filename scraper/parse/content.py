@@ -363,6 +363,20 @@ def _shows_log_entry(node: LexborNode) -> bool:
     return any(_entry_line(line) is not None for line in lines)
 
 
+def _titles(node: LexborNode, banner: Callable[[str], bool]) -> list[LexborNode]:
+    """The h1s a box holds (or is) that are no not-found banner."""
+    found = [node] if node.tag == "h1" else node.css("h1")
+    return [h for h in found if not banner(h.text(deep=True, separator=" ", strip=True))]
+
+
+def _says_more(node: LexborNode, banner: Callable[[str], bool]) -> bool:
+    """Whether a box holding the title holds a sentence beside it (a hero holds none)."""
+    shown = node.text(deep=True, separator=" ", strip=True)
+    for title in _titles(node, banner):
+        shown = shown.replace(title.text(deep=True, separator=" ", strip=True), " ", 1)
+    return _SENTENCE_RE.search(shown) is not None
+
+
 def _holds_the_post(
     child: LexborNode, others: list[LexborNode], banner: Callable[[str], bool]
 ) -> bool:
@@ -377,12 +391,8 @@ def _holds_the_post(
     if small and any(_shows_log_entry(o) for o in others):
         return False  # a rendered log in a box of its own is the post's
 
-    def titles(node: LexborNode) -> list[LexborNode]:
-        found = [node] if node.tag == "h1" else node.css("h1")
-        return [h for h in found if not banner(h.text(deep=True, separator=" ", strip=True))]
-
-    if titles(child):
-        if any(titles(o) for o in others):
+    if _titles(child, banner):
+        if any(_titles(o, banner) for o in others):
             return False
         return small or _text_len(child) > 2 * sum(sizes)
     # The title stands apart (a hero above the text): what is around may hold only the title,
@@ -411,7 +421,11 @@ def narrow_body(content: LexborNode, banner: Callable[[str], bool]) -> tuple[Lex
         total = sum(sizes)
         if total == 0:
             break
+        # The box holding the page's one title is the post's, however long its footer runs.
+        titled = [i for i, c in enumerate(children) if sizes[i] and _titles(c, banner)]
         at = max(range(len(children)), key=sizes.__getitem__)
+        if len(titled) == 1 and _says_more(children[titled[0]], banner):
+            at = titled[0]
         others = [c for i, c in enumerate(children) if i != at and sizes[i]]
         whole = current.text(deep=True, separator=" ")
         if _LOG_MARK_RE.search(whole) and len(_LOG_MARK_RE.findall(whole)) != len(

@@ -95,9 +95,7 @@ def _mark_label_element(m: re.Match[str]) -> str:
     return m.group(1) + m.group("label") + m.group(4) + LABELLED
 
 
-_DATE_PAIR_RE = re.compile(
-    r"^(" + re.sub(r"\(\?P<\w+>", "(?:", _DATE) + ")" + PAIR, re.I | re.M
-)
+_DATE_PAIR_RE = re.compile(r"^(" + re.sub(r"\(\?P<\w+>", "(?:", _DATE) + ")" + PAIR, re.I | re.M)
 
 
 def unmark_pairs(text: str) -> str:
