@@ -124,6 +124,15 @@ def _strip_chrome(content: LexborNode, markup: str) -> bool:
             if node is not content and not _has_ancestor(node, _CONTENT_ANCESTORS):
                 node.remove()
                 removed = True
+    if "<summary" in markup:
+        for node in content.css("details > summary"):
+            # The label of a fold holding the log ("Show the log") is the log's heading.
+            fold = node.parent
+            if fold is not None and (
+                _LOG_MARK_RE.search(fold.text() or "") or _shows_log_entry(fold)
+            ):
+                node.remove()
+                removed = True
     if "form" in present:
         for node in content.css("form"):
             # Some themes wrap the whole page in one form; only drop forms that hold no content.
