@@ -282,6 +282,14 @@ def _other_links(node: LexborNode, own: tuple[str, int] | None) -> int:
     return count
 
 
+def _is_one_teaser(node: LexborNode, own: tuple[str, int] | None) -> bool:
+    """Whether a box holds one other recommendation's title and no more than an excerpt."""
+    text = node.text(deep=True, separator=" ", strip=True)
+    if _LOG_MARK_RE.search(text) or len("".join(text.split())) > _TEASER_CHARS:
+        return False
+    return _other_links(node, own) == 1
+
+
 def _teaser_block(
     link: LexborNode, content: LexborNode, own: tuple[str, int] | None, seen: set[object]
 ) -> LexborNode | None:
@@ -302,6 +310,9 @@ def _teaser_block(
         if ("t", parent.mem_id) in seen:
             return best
         seen.add(("t", parent.mem_id))
+        if best.tag in _HEADINGS and _is_one_teaser(parent, own):
+            best = parent  # a linked title heading and its excerpt: one teaser
+            continue
         for child in parent.iter(include_text=True):
             if child.mem_id == best.mem_id:
                 continue
