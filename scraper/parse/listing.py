@@ -36,6 +36,7 @@ from scraper.parse.structure import (
     _map_closing,
     _node_text,
     _read_structure,
+    drop_log_heading,
 )
 from scraper.parse.text import _ANY_TAG_RE, _html_to_marked_text, _marked_to_text, unmark_pairs
 
@@ -257,7 +258,7 @@ def _read_entry(entry: ListingEntry, markup: str, base: str) -> ListingEntry:
             log = read_rendered_log(blocks[start:], warnings)
             blocks = blocks[:start]
     if log:
-        blocks = [b for b in blocks if not _is_status_line(b)]
+        blocks = drop_log_heading([b for b in blocks if not _is_status_line(b)])
     structure = _read_structure(blocks, bool(log), warnings)
     if log:
         status, status_date = _current_status(log)

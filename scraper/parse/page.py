@@ -42,7 +42,6 @@ from scraper.parse.records import ListingEntry, LogEntry, PageMetadata, ParsedPa
 from scraper.parse.structure import (
     _BANNER_PREFIX_RE,
     _BANNER_RE,
-    _LOG_HEADING_RE,
     _META_LINE_RE,
     _MIN_WORDS_UNDER_BANNER,
     _RECOMMENDING_RE,
@@ -56,6 +55,7 @@ from scraper.parse.structure import (
     _read_structure,
     _title_from_tree,
     _type_from_markup,
+    drop_log_heading,
 )
 from scraper.parse.text import (
     _ESCAPED_ENTITY_RE,
@@ -491,9 +491,7 @@ def _parse(html: str, url: str) -> ParsedPage:
     warnings.extend(log_warnings)
     status_line = None
     if log:
-        blocks = [b for b in blocks if not _is_status_line(b)]
-        if blocks and len(blocks[-1]) <= 40 and _LOG_HEADING_RE.match(blocks[-1]):
-            blocks.pop()
+        blocks = drop_log_heading([b for b in blocks if not _is_status_line(b)])
     else:
         # Without a log, a status summary line is what carries the status, like a closing line.
         at = next((i for i, b in enumerate(blocks) if _is_status_line(b)), None)

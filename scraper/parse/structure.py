@@ -166,6 +166,28 @@ def _is_bullet(line: str) -> bool:
     return bool(line) and line[0] in _BULLETS
 
 
+def drop_log_heading(blocks: list[str]) -> list[str]:
+    """The blocks before a log less the log's own heading: the last block when it is a short
+    line of a few words that ends no sentence ("Status history", "Progress"), below text that
+    ends one (or a list)."""
+    if len(blocks) < 2:
+        return blocks
+    last = blocks[-1]
+    if len(last) <= 40 and _LOG_HEADING_RE.match(last):
+        return blocks[:-1]
+    if (
+        "\n" in last
+        or len(last) > 40
+        or len(last.split()) > 4
+        or last[-1:] in ".!?:;,)"
+        or _has_bullet(last)
+        or _LABEL_RE.match(last)
+        or not (blocks[-2].rstrip()[-1:] in ".!?;)" or _has_bullet(blocks[-2]))
+    ):
+        return blocks
+    return blocks[:-1]
+
+
 def _has_bullet(block: str) -> bool:
     """True when a block is, or holds, bullet items (including bullets run into one line)."""
     return _BULLET_CHAR_RE.search(block) is not None
