@@ -10,7 +10,6 @@ diffs per theme. A report, not a test: it always exits 0.
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -20,36 +19,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import scraper  # noqa: E402
-from tests.blindthemes import THEMES, Page, pages  # noqa: E402
+from tests.blindthemes import THEMES, Page, as_dict, normalised, pages  # noqa: E402
 
-SKIP = {"content_text", "url"}
 WIDTH = 110
-
-
-def normalised(record: dict) -> dict:
-    """The parser's record in the expected record's terms (warnings as a flag)."""
-    out = {k: v for k, v in record.items() if k not in SKIP}
-    out["warnings"] = bool(out.get("warnings"))
-    entries = []
-    for entry in out.get("listing_entries") or []:
-        entry = dict(entry)
-        entry["warnings"] = bool(entry.get("warnings"))
-        entries.append(entry)
-    out["listing_entries"] = entries
-    if out.get("themes") is not None:
-        out["themes"] = list(out["themes"])
-    out["log"] = [dict(e) for e in out.get("log") or []]
-    for entry in entries:
-        entry["log"] = [dict(e) for e in entry.get("log") or []]
-        if entry.get("themes") is not None:
-            entry["themes"] = list(entry["themes"])
-    return out
-
-
-def as_dict(parsed: object) -> dict:
-    if dataclasses.is_dataclass(parsed):
-        return dataclasses.asdict(parsed)
-    return dict(vars(parsed))
 
 
 def short(value: object, n: int = 150) -> str:

@@ -9,6 +9,7 @@ the parser. `bench/blind.py` runs the parser over every page and reports what it
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 from collections.abc import Callable, Iterator
@@ -1285,3 +1286,34 @@ def pages() -> Iterator[Page]:
 
 
 RENDERERS: dict[str, Callable[[Content], str]] = {t.name: t.page for t in THEMES}
+
+
+# What a record is compared on: content_text depends on the theme's chrome, and the url is the
+# page's own; warnings count only as "some" versus "none" (their wording is the parser's).
+SKIP = {"content_text", "url"}
+
+
+def normalised(record: dict) -> dict:
+    """The parser's record in the expected record's terms (warnings as a flag)."""
+    out = {k: v for k, v in record.items() if k not in SKIP}
+    out["warnings"] = bool(out.get("warnings"))
+    entries = []
+    for entry in out.get("listing_entries") or []:
+        entry = dict(entry)
+        entry["warnings"] = bool(entry.get("warnings"))
+        entries.append(entry)
+    out["listing_entries"] = entries
+    if out.get("themes") is not None:
+        out["themes"] = list(out["themes"])
+    out["log"] = [dict(e) for e in out.get("log") or []]
+    for entry in entries:
+        entry["log"] = [dict(e) for e in entry.get("log") or []]
+        if entry.get("themes") is not None:
+            entry["themes"] = list(entry["themes"])
+    return out
+
+
+def as_dict(parsed: object) -> dict:
+    if dataclasses.is_dataclass(parsed):
+        return dataclasses.asdict(parsed)
+    return dict(vars(parsed))
