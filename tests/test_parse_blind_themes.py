@@ -17,7 +17,6 @@ from tests.blindthemes import THEMES, as_dict, normalised, pages
 
 NOT_YET: dict[str, str] = {
     "classic": "metadata as labelled spans in the entry footer is not read as fields",
-    "block_fse": "metadata in Gutenberg group blocks is not read, and leaks into the text",
     "divi": "the report link in <br>-split labelled lines is not read as report_url",
     "amp": "metadata in the article footer's <li> items is not read as fields",
     "jsonld_meta": "metadata shown only as JSON-LD in the head is not read as fields",
