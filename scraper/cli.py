@@ -699,3 +699,40 @@ def export(ctx: Context, fmt: str, output: str, current: bool, force: bool) -> i
         where = "stdout" if output == "-" else output
         click.echo(f"export {fmt}: {json.dumps(counts)} -> {where}", err=output == "-")
     return 0
+
+
+@main.group(name="import")
+def import_group() -> None:
+    """History from web archives: captures from the Wayback Machine or WARC/ARC files."""
+
+
+@import_group.command(name="wayback")
+@click.option("--from", "from_date", default=None, help="Captures from this date (YYYY[-MM-DD]).")
+@click.option("--to", "to_date", default=None, help="Captures up to this date (YYYY[-MM-DD]).")
+@click.option(
+    "--url-prefix",
+    default=None,
+    help="Only URLs under this prefix (a URL or a path on site.base_url), instead of the "
+    "recommendation pages, id URLs and listings.",
+)
+@common_options
+def import_wayback(
+    ctx: Context, from_date: str | None, to_date: str | None, url_prefix: str | None
+) -> int:
+    """Captures of the site from the Wayback Machine, as versions at their capture times."""
+    from scraper.imports import import_wayback as run_import
+
+    return _run(ctx, run_import, from_date=from_date, to_date=to_date, url_prefix=url_prefix)
+
+
+@import_group.command(name="warc")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@common_options
+def import_warc(ctx: Context, files: tuple[str, ...]) -> int:
+    """Captures from WARC/ARC files (Heritrix, browsertrix, wget, other archives)."""
+    from scraper.imports import import_warc as run_import
+
+    def runner(config: Config, **kwargs: Any) -> Any:
+        return run_import(config, list(files), **kwargs)
+
+    return _run(ctx, runner)

@@ -99,12 +99,25 @@ FIELDS: tuple[Field, ...] = (
        "The drift guard judges only once this many previously parsed pages were fetched."),
     _f("store", "path", "str", "data/hmicfrs.sqlite", None,
        "The SQLite database file (relative to the working directory)."),
+    _f("wayback", "base_url", "url", "https://web.archive.org", None,
+       "The Wayback Machine's origin, for `import wayback` (its CDX API and mementos)."),
+    _f("wayback", "delay_seconds", "number", 5.0, 0,
+       "Least gap between the starts of two requests to the Wayback Machine."),
+    _f("wayback", "jitter_seconds", "number", 1.0, 0,
+       "A random extra of up to this much added to each gap to the Wayback Machine."),
+    _f("wayback", "max_requests", "int", 0, 0,
+       "Request budget of one `import wayback` (0: no limit); the next import continues."),
+    _f("wayback", "throttle_stop_after", "int", 5, 1,
+       "Throttling answers (429/503) in a row from the Wayback Machine after which the "
+       "import stops with exit 4."),
+    _f("wayback", "page_size", "int", 1000, 1,
+       "Captures asked for per page of the CDX API (its resume key pages through the rest)."),
 )
 # fmt: on
 # Every default, by key ("crawl.jitter_seconds"): the one place they are declared.
 DEFAULTS: dict[str, Any] = {f.key: f.default for f in FIELDS}
 
-SECTIONS = ("site", "discovery", "crawl", "store")
+SECTIONS = ("site", "discovery", "crawl", "store", "wayback")
 
 
 @dataclass(frozen=True)
@@ -150,11 +163,22 @@ class StoreConfig:
 
 
 @dataclass(frozen=True)
+class WaybackConfig:
+    base_url: str = DEFAULTS["wayback.base_url"]
+    delay_seconds: float = DEFAULTS["wayback.delay_seconds"]
+    jitter_seconds: float = DEFAULTS["wayback.jitter_seconds"]
+    max_requests: int = DEFAULTS["wayback.max_requests"]
+    throttle_stop_after: int = DEFAULTS["wayback.throttle_stop_after"]
+    page_size: int = DEFAULTS["wayback.page_size"]
+
+
+@dataclass(frozen=True)
 class Config:
     site: SiteConfig
     discovery: DiscoveryConfig
     crawl: CrawlConfig
     store: StoreConfig
+    wayback: WaybackConfig = WaybackConfig()
 
     def url(self, path: str) -> str:
         """Absolute URL of a path from config.yaml."""
@@ -338,6 +362,7 @@ def config_from_dict(data: Any) -> Config:
         discovery=DiscoveryConfig(**values["discovery"]),
         crawl=CrawlConfig(**values["crawl"]),
         store=StoreConfig(**values["store"]),
+        wayback=WaybackConfig(**values["wayback"]),
     )
 
 

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import sqlite_utils
 
 from store import reports
+from store.captures import CaptureRecording
 from store.diff import diff_logs
 from store.errors import NotInArchive, StoreError, storage_error
 from store.schema import check_not_newer, migrate
@@ -81,6 +82,16 @@ class ParsedRecord:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Where a capture came from: `source` live, wayback or warc; `source_url` the memento
+    URL or the WARC file and record id; when it was imported."""
+
+    source: str
+    source_url: str
+    imported_at: str
+
+
+@dataclass(frozen=True)
 class PageResult:
     """Everything one page's visit produced, as decided (scraper.observe), written in one
     transaction by Archive.record. The store decides only whether a body is a new version."""
@@ -105,6 +116,7 @@ class PageResult:
     # The last request's outcome; None with a body, whose version decision gives it.
     outcome: str | None = None
     events: tuple[str, ...] = ()  # PageEvents of this visit
+    provenance: Provenance | None = None  # None: a live fetch
 
 
 @dataclass(frozen=True)
@@ -185,7 +197,7 @@ OUTCOME_COUNTER = {
 }
 
 
-class Archive:
+class Archive(CaptureRecording):
     """The SQLite archive. One instance per process; not shared between threads."""
 
     def __init__(self, path: str | Path, *, now: Callable[[], str] = utc_now) -> None:
@@ -610,6 +622,8 @@ class Archive:
             ],
         )
         snapshot_id = int(cursor.lastrowid)
+        if r.provenance is not None:
+            self._stamp(snapshot_id, r.provenance)
         if r.parsed is not None:
             self._write_entries(snapshot_id, r.url, r.parsed.entries)
             self._write_parsed(snapshot_id, r.url, r.parsed)
