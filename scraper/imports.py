@@ -317,7 +317,7 @@ class Importer:
         attempts = fetched.attempts
         if fetched.outcome == FetchOutcome.REDIRECT_OFFSITE and fetched.final_url:
             target = wayback.original_of(fetched.final_url)
-            if target != fetched.final_url and self.page(target) == page:
+            if target != fetched.final_url and _same_url(target, row.original_url):
                 # The archive's own redirect to its nearest capture of the same URL.
                 fetched = self._get(fetcher, fetched.final_url, follow_redirects=False)
                 attempts += fetched.attempts
@@ -340,6 +340,11 @@ class Importer:
                                  "error": error})  # fmt: skip
             return
         self.take(row, capture, page)
+
+
+def _same_url(a: str, b: str) -> bool:
+    """One URL whatever its scheme: the archive's redirect to its nearest capture of it."""
+    return a.split("://", 1)[-1] == b.split("://", 1)[-1]
 
 
 def _locked(config: Config, db_path: str | Path | None, command: str) -> Any:
