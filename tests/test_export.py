@@ -470,3 +470,27 @@ def test_warc_export_reads_one_body_at_a_time(
     assert seen == sorted(seen) and len(set(seen)) == len(seen)
     records = list(ArchiveIterator(io.BytesIO(out.value())))
     assert len(records) == sum(counts.values())
+
+
+def test_a_synthetic_archive_exports_every_recommendation_with_its_versions(
+    tmp_path: Path,
+) -> None:
+    """store.synthetic (the benches' archive) reads through the views and exports whole."""
+    from store import synthetic
+
+    path = tmp_path / "synthetic.sqlite"
+    assert synthetic.build(path, 60, versions=2) == {
+        "recommendations": 60,
+        "snapshots": 128,
+        "status_events": 360,
+        "log_changes": 123,
+    }
+    with Archive(path) as a:
+        stream = RecordingStream()
+        counts = export_archive(a.db, "jsonl", "-", stream=stream)
+        records = [json.loads(line) for line in stream.value().splitlines()]
+        assert counts == {"recommendations": 60, "versions": 120, "version_logs": 360}
+        assert [r["rec_id"] for r in records] == list(range(60))
+        assert [[v["version"] for v in r["versions"]] for r in records] == [[1, 2]] * 60
+        indexes = {r[0] for r in a.db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        assert {"pages_current_snapshot", "snapshots_captured_at"} <= indexes
