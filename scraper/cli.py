@@ -669,22 +669,25 @@ def _port_in_use(host: str, port: int) -> str | None:
     "--format",
     "fmt",
     required=True,
-    type=click.Choice(["csv", "json", "warc"]),
-    help="csv/json: every version with its log (see --current); warc: every stored capture.",
+    type=click.Choice(["csv", "json", "jsonl", "warc"]),
+    help=(
+        "csv/json/jsonl (one recommendation a line): every version with its log (see "
+        "--current); warc: every stored capture."
+    ),
 )
 @click.option(
     "--output",
     required=True,
     type=click.Path(allow_dash=True),
-    help="File (json, warc; - for stdout) or folder (csv).",
+    help="File (json, jsonl, warc; - for stdout) or folder (csv).",
 )
 @click.option(
-    "--current", is_flag=True, help="csv/json: only the current records and logs, no history."
+    "--current", is_flag=True, help="csv/json/jsonl: only the current records and logs, no history."
 )
 @click.option("--force", is_flag=True, help="Replace an earlier export even with an empty one.")
 @common_options
 def export(ctx: Context, fmt: str, output: str, current: bool, force: bool) -> int:
-    """The archive for others' tools: csv, json or WARC 1.1."""
+    """The archive for others' tools: csv, json, json lines or WARC 1.1."""
     from store.export import export_archive
 
     with ctx.existing_archive() as archive:

@@ -314,7 +314,7 @@ def test_csv_export_with_history(db: str, tmp_path: Path) -> None:
     ]
     stdout = hmicfrs("export", "--format", "csv", "--output", "-", "--db", db)
     assert (stdout.exit_code, stdout.stderr) == (
-        2, "error: csv export writes a folder; --output - works for json and warc\n",
+        2, "error: csv export writes a folder; --output - works for json, jsonl and warc\n",
     )  # fmt: skip
 
 
