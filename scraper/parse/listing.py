@@ -268,11 +268,7 @@ def _read_entry(entry: ListingEntry, markup: str, base: str) -> ListingEntry:
     return replace(
         entry,
         report_title=entry.report_title or metadata.report_title,
-        force_name=metadata.force_name,
-        reference=metadata.reference,
-        report_url=metadata.report_url,
-        published_on=metadata.published_on,
-        themes=metadata.themes,
+        **metadata.record_fields(),
         text=structure.text,
         cause_of_concern=structure.cause,
         log=tuple(log),

@@ -553,9 +553,5 @@ def _parse(html: str, url: str) -> ParsedPage:
         rec_label=structure.rec_label,
         progress_update=structure.progress,
         closing_line=structure.closing,
-        force_name=metadata.force_name,
-        reference=metadata.reference,
-        report_url=metadata.report_url,
-        published_on=metadata.published_on,
-        themes=metadata.themes,
+        **metadata.record_fields(),
     )

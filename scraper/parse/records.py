@@ -74,6 +74,17 @@ class PageMetadata:
     themes: tuple[str, ...] | None = None  # theme slugs or names, in page order
     status: str | None = None  # a status summary ("Status: Complete"), as shown
 
+    def record_fields(self) -> dict[str, object]:
+        """The fields a record takes over as they are (its report title and status are read
+        against the record's own)."""
+        return {
+            "force_name": self.force_name,
+            "reference": self.reference,
+            "report_url": self.report_url,
+            "published_on": self.published_on,
+            "themes": self.themes,
+        }
+
 
 # Fields the normalised hash leaves out: they differ between captures of the same content.
 _UNHASHED = frozenset(("url", "warnings", "content_text"))
