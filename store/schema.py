@@ -280,6 +280,53 @@ def m007_research_views(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m008_change_signals(db: sqlite_utils.Database) -> None:
+    # Evidence of change, so a nightly run fetches what changed rather than everything:
+    # what each page's sitemap said (the sitemap, its <lastmod>, the lastmod when the page
+    # was last checked), which listing names it, and when it dropped out of either.
+    for column in (
+        "sitemap_source", "sitemap_lastmod", "checked_lastmod", "sitemap_dropped_at",
+        "listing_source", "listing_dropped_at",
+    ):  # fmt: skip
+        db.execute(f"ALTER TABLE pages ADD COLUMN {column} TEXT")
+    # One row per signal a run saw (lastmod moved, listing differs, dropped out, new) or per
+    # reason it fetched a page anyway (due, rotation), and what the fetch then found.
+    db.execute(
+        """
+        CREATE TABLE change_signals (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER REFERENCES runs(id),
+            url TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            source TEXT,
+            seen_at TEXT NOT NULL,
+            listing_snapshot_id INTEGER REFERENCES snapshots(id),
+            detail TEXT,
+            outcome TEXT,
+            changed INTEGER
+        )"""
+    )
+    db.execute("CREATE INDEX change_signals_run_url ON change_signals(run_id, url)")
+    # How far each sitemap and listing has been right: a source caught vouching for a page
+    # that had changed loses the power to defer pages.
+    db.execute(
+        """
+        CREATE TABLE source_trust (
+            source TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            predicted INTEGER NOT NULL DEFAULT 0,
+            false_alarms INTEGER NOT NULL DEFAULT 0,
+            lies INTEGER NOT NULL DEFAULT 0,
+            trusted INTEGER NOT NULL DEFAULT 1,
+            lost_trust_at TEXT,
+            lost_trust_run_id INTEGER,
+            last_lie_url TEXT
+        )"""
+    )
+    db.execute("ALTER TABLE runs ADD COLUMN lost_trust TEXT")
+
+
+@migrations()
 def m009_provenance(db: sqlite_utils.Database) -> None:
     # Where each version came from: a live fetch, a Wayback Machine memento or a WARC record,
     # and when it was imported. `captured_at` stays the capture's own time.
