@@ -29,7 +29,8 @@ _LABEL_VALUE_RE = re.compile(r"</(?:dt|th)>\s*<(?:dd|td)(?=[\s>])[^>]*>")
 PAIR = "\x06"
 # A short label element (<strong>, <span>, <label> ...) run into its value; reads "Label value".
 LABELLED = "\x07"
-_TWO_CELL_ROW_RE = re.compile(r"<tr(?=[\s>])[^>]*>(?:(?!</tr>).){0,2000}?</tr>", re.S)
+# A row never spans another row's start: a layout table's row holds the metadata table's rows.
+_TWO_CELL_ROW_RE = re.compile(r"<tr(?=[\s>])[^>]*>(?:(?!</tr>|<tr[\s>]).){0,2000}?</tr>", re.S)
 _CELL_RE = re.compile(r"<t[dh](?=[\s>])")
 _FIRST_CELL_END_RE = re.compile(r"</t[dh]>\s*<td(?=[\s>])[^>]*>")
 _LABEL_ELEMENT_RE = re.compile(
@@ -38,9 +39,14 @@ _LABEL_ELEMENT_RE = re.compile(
 )
 # Two boxes side by side, a short label and its value: reads as two blocks unless metadata.
 SPLIT_PAIR = "\x08"
+# A label box that holds its label in one emphasis element (<p><strong>Force</strong></p>) is
+# followed by one value box (never a run of paragraphs), then the pair's box closes.
 _LABEL_BOX_RE = re.compile(
-    r"(<div(?:\s[^>]*)?>\s*<(?P<tag>div|span|p|strong|b)(?:\s[^>]*)?>[^<>]{1,48})</(?P=tag)>\s*"
-    r"(?=<(?:div|span|p|a|time|ul)(?:\s[^>]*)?>(?:(?!</?div[\s>]).){1,400}?</div>\s*</div>)",
+    r"(<div(?:\s[^>]*)?>\s*<(?P<tag>div|span|p|strong|b)(?:\s[^>]*)?>"
+    r"(?:<(?P<em>strong|b|em|span)(?:\s[^>]*)?>)?[^<>]{1,48}(?(em)</(?P=em)>))</(?P=tag)>\s*"
+    r"(?(em)(?=<(?P<vt>div|span|p|a|time|ul)(?:\s[^>]*)?>(?:(?!</?div[\s>]|</(?P=vt)>).){1,400}"
+    r"</(?P=vt)>\s*</div>)"
+    r"|(?=<(?:div|span|p|a|time|ul)(?:\s[^>]*)?>(?:(?!</?div[\s>]).){1,400}?</div>\s*</div>))",
     re.S,
 )
 _PRE_RE = re.compile(r"<pre(?=[\s>])[^>]*>.*?</pre>", re.S)
