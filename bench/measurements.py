@@ -447,6 +447,31 @@ def views(sizes: Sizes, say: Say) -> tuple[dict[str, Any], list[Row]]:
     return result, rows
 
 
+def datasette_pages(sizes: Sizes, say: Say) -> tuple[dict[str, Any], list[Row]]:
+    """bench/datasette_pages.py: every Datasette page over a synthetic archive of
+    scale_large recommendations (at most 50,000), and each export's peak RSS at a fifth of
+    that and at it."""
+    from bench import datasette_pages as dp
+
+    n = min(50_000, sizes.scale_large)
+    say(f"datasette pages: {n} synthetic recommendations")
+    pages = dp.pages(n)
+    say(f"exports: peak RSS at {max(1, n // 5)} and {n} recommendations")
+    exports = dp.exports(n, small=max(1, n // 5))
+    rows = [
+        Row(f"datasette at {n:,} recs: {r['page']} (ms)", str(r["ms"]), "-", "-",
+            f"< {dp.TARGET_MS} ms", _yes(r["met"]))
+        for r in pages
+    ]  # fmt: skip
+    for r in exports:
+        small, large = (v for k, v in r.items() if k.startswith("rss_mb_"))
+        rows.append(
+            Row(f"export {r['format']} peak RSS (MB), {n:,} vs {max(1, n // 5):,} recs",
+                str(large), str(small), str(r["ratio"]), "<= 1.2", _yes(r["met"]))
+        )  # fmt: skip
+    return {"pages": pages, "exports": exports}, rows
+
+
 def _yes(ok: bool) -> str:
     return "yes" if ok else "NO"
 
@@ -466,6 +491,7 @@ MEASUREMENTS = {
     "scale": scale,
     "parse": parse,
     "views": views,
+    "datasette_pages": datasette_pages,
     "hostile": hostile,
 }
 

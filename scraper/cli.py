@@ -669,22 +669,25 @@ def _port_in_use(host: str, port: int) -> str | None:
     "--format",
     "fmt",
     required=True,
-    type=click.Choice(["csv", "json", "warc"]),
-    help="csv/json: every version with its log (see --current); warc: every stored capture.",
+    type=click.Choice(["csv", "json", "jsonl", "warc"]),
+    help=(
+        "csv/json/jsonl (one recommendation a line): every version with its log (see "
+        "--current); warc: every stored capture."
+    ),
 )
 @click.option(
     "--output",
     required=True,
     type=click.Path(allow_dash=True),
-    help="File (json, warc; - for stdout) or folder (csv).",
+    help="File (json, jsonl, warc; - for stdout) or folder (csv).",
 )
 @click.option(
-    "--current", is_flag=True, help="csv/json: only the current records and logs, no history."
+    "--current", is_flag=True, help="csv/json/jsonl: only the current records and logs, no history."
 )
 @click.option("--force", is_flag=True, help="Replace an earlier export even with an empty one.")
 @common_options
 def export(ctx: Context, fmt: str, output: str, current: bool, force: bool) -> int:
-    """The archive for others' tools: csv, json or WARC 1.1."""
+    """The archive for others' tools: csv, json, json lines or WARC 1.1."""
     from store.export import export_archive
 
     with ctx.existing_archive() as archive:
@@ -699,3 +702,40 @@ def export(ctx: Context, fmt: str, output: str, current: bool, force: bool) -> i
         where = "stdout" if output == "-" else output
         click.echo(f"export {fmt}: {json.dumps(counts)} -> {where}", err=output == "-")
     return 0
+
+
+@main.group(name="import")
+def import_group() -> None:
+    """History from web archives: captures from the Wayback Machine or WARC/ARC files."""
+
+
+@import_group.command(name="wayback")
+@click.option("--from", "from_date", default=None, help="Captures from this date (YYYY[-MM-DD]).")
+@click.option("--to", "to_date", default=None, help="Captures up to this date (YYYY[-MM-DD]).")
+@click.option(
+    "--url-prefix",
+    default=None,
+    help="Only URLs under this prefix (a URL or a path on site.base_url), instead of the "
+    "recommendation pages, id URLs and listings.",
+)
+@common_options
+def import_wayback(
+    ctx: Context, from_date: str | None, to_date: str | None, url_prefix: str | None
+) -> int:
+    """Captures of the site from the Wayback Machine, as versions at their capture times."""
+    from scraper.imports import import_wayback as run_import
+
+    return _run(ctx, run_import, from_date=from_date, to_date=to_date, url_prefix=url_prefix)
+
+
+@import_group.command(name="warc")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@common_options
+def import_warc(ctx: Context, files: tuple[str, ...]) -> int:
+    """Captures from WARC/ARC files (Heritrix, browsertrix, wget, other archives)."""
+    from scraper.imports import import_warc as run_import
+
+    def runner(config: Config, **kwargs: Any) -> Any:
+        return run_import(config, list(files), **kwargs)
+
+    return _run(ctx, runner)

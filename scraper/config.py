@@ -29,7 +29,7 @@ class Field:
 
     section: str
     name: str
-    kind: str  # "str", "url", "path", "paths", "hosts", "template", "number", "int", "list"
+    kind: str  # "str", "url", "path", "paths", "hosts", "template", "number", "int", "list", "bool"
     default: Any
     minimum: float | None
     help: str
@@ -76,6 +76,15 @@ FIELDS: tuple[Field, ...] = (
        "A page in a closed status, or never found, is due again after this long (0: every run)."),
     _f("crawl", "closed_statuses", "list", ("complete", "no-further-action-needed"), None,
        "Status slugs that count as closed."),
+    _f("crawl", "defer_on_lastmod", "bool", True, None,
+       "A page whose sitemap <lastmod> has not moved since it was checked waits "
+       "revisit_closed_hours, not revisit_open_hours (while that sitemap is trusted)."),
+    _f("crawl", "defer_on_listing", "bool", True, None,
+       "A page a listing shows as archived waits revisit_closed_hours, not "
+       "revisit_open_hours (while that listing is trusted)."),
+    _f("crawl", "rotation_share", "number", 0.03, 0,
+       "Share of known recommendation pages a crawl verifies ahead of their interval, "
+       "longest unchecked first (0 to 1)."),
     _f("crawl", "max_requests", "int", 0, 0,
        "Request budget of one run (0: no limit); the next run continues."),
     _f("crawl", "max_runtime_seconds", "number", 0.0, 0,
@@ -99,12 +108,25 @@ FIELDS: tuple[Field, ...] = (
        "The drift guard judges only once this many previously parsed pages were fetched."),
     _f("store", "path", "str", "data/hmicfrs.sqlite", None,
        "The SQLite database file (relative to the working directory)."),
+    _f("wayback", "base_url", "url", "https://web.archive.org", None,
+       "The Wayback Machine's origin, for `import wayback` (its CDX API and mementos)."),
+    _f("wayback", "delay_seconds", "number", 5.0, 0,
+       "Least gap between the starts of two requests to the Wayback Machine."),
+    _f("wayback", "jitter_seconds", "number", 1.0, 0,
+       "A random extra of up to this much added to each gap to the Wayback Machine."),
+    _f("wayback", "max_requests", "int", 0, 0,
+       "Request budget of one `import wayback` (0: no limit); the next import continues."),
+    _f("wayback", "throttle_stop_after", "int", 5, 1,
+       "Throttling answers (429/503) in a row from the Wayback Machine after which the "
+       "import stops with exit 4."),
+    _f("wayback", "page_size", "int", 1000, 1,
+       "Captures asked for per page of the CDX API (its resume key pages through the rest)."),
 )
 # fmt: on
 # Every default, by key ("crawl.jitter_seconds"): the one place they are declared.
 DEFAULTS: dict[str, Any] = {f.key: f.default for f in FIELDS}
 
-SECTIONS = ("site", "discovery", "crawl", "store")
+SECTIONS = ("site", "discovery", "crawl", "store", "wayback")
 
 
 @dataclass(frozen=True)
@@ -132,6 +154,9 @@ class CrawlConfig:
     revisit_open_hours: float
     revisit_closed_hours: float
     closed_statuses: tuple[str, ...]
+    defer_on_lastmod: bool
+    defer_on_listing: bool
+    rotation_share: float
     max_requests: int
     max_runtime_seconds: float
     max_retries: int
@@ -150,11 +175,22 @@ class StoreConfig:
 
 
 @dataclass(frozen=True)
+class WaybackConfig:
+    base_url: str = DEFAULTS["wayback.base_url"]
+    delay_seconds: float = DEFAULTS["wayback.delay_seconds"]
+    jitter_seconds: float = DEFAULTS["wayback.jitter_seconds"]
+    max_requests: int = DEFAULTS["wayback.max_requests"]
+    throttle_stop_after: int = DEFAULTS["wayback.throttle_stop_after"]
+    page_size: int = DEFAULTS["wayback.page_size"]
+
+
+@dataclass(frozen=True)
 class Config:
     site: SiteConfig
     discovery: DiscoveryConfig
     crawl: CrawlConfig
     store: StoreConfig
+    wayback: WaybackConfig = WaybackConfig()
 
     def url(self, path: str) -> str:
         """Absolute URL of a path from config.yaml."""
@@ -222,6 +258,12 @@ def _check_number(f: Field, value: Any, integer: bool) -> float | int:
     return value if integer else float(value)
 
 
+def _check_bool(f: Field, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _expect(f.key, "true or false", value)
+    return value
+
+
 def _check_str(f: Field, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _expect(f.key, "a non-empty string", value)
@@ -261,6 +303,7 @@ def _check_list(f: Field, value: Any) -> list[Any]:
 def _convert(f: Field, value: Any) -> Any:
     checks: dict[str, Callable[[], Any]] = {
         "number": lambda: _check_number(f, value, integer=False),
+        "bool": lambda: _check_bool(f, value),
         "int": lambda: _check_number(f, value, integer=True),
         "str": lambda: _check_str(f, value),
         "url": lambda: _check_url(f, value),
@@ -333,11 +376,16 @@ def config_from_dict(data: Any) -> Config:
         raise _expect(
             "crawl.drift_threshold", "a share between 0 and 1", values["crawl"]["drift_threshold"]
         )
+    if not 0 <= values["crawl"]["rotation_share"] <= 1:
+        raise _expect(
+            "crawl.rotation_share", "a share between 0 and 1", values["crawl"]["rotation_share"]
+        )
     return Config(
         site=SiteConfig(**site),
         discovery=DiscoveryConfig(**values["discovery"]),
         crawl=CrawlConfig(**values["crawl"]),
         store=StoreConfig(**values["store"]),
+        wayback=WaybackConfig(**values["wayback"]),
     )
 
 

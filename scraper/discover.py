@@ -30,6 +30,7 @@ __all__ = [
     "id_url",
     "is_recommendation_url",
     "listing_next_page",
+    "listing_root",
     "next_page_from_tree",
     "page_links",
     "page_number",
@@ -56,6 +57,8 @@ class SitemapLinks:
     pages: tuple[str, ...]  # <urlset><url><loc>
     sitemaps: tuple[str, ...]  # <sitemapindex><sitemap><loc>
     note: str | None = field(default=None, compare=False)  # why it was cut short or refused
+    # (page link, <lastmod> text) for each <url> that carries a lastmod, in document order.
+    lastmods: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
 
 # Query keys that only say where a visitor came from (campaign and click trackers): never
@@ -243,6 +246,18 @@ def page_number(url: str) -> int:
     return int(m.group(1)) if m else 1
 
 
+def listing_root(url: str) -> str:
+    """A listing page's URL without its page number (`paged=N`, `/page/N/`): the listing
+    itself, whichever of its pages is asked for."""
+    try:
+        parts = urlsplit(url)
+        query = "&".join(p for p in parts.query.split("&") if p and p.partition("=")[0] != "paged")
+        path = _PAGED_PATH_RE.sub("/", parts.path)
+        return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+    except ValueError:
+        return url
+
+
 def _same_listing(a: str, b: str) -> bool:
     """True when two URLs are pages of one listing (same path and query once paging is removed)."""
 
@@ -384,10 +399,14 @@ class _Collector:
         self.base_url = base_url
         self.pages: dict[str, None] = {}
         self.sitemaps: dict[str, None] = {}
+        self.lastmods: dict[str, str] = {}
         self.count = 0
         self.full = False
+        self._last_page: str | None = None  # the page link of the <url> being read
+        self._pending_lastmod: str | None = None
 
     def add(self, loc: str, block: str | None, index: bool) -> None:
+        self._last_page = None
         if self.full:
             return
         link = _absolute(loc.strip(), self.base_url)
@@ -395,10 +414,27 @@ class _Collector:
             return
         is_sitemap = block == "sitemap" or (block is None and index)
         target = self.sitemaps if is_sitemap else self.pages
+        if not is_sitemap:
+            self._last_page = link
         if link not in target:
             target[link] = None
             self.count += 1
             self.full = self.count >= SITEMAP_MAX_URLS
+
+    def lastmod(self, text: str, block: str | None) -> None:
+        """A <lastmod> of the <url> block whose <loc> came last (before or after it)."""
+        text = text.strip()
+        if block == "url" and text and len(text) <= 40:
+            self._pending_lastmod = text
+            if self._last_page is not None:
+                self.lastmods[self._last_page] = text
+
+    def end_block(self) -> None:
+        pending = self._pending_lastmod
+        if pending is not None and self._last_page is not None:
+            self.lastmods[self._last_page] = pending
+        self._pending_lastmod = None
+        self._last_page = None
 
 
 def _parse_xml(data: bytes, found: _Collector) -> str | None:
@@ -419,7 +455,10 @@ def _parse_xml(data: bytes, found: _Collector) -> str | None:
                 found.add("".join(element.itertext()), block, index)
                 if found.full:
                     return "full"
+            elif name == "lastmod":
+                found.lastmod("".join(element.itertext()), block)
             elif name in ("url", "sitemap"):
+                found.end_block()
                 block = None
                 element.clear()  # keep memory flat however long the sitemap
     except DefusedXmlException as exc:
@@ -453,10 +492,15 @@ def _scan_lenient(text: str, found: _Collector) -> None:
         name = _local(tag.lstrip("/").split(None, 1)[0]) if tag.lstrip("/") else ""
         pos = gt + 1
         if name in ("url", "sitemap"):
+            if closing:
+                found.end_block()
             block = None if closing else name
         elif name == "loc" and not closing:
             loc, pos = _loc_at(text, pos)
             found.add(htmllib.unescape(loc), block, index)
+        elif name == "lastmod" and not closing:
+            value, pos = _loc_at(text, pos)
+            found.lastmod(htmllib.unescape(value), block)
     if not any_tag and "<" not in text:
         # A plain-text sitemap: one URL per line (sitemaps.org allows it).
         for line in text.splitlines():
@@ -500,7 +544,9 @@ def parse_sitemap(xml: str | bytes, base_url: str) -> SitemapLinks:
             note = f"over the protocol's {SITEMAP_MAX_URLS} URLs: kept the first"
         elif problem is not None and problem.startswith("refused"):
             note = problem
-        return SitemapLinks(tuple(found.pages), tuple(found.sitemaps), note)
+        return SitemapLinks(
+            tuple(found.pages), tuple(found.sitemaps), note, tuple(found.lastmods.items())
+        )
     except Exception:  # pure helper on untrusted input: never raise
         return SitemapLinks(pages=(), sitemaps=())
 

@@ -29,7 +29,14 @@ from scraper.identity import Identify, PageIdentity
 from scraper.ledger import Ledger, Report
 from scraper.parse import PARSER_VERSION
 from scraper.reparse import reparse_archive
-from scraper.scheduler import Scheduler, backfill_schedule, crawl_schedule
+from scraper.scheduler import (
+    ChangePolicy,
+    ChangeWatch,
+    Scheduler,
+    backfill_schedule,
+    change_schedule,
+    with_slack,
+)
 from scraper.visitor import Visitor
 from scraper.walk import DiscoveryWalk, Walked
 from scraper.workers import StopFlag, Workers
@@ -97,6 +104,10 @@ class Crawler:
         self.cycle: CyclePages | None = None
         self.discovery_completed_at: str | None = None
         self.visited: set[str] = set()  # every page visited this run
+        self.walk_started: str | None = None
+        self.watch: ChangeWatch | None = None  # a crawl's evidence of change, settled per visit
+        self.signals: dict[str, int] = {}
+        self.held_states: dict[str, str | None] = {}  # drift suspects' states before the visit
 
     def crawl(self) -> RunSummary:
         """The cron job: discover everything, then fetch what is due."""
@@ -125,7 +136,10 @@ class Crawler:
                     self.ledger.record(self._robots(robots))
             self.tally.finishing = True
             enforce(self.ledger.halt | self.drift, self.tally)
-            self.ledger.release()
+            for asked, result, outcome in self.ledger.release():
+                if self.watch is not None:
+                    before = self.held_states.pop(asked, None)
+                    self.watch.settle(asked, before, outcome, result.state)
             if self.stop.signum is not None:
                 status = ending = "interrupted"
                 lost = (
@@ -153,6 +167,10 @@ class Crawler:
                 run_id, "failed" if crashed else "interrupted", why, self._stats()
             )
             raise
+        if self.watch is not None and self.watch.lies:
+            self.archive.note_lost_trust(run_id, self.watch.lost_trust)
+            lied = "caught lying, no longer defers pages: " + "; ".join(self.watch.lies)
+            message = "; ".join(filter(None, [message, lied]))
         if ending == "ok" and self.ledger.failed_pages:
             ending = "pages_failed"
             message = "; ".join(
@@ -195,7 +213,11 @@ class Crawler:
         walk = DiscoveryWalk(
             self.cycle, self.archive.note_pages, self.identify, hosts, self._discovery_stopping
         )
+        self.walk_started = self.visitor.iso()
         self.walked = walk.walk(sitemaps, listings)
+        self.archive.mark_dropped(
+            self.walk_started, sorted(self.walked.sitemaps_read), sorted(self.walked.listings_read)
+        )
         if self.walked.status == "complete":
             self.discovery_completed_at = self.visitor.iso()
             self.report("discovery", {"listed_ids": len(self.walked.listed_ids)})
@@ -216,10 +238,16 @@ class Crawler:
         if self._stopping():
             return
         c, walked = self.config.crawl, self.walked or Walked()
-        schedule = crawl_schedule(
-            self.archive, self.identify, self.now, walked.unlinked.values(),
-            c.revisit_open_hours, c.revisit_closed_hours, c.closed_statuses, self.visited,
+        policy = ChangePolicy(
+            with_slack(c.revisit_open_hours), with_slack(c.revisit_closed_hours),
+            c.defer_on_lastmod, c.defer_on_listing, c.rotation_share,
         )  # fmt: skip
+        schedule, self.watch, self.signals = change_schedule(
+            self.archive, self.identify, self.now, walked.unlinked.values(), policy,
+            c.closed_statuses, self.walk_started or self.visitor.iso(), self.ledger.run_id,
+            self.visited,
+        )  # fmt: skip
+        self.report("signals", dict(self.signals))
         self._visit_all(schedule, job=None)
 
     def _backfill_pages(self, pages: Iterable[PageIdentity], count: int, job: str) -> None:
@@ -295,12 +323,16 @@ class Crawler:
         self.visited.add(result.url)
         target_known = known if result.url == page.url else self.archive.known(result.url)
         if self.tally.watch_drift(result, target_known):
+            self.held_states[page.url] = known.state
             self.ledger.hold(result, job, page.url)
             enforce(self.drift, self.tally)
             return
-        self.ledger.record(result, job, page.url)
+        outcome = self.ledger.record(result, job, page.url)
         if result.url != page.url and page.is_recommendation_url:
             self.ledger.record(obs.moved(page, result, known), counted=True)
+            outcome = "redirect"
+        if self.watch is not None:
+            self.watch.settle(page.url, known.state, outcome, result.state)
 
     def _stopping(self, in_flight: int = 0) -> bool:
         if self.stop.is_set():
@@ -316,4 +348,7 @@ class Crawler:
         errors = self.cycle.errors if self.cycle is not None else 0
         has_listings = bool(self.config.discovery.listings)
         stats = self.ledger.stats(self.walked, self.discovery_completed_at, errors, has_listings)
+        if self.watch is not None:
+            stats["signals"] = dict(self.signals)
+            stats.update(self.watch.stats())
         return stats

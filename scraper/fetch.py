@@ -728,11 +728,14 @@ class Fetcher:
         last_modified: str | None = None,
         check_robots: bool = True,
         max_bytes: int | None = None,
+        follow_redirects: bool = True,
     ) -> FetchResult:
         """Fetch one URL politely. Never raises for a failure of this URL alone.
 
         `max_bytes` replaces `max_page_bytes` as the cap of this one body (a sitemap may be
-        50 MB by its protocol).
+        50 MB by its protocol). With `follow_redirects` False a redirect is not followed: the
+        result is a redirect_offsite whose final_url is the Location (a web archive's capture
+        of a redirect is the redirect itself).
 
         Raises SiteRefused when throttling answers in a row reach `throttle_stop_after` (or
         already did, in any thread), and SiteUnreachable if the robots.txt of a host met here
@@ -753,7 +756,14 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified.encode()
         attempts: list[Attempt] = []
         try:
-            hop = self._follow(url, headers, attempts, check_robots=check_robots, limit=max_bytes)
+            hop = self._follow(
+                url,
+                headers,
+                attempts,
+                check_robots=check_robots,
+                limit=max_bytes,
+                follow=follow_redirects,
+            )
         except FetchAborted as exc:
             raise exc.with_attempts(tuple(attempts)) from exc
         return self._result(url, hop, attempts, etag, last_modified)
@@ -836,8 +846,9 @@ class Fetcher:
         *,
         check_robots: bool,
         limit: int | None = None,
+        follow: bool = True,
     ) -> _Hop:
-        """Request `url`, following redirects within the allowed hosts."""
+        """Request `url`, following redirects within the allowed hosts (if `follow`)."""
         if _has_userinfo(url):
             # httpx would send it as Authorization: Basic; we never send credentials.
             return _Hop(ERROR, _redacted(url), None, "refused: the URL carries credentials")
@@ -864,6 +875,8 @@ class Fetcher:
             if _has_userinfo(target):
                 message = f"refused a redirect to a URL with credentials ({_redacted(target)})"
                 return _Hop(ERROR, current, answer, message, tries)
+            if not follow:
+                return _Hop(REDIRECT_OFFSITE, target, answer, f"redirect to {target} not followed")
             if not self.is_allowed_host(target):
                 return _Hop(REDIRECT_OFFSITE, target, answer, f"redirect off-site to {target}")
             if target in seen:

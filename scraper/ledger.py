@@ -55,11 +55,15 @@ class Ledger:
         self.held_back.append((result, job, job_url))
         self.tally.add(result)
 
-    def release(self) -> None:
-        """Write the held-back pages: the run ended without drift."""
+    def release(self) -> list[tuple[str, PageResult, str]]:
+        """Write the held-back pages: the run ended without drift. Returns (the URL asked
+        for, result, outcome) of each."""
+        written = []
         for result, job, job_url in self.held_back:
-            self.record(result, job, job_url, counted=True)
+            outcome = self.record(result, job, job_url, counted=True)
+            written.append((job_url or result.url, result, outcome))
         self.held_back.clear()
+        return written
 
     def drop(self, why: str) -> None:
         """Keep the requests of pages held back, but no version and no state."""

@@ -3,21 +3,29 @@ the model: pages go in with `enqueue`, come out with `next_page`, `has_pending` 
 any are left).
 
 A crawl visits first the listed ids that came without a link and have no page yet, then the
-archive's due pages: never checked first, then the longest unchecked, a page in a closed
-status waiting `revisit_closed_hours` and any other `revisit_open_hours` (less a little
-slack, see `with_slack`). A backfill visits its sweep in order, less what the job already
-did. Due pages stream from the archive in chunks, so memory stays flat however many; a page
-visited once in a run is not visited again in it.
+recommendation pages ranked by evidence of change (`plan_crawl`): a sitemap's lastmod moved,
+a listing shows the page otherwise than the archive has it, the page dropped out of a
+sitemap or listing, it was never checked; then the pages due (a page in a closed status
+waiting `revisit_closed_hours`, any other `revisit_open_hours` unless a trusted source
+vouches for it, less a little slack, see `with_slack`); then a rotation of the longest
+unchecked. `ChangeWatch` settles each visit: which signal predicted a change, and which
+source vouched for a page that had changed (it loses the power to defer). A backfill visits
+its sweep in order, less what the job already did, streamed from the archive in chunks; a
+page visited once in a run is not visited again in it.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime
-from typing import Protocol
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
+from scraper import discover
 from scraper.identity import Identify, PageIdentity
+from store.archive import format_time
 from store.states import PageKind
 
 # How much earlier than its interval says a page may count as due (see with_slack).
@@ -133,3 +141,246 @@ def backfill_schedule(
     todo = (p for p in pages if not done or not archive.job_has(job, p.url))
     schedule.enqueue_stream(todo, count - done)
     return schedule, done
+
+
+# --- evidence of change -----------------------------------------------------------------
+
+# The order a crawl visits pages in, by why: the strongest evidence of change first.
+SIGNAL_RANKS = ("lastmod", "listing", "dropped", "new", "due", "rotation")
+# The signals that can vouch that a page has not changed (and so defer it).
+VOUCHING_KINDS = ("lastmod", "listing")
+
+
+@dataclass(frozen=True)
+class ChangePolicy:
+    """How a crawl weighs evidence: the revisit intervals (slack already taken off), which
+    signal kinds may defer a page, and the share of known pages the rotation verifies."""
+
+    open_hours: float
+    closed_hours: float
+    defer_on_lastmod: bool = True
+    defer_on_listing: bool = True
+    rotation_share: float = 0.03
+
+    def defers(self, kind: str) -> bool:
+        return {"lastmod": self.defer_on_lastmod, "listing": self.defer_on_listing}[kind]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Why one page is visited: its strongest signal, every signal seen, and the sources
+    that vouched it had not changed (they are caught lying if it had)."""
+
+    url: str
+    kind: str  # one of SIGNAL_RANKS
+    signals: tuple[dict[str, Any], ...]
+    vouchers: tuple[tuple[str, str], ...]  # (kind, source)
+
+
+def _time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _lastmod_moved(page: dict[str, Any]) -> bool:
+    lastmod, checked = page["sitemap_lastmod"], page["checked_lastmod"]
+    if lastmod is None:
+        return False
+    if checked is not None:
+        return lastmod != checked
+    # Checked before its sitemap gave a lastmod: moved if it is later than that check.
+    moment, last = _time(lastmod), _time(page["last_checked_at"])
+    return moment is not None and last is not None and moment > last
+
+
+def plan_crawl(
+    pages: Iterable[dict[str, Any]],
+    comparisons: Iterable[dict[str, Any]],
+    now: datetime,
+    walk_started: str,
+    policy: ChangePolicy,
+    distrusted: Container[str] = frozenset(),
+) -> tuple[list[Plan], dict[str, int]]:
+    """The pages a crawl visits, in order, and how many were deferred.
+
+    `pages` are the archive's recommendation pages, longest unchecked first (see
+    Archive.change_candidates); `comparisons` the listing entries set against the archived
+    pages (Archive.listing_comparisons). A page is visited when a sitemap's lastmod moved
+    since it was checked, a listing shows it otherwise than the archive has it, it dropped
+    out of a sitemap or listing, it was never checked, or it is due: a page in an open
+    status after `open_hours`, unless a trusted source vouches for it, then like a closed
+    one after `closed_hours`. The rotation then adds the longest-unchecked of the rest, up
+    to `rotation_share` of the known pages, so that a lying signal is caught in time.
+    """
+    listed: dict[str, list[dict[str, Any]]] = {}
+    for c in comparisons:
+        listed.setdefault(c["url"], []).append(c)
+    open_cutoff = format_time(now - timedelta(hours=policy.open_hours))
+    closed_cutoff = format_time(now - timedelta(hours=policy.closed_hours))
+    plans: list[Plan] = []
+    rest: list[Plan] = []
+    known = deferred = 0
+    for page in pages:
+        known += 1
+        url, checked = page["url"], page["last_checked_at"]
+        signals: list[dict[str, Any]] = []
+        vouchers: list[tuple[str, str]] = []
+        in_sitemap = (page["last_in_sitemap_at"] or "") >= walk_started
+        sitemap = page["sitemap_source"]
+        if checked is None:
+            signals.append({"url": url, "kind": "new", "source": sitemap or page["listing_source"]})
+        elif in_sitemap and _lastmod_moved(page):
+            detail = f"lastmod {page['checked_lastmod']} -> {page['sitemap_lastmod']}"
+            signals.append({"url": url, "kind": "lastmod", "source": sitemap, "detail": detail})
+        elif in_sitemap and page["sitemap_lastmod"] is not None and sitemap:
+            vouchers.append(("lastmod", sitemap))
+        if checked is not None:
+            differing = [
+                c
+                for c in listed.get(url, ())
+                if c["differs"] and c["listing_captured_at"] > checked
+            ]
+            for c in differing[:1]:
+                signals.append(
+                    {
+                        "url": url,
+                        "kind": "listing",
+                        "source": discover.listing_root(c["listing_url"]),
+                        "listing_snapshot_id": c["listing_snapshot_id"],
+                        "detail": "listing shows another " + ", ".join(c["differs"]),
+                    }
+                )
+            if not any(c["differs"] for c in listed.get(url, ())):
+                vouchers.extend(
+                    ("listing", discover.listing_root(c["listing_url"]))
+                    for c in listed.get(url, ())[:1]
+                )
+            for column, source in (
+                ("sitemap_dropped_at", sitemap),
+                ("listing_dropped_at", page["listing_source"]),
+            ):
+                if page[column] is not None and page[column] > checked:
+                    detail = f"no longer in {source} since {page[column]}"
+                    signals.append(
+                        {"url": url, "kind": "dropped", "source": source, "detail": detail}
+                    )
+        trusted = [v for v in vouchers if v[1] not in distrusted and policy.defers(v[0])]
+        if not signals and checked is not None:
+            slow = bool(page["slow"])
+            due_at = closed_cutoff if slow or trusted else open_cutoff
+            if checked <= due_at:
+                signals.append({"url": url, "kind": "due", "source": None})
+            elif not slow and trusted and checked <= open_cutoff:
+                deferred += 1
+        if not signals:
+            rest.append(Plan(url, "rotation", (), tuple(vouchers)))
+            continue
+        kind = min((s["kind"] for s in signals), key=SIGNAL_RANKS.index)
+        plans.append(Plan(url, kind, tuple(signals), tuple(vouchers)))
+    plans.sort(key=lambda p: SIGNAL_RANKS.index(p.kind))  # stable: longest unchecked first
+    rotation = min(len(rest), math.ceil(policy.rotation_share * known))
+    for plan in rest[:rotation]:
+        signal = {"url": plan.url, "kind": "rotation", "source": None}
+        plans.append(Plan(plan.url, "rotation", (signal,), plan.vouchers))
+    counts = {kind: 0 for kind in SIGNAL_RANKS}
+    for plan in plans:
+        counts[plan.kind] += 1
+    return plans, {**counts, "deferred": deferred, "known": known}
+
+
+class ChangeSource(DueSource, Protocol):
+    """What the change-driven schedule asks of the archive."""
+
+    def change_candidates(self, closed_statuses: Sequence[str]) -> Iterator[dict[str, Any]]: ...
+
+    def listing_comparisons(self, since: str) -> Iterator[dict[str, Any]]: ...
+
+    def distrusted_sources(self) -> set[str]: ...
+
+    def record_signals(self, run_id: int, signals: Iterable[dict[str, Any]]) -> None: ...
+
+    def settle_signals(self, run_id: int, url: str, outcome: str, changed: bool) -> None: ...
+
+    def score_source(self, source: str, kind: str, column: str) -> None: ...
+
+    def source_lied(self, source: str, kind: str, run_id: int, url: str) -> bool: ...
+
+
+# What a visit found that counts as a change of the page (a new version, or it went away).
+CHANGE_OUTCOMES = frozenset({"changed", "not_found", "gone", "soft_404", "redirect"})
+
+
+class ChangeWatch:
+    """A crawl's plans, and what their visits proved: which signal predicted each change
+    (or that none did), and which sources vouched for a page that had changed."""
+
+    def __init__(self, archive: ChangeSource, run_id: int, plans: Iterable[Plan]) -> None:
+        self.archive, self.run_id = archive, run_id
+        self.plans = {p.url: p for p in plans}
+        self.caught: dict[str, int] = {}  # changes found, by the signal that led to them
+        self.lost_trust: list[str] = []
+        self.lies: list[str] = []  # one line per source that lost its trust
+
+    def settle(
+        self, url: str, state_before: str | None, outcome: str, state_after: str | None
+    ) -> None:
+        """Account for one visit of a planned page."""
+        plan = self.plans.pop(url, None)
+        if plan is None:
+            return
+        changed = outcome in CHANGE_OUTCOMES and (outcome == "changed" or state_before == "live")
+        changed = changed or (state_before == "live" and state_after not in (None, "live"))
+        found = changed or outcome == "new"  # a page that came to be counts as a change
+        self.archive.settle_signals(self.run_id, url, outcome, found)
+        if found:
+            self.caught[plan.kind] = self.caught.get(plan.kind, 0) + 1
+        for signal in plan.signals:
+            if signal["kind"] in ("lastmod", "listing", "dropped") and signal.get("source"):
+                column = "predicted" if found else "false_alarms"
+                self.archive.score_source(signal["source"], signal["kind"], column)
+        if outcome != "changed":  # a vouching source says the content is as archived
+            return
+        for kind, source in plan.vouchers:
+            if self.archive.source_lied(source, kind, self.run_id, url):
+                self.lost_trust.append(source)
+                what = "lastmod did not move" if kind == "lastmod" else "its entry did not"
+                self.lies.append(f"{source} ({url} changed, {what})")
+
+    def stats(self) -> dict[str, Any]:
+        return {"caught": dict(self.caught), "lost_trust": list(self.lost_trust)}
+
+
+def change_schedule(
+    archive: ChangeSource,
+    identify: Identify,
+    now: Callable[[], datetime],
+    unlinked: Iterable[PageIdentity],
+    policy: ChangePolicy,
+    closed_statuses: Sequence[str],
+    walk_started: str,
+    run_id: int,
+    visited: set[str] | None = None,
+) -> tuple[Scheduler, ChangeWatch, dict[str, int]]:
+    """A crawl's schedule ranked by evidence of change (see plan_crawl): unlinked listed ids
+    not known by URL first, then the planned pages; the watch that settles their visits."""
+    schedule = Scheduler(visited)
+    for page in unlinked:
+        if page.rec_id is None or not archive.knows_rec_id(page.rec_id):
+            schedule.enqueue(page)
+    plans, counts = plan_crawl(
+        archive.change_candidates(closed_statuses),
+        archive.listing_comparisons(walk_started),
+        now(),
+        walk_started,
+        policy,
+        archive.distrusted_sources(),
+    )
+    archive.record_signals(run_id, (s for p in plans for s in p.signals))
+    for plan in plans:
+        schedule.enqueue(identify(plan.url, PageKind.RECOMMENDATION))
+    return schedule, ChangeWatch(archive, run_id, plans), counts

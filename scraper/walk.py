@@ -74,6 +74,10 @@ class Walked:
     listed_ids: IdSet = field(default_factory=IdSet)
     unlinked: dict[int, PageIdentity] = field(default_factory=dict)
     status: str = "complete"
+    # The sitemaps read, and the listings read to their last page, in this walk: what
+    # no longer names a page it used to name is evidence only from these.
+    sitemaps_read: set[str] = field(default_factory=set)
+    listings_read: set[str] = field(default_factory=set)
 
 
 class DiscoveryWalk:
@@ -131,12 +135,17 @@ class DiscoveryWalk:
             links = discover.parse_sitemap(text, url)
             if links.note:
                 logger.warning("sitemap %s: %s", url, links.note)
+            else:
+                self.found.sitemaps_read.add(self.identify(url, PageKind.SITEMAP).url)
             queue.extend(links.sitemaps)
-            self._note(links.pages, via="sitemap")
+            lastmods = dict(links.lastmods)
+            source = self.identify(url, PageKind.SITEMAP).url
+            self._note(links.pages, via="sitemap", source=source, lastmods=lastmods)
 
     def _listing(self, url: str) -> None:
         next_url: str | None = url
         pages = 0
+        root = discover.listing_root(self.identify(url, PageKind.LISTING).url)
         while next_url and pages < MAX_LISTING_PAGES and not self._cut_short():
             text, parsed = self._fetch(next_url, PageKind.LISTING)
             if parsed is None and isinstance(text, str):
@@ -150,17 +159,29 @@ class DiscoveryWalk:
                 self.found.listed_ids.add(entry.rec_id)
                 if not entry.url:
                     self.found.unlinked.setdefault(entry.rec_id, self.identify.of_id(entry.rec_id))
-            self._note([e.url for e in parsed.listing_entries if e.url], via="listing")
+            urls = [e.url for e in parsed.listing_entries if e.url]
+            self._note(urls, via="listing", source=root)
             next_url = parsed.next_page
+        if not next_url and pages and self.found.status == "complete":
+            self.found.listings_read.add(root)
 
-    def _note(self, urls: Iterable[str], via: str) -> None:
+    def _note(
+        self,
+        urls: Iterable[str],
+        via: str,
+        source: str | None = None,
+        lastmods: dict[str, str] | None = None,
+    ) -> None:
         found = []
         for url in urls:
             page = self.identify(url, PageKind.OTHER)
             if not page.is_recommendation_url or not self._on_site(page.url):
                 continue  # about-us, publications, ...: not ours to archive
             home = self.identify.home_host
-            found.append(Discovered(page.url, page.kind, page.rec_id, page.force, via, home))
+            lastmod = lastmods.get(url) if lastmods else None
+            found.append(
+                Discovered(page.url, page.kind, page.rec_id, page.force, via, home, source, lastmod)
+            )
             if via == "listing" and page.rec_id is not None:
                 self.found.listed_ids.add(page.rec_id)
         self.note(found)

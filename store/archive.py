@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import sqlite_utils
 
 from store import reports
+from store.captures import CaptureRecording
 from store.diff import diff_logs
 from store.errors import NotInArchive, StoreError, storage_error
 from store.schema import check_not_newer, migrate
@@ -81,6 +82,16 @@ class ParsedRecord:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Where a capture came from: `source` live, wayback or warc; `source_url` the memento
+    URL or the WARC file and record id; when it was imported."""
+
+    source: str
+    source_url: str
+    imported_at: str
+
+
+@dataclass(frozen=True)
 class PageResult:
     """Everything one page's visit produced, as decided (scraper.observe), written in one
     transaction by Archive.record. The store decides only whether a body is a new version."""
@@ -105,6 +116,7 @@ class PageResult:
     # The last request's outcome; None with a body, whose version decision gives it.
     outcome: str | None = None
     events: tuple[str, ...] = ()  # PageEvents of this visit
+    provenance: Provenance | None = None  # None: a live fetch
 
 
 @dataclass(frozen=True)
@@ -138,6 +150,8 @@ class Discovered:
     # The site's own host (site.base_url's): of two spellings of one recommendation, the
     # one there is the page the archive fetches, unless the other was fetched already.
     home_host: str | None = None
+    source: str | None = None  # the sitemap, or the listing (without its page number)
+    lastmod: str | None = None  # the sitemap's <lastmod> for it
 
 
 @dataclass
@@ -185,7 +199,7 @@ OUTCOME_COUNTER = {
 }
 
 
-class Archive:
+class Archive(CaptureRecording):
     """The SQLite archive. One instance per process; not shared between threads."""
 
     def __init__(self, path: str | Path, *, now: Callable[[], str] = utc_now) -> None:
@@ -347,10 +361,17 @@ class Archive:
                     )
                     new += cur.rowcount
                 if d.via == "listing":
-                    self.db.execute("UPDATE pages SET last_listed_at = ? WHERE url = ?", [now, url])
+                    self.db.execute(
+                        """UPDATE pages SET last_listed_at = ?, listing_dropped_at = NULL,
+                               listing_source = COALESCE(?, listing_source) WHERE url = ?""",
+                        [now, d.source, url],
+                    )
                 elif d.via == "sitemap":
                     self.db.execute(
-                        "UPDATE pages SET last_in_sitemap_at = ? WHERE url = ?", [now, url]
+                        """UPDATE pages SET last_in_sitemap_at = ?, sitemap_dropped_at = NULL,
+                               sitemap_source = COALESCE(?, sitemap_source), sitemap_lastmod = ?
+                           WHERE url = ?""",
+                        [now, d.source, d.lastmod, url],
                     )
         return new
 
@@ -518,6 +539,8 @@ class Archive:
             updates["last_error"] = None
         updates["etag"], updates["last_modified"] = r.etag, r.last_modified
         updates["state"] = state
+        if r.state is not None:  # an answer: the sitemap's lastmod is now accounted for
+            updates["checked_lastmod"] = page.get("sitemap_lastmod")
         self._write_events(run_id, r, page.get("state"), state, updates)
         if outcome in (Outcome.NEW, Outcome.CHANGED):
             updates["current_snapshot_id"] = snapshot_id
@@ -610,6 +633,8 @@ class Archive:
             ],
         )
         snapshot_id = int(cursor.lastrowid)
+        if r.provenance is not None:
+            self._stamp(snapshot_id, r.provenance)
         if r.parsed is not None:
             self._write_entries(snapshot_id, r.url, r.parsed.entries)
             self._write_parsed(snapshot_id, r.url, r.parsed)
@@ -905,6 +930,181 @@ class Archive:
                 live_unlisted.append(rec_id)
         return {"listed_but_missing": listed_missing, "live_but_no_longer_listed": live_unlisted}
 
+    # evidence of change (scraper.scheduler decides what it means) ---------------------
+
+    def mark_dropped(
+        self, walk_started: str, sitemaps: Sequence[str], listings: Sequence[str]
+    ) -> int:
+        """Note when pages dropped out of a sitemap or listing that this walk read in full
+        and that named them before; returns how many dropped out now."""
+        now, dropped = self.now(), 0
+        with self.db.atomic():
+            for column, source, seen, values in (
+                ("sitemap_dropped_at", "sitemap_source", "last_in_sitemap_at", sitemaps),
+                ("listing_dropped_at", "listing_source", "last_listed_at", listings),
+            ):
+                for chunk in _chunks(sorted(values)):
+                    marks = ", ".join("?" for _ in chunk)
+                    cursor = self.db.execute(
+                        f"""UPDATE pages SET {column} = ?
+                            WHERE kind = 'recommendation' AND {column} IS NULL
+                              AND {source} IN ({marks}) AND {seen} < ?""",
+                        [now, *chunk, walk_started],
+                    )
+                    dropped += cursor.rowcount
+        return dropped
+
+    def listing_comparisons(self, since: str) -> Iterator[dict[str, Any]]:
+        """Each entry of the listing pages checked since `since`, against the archived
+        version of its recommendation page (live pages with a parsed version only): the
+        page, the listing page and its snapshot, when that snapshot was captured, when the
+        page was last checked, and which of text, status, status date and log differ."""
+        entries = self.db.execute(
+            """SELECT le.url, le.listing_url, le.snapshot_id, s.captured_at, le.text,
+                      le.current_status, le.status_date, le.log
+               FROM pages lp
+               JOIN listing_entries le ON le.snapshot_id = lp.current_snapshot_id
+               JOIN snapshots s ON s.id = le.snapshot_id
+               WHERE lp.kind = 'listing' AND lp.last_checked_at >= ? AND le.url IS NOT NULL
+               ORDER BY le.snapshot_id, le.seq""",
+            [since],
+        ).fetchall()
+        for url, listing_url, snapshot_id, captured_at, text, status, date, log in entries:
+            page = self.db.execute(
+                """SELECT p.url, p.last_checked_at, rv.text, rv.current_status, rv.status_date,
+                          p.current_snapshot_id
+                   FROM pages p JOIN recommendation_versions rv
+                     ON rv.snapshot_id = p.current_snapshot_id
+                   WHERE p.state = 'live' AND p.kind = 'recommendation' AND p.url = COALESCE(
+                       (SELECT a.url FROM page_aliases a WHERE a.alias_url = ?), ?)""",
+                [url, url],
+            ).fetchone()
+            if page is None:
+                continue
+            events = [
+                (e["on_date"], e["kind"], e["status"], e["comment"]) for e in self.events(page[5])
+            ]
+            try:
+                shown = [
+                    (e.get("on_date"), e.get("kind"), e.get("status"), e.get("comment"))
+                    for e in json.loads(log or "[]")
+                ]
+            except (ValueError, AttributeError):
+                shown = None
+            differs = [
+                name
+                for name, a, b in (
+                    ("text", text, page[2]),
+                    ("current_status", status, page[3]),
+                    ("status_date", date, page[4]),
+                    ("log", shown, events),
+                )
+                if a != b
+            ]
+            if url != page[0]:  # the listing links it elsewhere: a move
+                differs.append("url")
+            yield {
+                "url": page[0],
+                "listing_url": listing_url,
+                "listing_snapshot_id": snapshot_id,
+                "listing_captured_at": captured_at,
+                "page_checked_at": page[1],
+                "differs": differs,
+            }
+
+    def change_candidates(self, closed_statuses: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """Every known recommendation page with what the scheduler weighs: when it was last
+        checked, whether it is in the slow lane (closed, never existed, redirected), what
+        its sitemap said and whether it dropped out of a sitemap or listing."""
+        closed_marks = ", ".join("?" for _ in closed_statuses) or "NULL"
+        cursor = self.db.execute(
+            f"""SELECT url, last_checked_at,
+                       CAST((state = 'live' AND COALESCE(current_status IN ({closed_marks}), 0))
+                            OR (current_snapshot_id IS NULL
+                                AND state IN ('not_found', 'gone', 'soft_404'))
+                            OR state = 'redirected' AS INTEGER) AS slow,
+                       state, sitemap_source, sitemap_lastmod, checked_lastmod,
+                       last_in_sitemap_at, sitemap_dropped_at, listing_source, last_listed_at,
+                       listing_dropped_at
+                FROM pages WHERE kind = 'recommendation'
+                ORDER BY last_checked_at IS NOT NULL, last_checked_at, url""",
+            list(closed_statuses),
+        )
+        columns = [c[0] for c in cursor.description]
+        for row in cursor:
+            yield dict(zip(columns, row, strict=True))
+
+    def record_signals(self, run_id: int, signals: Iterable[Mapping[str, Any]]) -> None:
+        """Keep the evidence a run acted on (change_signals rows; outcome filled on fetch)."""
+        now = self.now()
+        with self.db.atomic():
+            self.db.conn.executemany(
+                """INSERT INTO change_signals (run_id, url, kind, source, seen_at,
+                       listing_snapshot_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    [
+                        run_id,
+                        g["url"],
+                        g["kind"],
+                        g.get("source"),
+                        now,
+                        g.get("listing_snapshot_id"),
+                        g.get("detail"),
+                    ]
+                    for g in signals
+                ),
+            )
+
+    def settle_signals(self, run_id: int, url: str, outcome: str, changed: bool) -> None:
+        """What the fetch of a signalled page found, on its signals of this run."""
+        with self.db.atomic():
+            self.db.execute(
+                """UPDATE change_signals SET outcome = ?, changed = ?
+                   WHERE run_id = ? AND url = ? AND outcome IS NULL""",
+                [outcome, int(changed), run_id, url],
+            )
+
+    def distrusted_sources(self) -> set[str]:
+        """Sitemaps and listings caught vouching for a page that had changed."""
+        return {r[0] for r in self.db.execute("SELECT source FROM source_trust WHERE trusted = 0")}
+
+    def score_source(self, source: str, kind: str, column: str) -> None:
+        """Count one right prediction or one false alarm of a source."""
+        if column not in ("predicted", "false_alarms"):
+            raise ValueError(f"not a score column: {column}")
+        with self.db.atomic():
+            self.db.execute(
+                f"""INSERT INTO source_trust (source, kind, {column}) VALUES (?, ?, 1)
+                    ON CONFLICT(source) DO UPDATE SET {column} = {column} + 1""",
+                [source, kind],
+            )
+
+    def source_lied(self, source: str, kind: str, run_id: int, url: str) -> bool:
+        """A source vouched that `url` had not changed, and it had: count the lie and take
+        away its trust; True when it was trusted until now."""
+        with self.db.atomic():
+            row = self.db.execute(
+                "SELECT trusted FROM source_trust WHERE source = ?", [source]
+            ).fetchone()
+            self.db.execute(
+                """INSERT INTO source_trust (source, kind, lies, trusted, lost_trust_at,
+                       lost_trust_run_id, last_lie_url) VALUES (?, ?, 1, 0, ?, ?, ?)
+                   ON CONFLICT(source) DO UPDATE SET lies = lies + 1, trusted = 0,
+                       lost_trust_at = COALESCE(lost_trust_at, excluded.lost_trust_at),
+                       lost_trust_run_id = COALESCE(lost_trust_run_id, excluded.lost_trust_run_id),
+                       last_lie_url = excluded.last_lie_url""",
+                [source, kind, self.now(), run_id, url],
+            )
+        return row is None or bool(row[0])
+
+    def note_lost_trust(self, run_id: int, sources: Sequence[str]) -> None:
+        """Say on the runs row which sources lost their trust in that run."""
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE runs SET lost_trust = ? WHERE id = ?",
+                [json.dumps(list(sources)) if sources else None, run_id],
+            )
+
     def knows_rec_id(self, rec_id: int) -> bool:
         """Whether some recommendation page of this id is known."""
         return (
@@ -1008,6 +1208,11 @@ _ENTRY_CONTENT = (
     "themes",
 )
 _EVENT_COLUMNS = ("seq", "on_date", "raw_date", "kind", "status", "comment")
+
+
+def _chunks(values: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _host(url: str) -> str:

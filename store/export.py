@@ -18,7 +18,8 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from http import HTTPStatus
 from importlib import metadata
@@ -34,7 +35,7 @@ from store.errors import ExportError
 
 __all__ = ["ExportError", "export_archive"]
 
-FORMATS = ("csv", "json", "warc")
+FORMATS = ("csv", "json", "jsonl", "warc")
 CSV_FILES = ("recommendations.csv", "status_events.csv")
 HISTORY_CSV_FILES = ("versions.csv", "version_logs.csv")
 VERSION_COLUMNS = (
@@ -49,6 +50,7 @@ VERSION_LOG_COLUMNS = (
 MISSING_OUTCOMES = ("not_found", "gone", "soft_404")
 LOG_COLUMNS = ("seq", "on_date", "kind", "status", "comment", "first_seen_at", "last_seen_at")
 REVISITED_OUTCOMES = ("unchanged", "not_modified")
+LENGTHS_KEPT = 4096
 WARC_1_1 = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
 # Record ids are name-based UUIDs, so exporting the same archive twice names records alike.
 RECORD_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/hmicfrs-archive")
@@ -63,16 +65,19 @@ def export_archive(
     force: bool = False,
     stream: BinaryIO | None = None,
 ) -> dict[str, int]:
-    """Write the archive as csv (a folder), json or warc (a file) at output; returns counts.
+    """Write the archive as csv (a folder), json, jsonl or warc (a file) at output; returns
+    counts. Every format is written as it is read, in memory flat in the archive's size.
 
-    With `stream` (for `--output -`) json and warc go there instead. An export that holds
+    With `stream` (for `--output -`) json, jsonl and warc go there instead. An export that holds
     nothing never replaces a non-empty earlier one unless `force`.
     """
     if fmt not in FORMATS:
         raise ExportError(f"export format should be one of {', '.join(FORMATS)}, got {fmt!r}")
     if stream is not None:
         if fmt == "csv":
-            raise ExportError("csv export writes a folder; --output - works for json and warc")
+            raise ExportError(
+                "csv export writes a folder; --output - works for json, jsonl and warc"
+            )
         with db.atomic():
             return _write_file(db, fmt, stream, "stdout", current)
     target = Path(output)
@@ -99,8 +104,8 @@ def export_archive(
 def _write_file(
     db: sqlite_utils.Database, fmt: str, f: BinaryIO, name: str, current: bool
 ) -> dict[str, int]:
-    if fmt == "json":
-        return _write_json(db, f) if current else _write_json_history(db, f)
+    if fmt in ("json", "jsonl"):
+        return _write_json(db, f, current, lines=fmt == "jsonl")
     return _write_warc(db, f, name)
 
 
@@ -115,20 +120,29 @@ def _holds_data(target: Path) -> bool:
 
 
 # csv and json -------------------------------------------------------------------------------
+#
+# Every query streams from its cursor: rows go to the file as SQLite yields them, so what an
+# export holds in memory is one recommendation (json, jsonl) or one row (csv), never the archive.
+
+# Recommendations in export order; the history queries join the view and sort alike, so the
+# three streams run in step and each recommendation's versions follow it (_grouped).
+REC_ORDER = "r.rec_id IS NULL, r.rec_id, r.url"
 
 
-def _recommendations(db: sqlite_utils.Database) -> tuple[list[str], list[tuple[Any, ...]]]:
-    cursor = db.execute("SELECT * FROM recommendations ORDER BY rec_id IS NULL, rec_id, url")
-    return [c[0] for c in cursor.description], cursor.fetchall()
+def _recommendations(db: sqlite_utils.Database, extra: str = "") -> tuple[list[str], Iterator]:
+    cursor = db.execute(f"SELECT r.*{extra} FROM recommendations r ORDER BY {REC_ORDER}")
+    return [c[0] for c in cursor.description], iter(cursor)
 
 
-def _log_entries(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    return list(
-        db.query(
-            f"""SELECT le.url, le.rec_id, {", ".join(f"le.{c}" for c in LOG_COLUMNS)}
-                FROM log_entries le JOIN recommendations r ON r.url = le.url
-                ORDER BY le.rec_id IS NULL, le.rec_id, le.url, le.seq"""
-        )
+def _has_recommendations(db: sqlite_utils.Database) -> bool:
+    return db.execute("SELECT EXISTS (SELECT 1 FROM recommendations)").fetchone()[0] == 1
+
+
+def _log_entries(db: sqlite_utils.Database, order: str) -> Iterator[dict[str, Any]]:
+    return db.query(
+        f"""SELECT le.url, le.rec_id, {", ".join(f"le.{c}" for c in LOG_COLUMNS)}
+            FROM log_entries le JOIN recommendations r ON r.url = le.url
+            ORDER BY {order}, le.seq"""
     )
 
 
@@ -145,127 +159,176 @@ def _export_csv(
                 f"cannot export csv to {target}: the folder holds other files "
                 f"({', '.join(others[:3])}); give a new or empty folder"
             )
-    columns, recs = _recommendations(db)
-    if not recs and not force and target.is_dir() and _holds_data(target):
+    if not _has_recommendations(db) and not force and target.is_dir() and _holds_data(target):
         raise ExportError(
             f"the export is empty and {target} holds an earlier one: not replaced "
             "(is --db the right archive? --force replaces it anyway)"
         )
-    log = _log_entries(db)
     log_columns = ["url", "rec_id", *LOG_COLUMNS]
-    counts = {"recommendations": len(recs), "status_events": len(log)}
+    counts: dict[str, int] = {}
     with _replacing_folder(target) as folder:
-        _write_csv(folder / "recommendations.csv", columns, recs)
-        _write_csv(
-            folder / "status_events.csv", log_columns, [[e[c] for c in log_columns] for e in log]
+        columns, recs = _recommendations(db)
+        counts["recommendations"] = _write_csv(folder / "recommendations.csv", columns, recs)
+        log = _log_entries(db, "le.rec_id IS NULL, le.rec_id, le.url")
+        counts["status_events"] = _write_csv(
+            folder / "status_events.csv", log_columns, ([e[c] for c in log_columns] for e in log)
         )
         if not current:
-            versions = _versions(db)
-            _write_csv(
+            counts["versions"] = _write_csv(
                 folder / "versions.csv",
                 VERSION_COLUMNS,
-                [[v[c] for c in VERSION_COLUMNS] for v in versions],
+                ([v[c] for c in VERSION_COLUMNS] for v in _versions(db)),
             )
-            logs = _version_logs(db)
-            _write_csv(
+            counts["version_logs"] = _write_csv(
                 folder / "version_logs.csv",
                 VERSION_LOG_COLUMNS,
-                [[e[c] for c in VERSION_LOG_COLUMNS] for e in logs],
+                ([e[c] for c in VERSION_LOG_COLUMNS] for e in _version_logs(db)),
             )
-            counts.update(versions=len(versions), version_logs=len(logs))
     return counts
 
 
-def _versions(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    """Every parsed version of every recommendation page, in id, url and version order."""
-    return list(
-        db.query(
-            """SELECT s.url, rv.rec_id, rv.force, s.version, s.id AS snapshot_id, s.captured_at,
-                      s.last_seen_at, s.http_status, rv.report_title, rv.rec_type,
-                      rv.cause_of_concern, rv.text, rv.current_status, rv.status_date,
-                      rv.has_404_banner, rv.parse_warnings, rv.page_kind
-               FROM snapshots s
-               JOIN recommendation_versions rv ON rv.snapshot_id = s.id
-               JOIN pages p ON p.url = s.url
-               WHERE p.kind = 'recommendation'
-               ORDER BY rv.rec_id IS NULL, rv.rec_id, s.url, s.version"""
+def _versions(db: sqlite_utils.Database, of_recommendations: bool = False) -> Iterator[dict]:
+    """Every parsed version of every recommendation page, in id, url and version order; with
+    `of_recommendations`, those of the recommendations view's pages, in its export order."""
+    columns = """s.url, rv.rec_id, rv.force, s.version, s.id AS snapshot_id, s.captured_at,
+                 s.last_seen_at, s.http_status, rv.report_title, rv.rec_type,
+                 rv.cause_of_concern, rv.text, rv.current_status, rv.status_date,
+                 rv.has_404_banner, rv.parse_warnings, rv.page_kind"""
+    if of_recommendations:
+        return db.query(
+            f"""SELECT {columns} FROM recommendations r
+                JOIN snapshots s ON s.url = r.url
+                JOIN recommendation_versions rv ON rv.snapshot_id = s.id
+                ORDER BY {REC_ORDER}, s.version"""
         )
+    return db.query(
+        f"""SELECT {columns}
+            FROM snapshots s
+            JOIN recommendation_versions rv ON rv.snapshot_id = s.id
+            JOIN pages p ON p.url = s.url
+            WHERE p.kind = 'recommendation'
+            ORDER BY rv.rec_id IS NULL, rv.rec_id, s.url, s.version"""
     )
 
 
-def _version_logs(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+def _version_logs(db: sqlite_utils.Database, of_recommendations: bool = False) -> Iterator[dict]:
     """Every log entry of every version: each log as it stood when that version was live."""
-    return list(
-        db.query(
-            """SELECT s.url, rv.rec_id, s.version, s.id AS snapshot_id, e.seq, e.on_date,
-                      e.raw_date, e.kind, e.status, e.comment
-               FROM status_events e
-               JOIN snapshots s ON s.id = e.snapshot_id
-               JOIN recommendation_versions rv ON rv.snapshot_id = s.id
-               JOIN pages p ON p.url = s.url
-               WHERE p.kind = 'recommendation'
-               ORDER BY rv.rec_id IS NULL, rv.rec_id, s.url, s.version, e.seq"""
+    columns = """s.url, rv.rec_id, s.version, s.id AS snapshot_id, e.seq, e.on_date,
+                 e.raw_date, e.kind, e.status, e.comment"""
+    if of_recommendations:
+        return db.query(
+            f"""SELECT {columns} FROM recommendations r
+                JOIN snapshots s ON s.url = r.url
+                JOIN recommendation_versions rv ON rv.snapshot_id = s.id
+                JOIN status_events e ON e.snapshot_id = s.id
+                ORDER BY {REC_ORDER}, s.version, e.seq"""
         )
+    return db.query(
+        f"""SELECT {columns}
+            FROM status_events e
+            JOIN snapshots s ON s.id = e.snapshot_id
+            JOIN recommendation_versions rv ON rv.snapshot_id = s.id
+            JOIN pages p ON p.url = s.url
+            WHERE p.kind = 'recommendation'
+            ORDER BY rv.rec_id IS NULL, rv.rec_id, s.url, s.version, e.seq"""
     )
 
 
-def _write_csv(path: Path, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Write rows as they come; returns how many."""
+    count = 0
     with path.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(columns)
-        writer.writerows(rows)
+        for row in rows:
+            writer.writerow(row)
+            count += 1
         f.flush()
         os.fsync(f.fileno())
+    return count
 
 
-def _write_json_history(db: sqlite_utils.Database, f: BinaryIO) -> dict[str, int]:
+class _Grouped:
+    """Rows of a stream sorted like the recommendations, handed out one url at a time."""
+
+    def __init__(self, rows: Iterator[dict[str, Any]], key: str = "url") -> None:
+        self.rows, self.key = rows, key
+        self.head: dict[str, Any] | None = next(rows, None)
+
+    def take(self, value: Any) -> list[dict[str, Any]]:
+        out = []
+        while self.head is not None and self.head[self.key] == value:
+            out.append(self.head)
+            self.head = next(self.rows, None)
+        return out
+
+
+def _history_records(db: sqlite_utils.Database, counts: dict[str, int]) -> Iterator[dict]:
     """Current recommendations, each with every version and the log as it stood in each."""
     columns, recs = _recommendations(db)
-    versions: dict[str, list[dict[str, Any]]] = {}
-    for v in _versions(db):
-        v = dict(v)
-        v["parse_warnings"] = json.loads(v["parse_warnings"] or "[]")
-        v["log"] = []
-        versions.setdefault(v["url"], []).append(v)
-    by_snapshot = {v["snapshot_id"]: v for vs in versions.values() for v in vs}
-    logs = _version_logs(db)
-    for e in logs:
-        by_snapshot[e["snapshot_id"]]["log"].append(
-            {c: e[c] for c in ("seq", "on_date", "raw_date", "kind", "status", "comment")}
-        )
-    out = []
+    versions = _Grouped(_versions(db, of_recommendations=True))
+    logs = _Grouped(_version_logs(db, of_recommendations=True), key="snapshot_id")
     for row in recs:
         rec = dict(zip(columns, row, strict=True))
         if isinstance(rec.get("parse_warnings"), str):
             rec["parse_warnings"] = json.loads(rec["parse_warnings"])
-        rec["versions"] = [
-            {k: v for k, v in version.items() if k not in ("url", "rec_id")}
-            for version in versions.get(rec["url"], [])
-        ]
-        out.append(rec)
-    text = json.dumps(out, indent=2, ensure_ascii=False)
-    f.write(text.encode("utf-8") + b"\n")
-    return {"recommendations": len(out), "versions": len(by_snapshot), "version_logs": len(logs)}
+        rec["versions"] = []
+        for v in versions.take(rec["url"]):
+            v = {k: value for k, value in v.items() if k not in ("url", "rec_id")}
+            v["parse_warnings"] = json.loads(v["parse_warnings"] or "[]")
+            v["log"] = [
+                {c: e[c] for c in ("seq", "on_date", "raw_date", "kind", "status", "comment")}
+                for e in logs.take(v["snapshot_id"])
+            ]
+            counts["versions"] += 1
+            counts["version_logs"] += len(v["log"])
+            rec["versions"].append(v)
+        counts["recommendations"] += 1
+        yield rec
 
 
-def _write_json(db: sqlite_utils.Database, f: BinaryIO) -> dict[str, int]:
-    columns, recs = _recommendations(db)
-    versions = dict(db.execute("SELECT url, COUNT(*) FROM snapshots GROUP BY url").fetchall())
-    logs: dict[str, list[dict[str, Any]]] = {}
-    entries = _log_entries(db)
-    for e in entries:
-        logs.setdefault(e["url"], []).append({c: e[c] for c in LOG_COLUMNS})
-    out = []
+def _current_records(db: sqlite_utils.Database, counts: dict[str, int]) -> Iterator[dict]:
+    """Current recommendations, each with its number of versions and its current log."""
+    columns, recs = _recommendations(
+        db, ", (SELECT COUNT(*) FROM snapshots s WHERE s.url = r.url) AS _versions"
+    )
+    logs = _Grouped(_log_entries(db, REC_ORDER))
     for row in recs:
         rec = dict(zip(columns, row, strict=True))
         if isinstance(rec.get("parse_warnings"), str):
             rec["parse_warnings"] = json.loads(rec["parse_warnings"])
-        rec["versions"] = versions.get(rec["url"], 0)
-        rec["log"] = logs.get(rec["url"], [])
-        out.append(rec)
-    text = json.dumps(out, indent=2, ensure_ascii=False)
-    f.write(text.encode("utf-8") + b"\n")
-    return {"recommendations": len(out), "status_events": len(entries)}
+        rec["versions"] = rec.pop("_versions")
+        rec["log"] = [{c: e[c] for c in LOG_COLUMNS} for e in logs.take(rec["url"])]
+        counts["recommendations"] += 1
+        counts["status_events"] += len(rec["log"])
+        yield rec
+
+
+def _write_json(
+    db: sqlite_utils.Database, f: BinaryIO, current: bool, lines: bool = False
+) -> dict[str, int]:
+    """A JSON array (or, `lines`, one JSON object per line) written one record at a time.
+
+    The array reads exactly as json.dumps(records, indent=2) would write it whole."""
+    if current:
+        counts = {"recommendations": 0, "status_events": 0}
+        records = _current_records(db, counts)
+    else:
+        counts = {"recommendations": 0, "versions": 0, "version_logs": 0}
+        records = _history_records(db, counts)
+    if lines:
+        for rec in records:
+            f.write(json.dumps(rec, ensure_ascii=False).encode("utf-8") + b"\n")
+        return counts
+    first = True
+    for rec in records:
+        text = json.dumps(rec, indent=2, ensure_ascii=False)
+        # Strings never hold a raw newline in JSON: every line break is the layout's.
+        body = "\n".join("  " + line for line in text.split("\n"))
+        f.write((("[\n" if first else ",\n") + body).encode("utf-8"))
+        first = False
+    f.write(b"[]\n" if first else b"\n]\n")
+    return counts
 
 
 # warc ---------------------------------------------------------------------------------------
@@ -327,9 +390,11 @@ def _write_warc(db: sqlite_utils.Database, f: BinaryIO, filename: str) -> dict[s
             },
         )
     )
+    # Bodies are read one at a time by id: sorting rows that carry them would make SQLite's
+    # sorter hold (or spill) every body of the archive.
     responses = db.query(
         """SELECT 'response' AS type, captured_at AS at, id AS snapshot_id, url, version,
-                  captured_at, content_sha256, http_status, content_type, body, body_compression
+                  captured_at, content_sha256, http_status, content_type
            FROM snapshots ORDER BY captured_at, id"""
     )
     marks = ", ".join("?" for _ in REVISITED_OUTCOMES)
@@ -349,7 +414,9 @@ def _write_warc(db: sqlite_utils.Database, f: BinaryIO, filename: str) -> dict[s
         list(MISSING_OUTCOMES),
     )
     counts = {"response": 0, "revisit": 0, "missing": 0}
-    lengths: dict[int, int] = {}  # snapshot id -> body length, for the revisits' headers
+    # snapshot id -> body length, for the revisits' headers: the latest few thousand only
+    # (a revisit mostly follows its response closely), the rest read again when asked.
+    lengths: OrderedDict[int, int] = OrderedDict()
     order = {"response": 0, "revisit": 1, "missing": 2}
     for r in heapq.merge(responses, revisits, missing, key=lambda r: (r["at"], order[r["type"]])):
         if r["type"] == "missing":
@@ -358,8 +425,10 @@ def _write_warc(db: sqlite_utils.Database, f: BinaryIO, filename: str) -> dict[s
             continue
         response_id = _record_id(r["url"], r["version"], r["content_sha256"])
         if r["type"] == "response":
-            body = decompress(r["body"], r["body_compression"])
+            body = _body(db, r["snapshot_id"])
             lengths[r["snapshot_id"]] = len(body)
+            if len(lengths) > LENGTHS_KEPT:
+                lengths.popitem(last=False)
             record = writer.create_warc_record(
                 r["url"],
                 "response",
@@ -422,11 +491,15 @@ def _missing_record(writer: WARCWriter, r: dict[str, Any]) -> Any:
     )
 
 
-def _body_length(db: sqlite_utils.Database, snapshot_id: int) -> int:
+def _body(db: sqlite_utils.Database, snapshot_id: int) -> bytes:
     row = db.execute(
         "SELECT body, body_compression FROM snapshots WHERE id = ?", [snapshot_id]
     ).fetchone()
-    return len(decompress(row[0], row[1]))
+    return decompress(row[0], row[1])
+
+
+def _body_length(db: sqlite_utils.Database, snapshot_id: int) -> int:
+    return len(_body(db, snapshot_id))
 
 
 # writing in place -----------------------------------------------------------------------------

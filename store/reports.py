@@ -51,7 +51,7 @@ def history(db: sqlite_utils.Database, rec: str) -> dict[str, Any]:
                       s.http_status, s.content_sha256, rv.current_status, rv.status_date,
                       rv.page_kind, rv.has_404_banner,
                       (SELECT COUNT(*) FROM status_events e WHERE e.snapshot_id = s.id)
-                          AS log_entries
+                          AS log_entries, s.source, s.source_url, s.imported_at
                FROM snapshots s LEFT JOIN recommendation_versions rv ON rv.snapshot_id = s.id
                WHERE s.url = ? ORDER BY s.version""",
             [url],
@@ -81,14 +81,17 @@ def render_history(h: dict[str, Any]) -> str:
     lines = [f"{h['url']}  (id {h['rec_id']}, {h['state']})"]
     if h["missing_since"]:
         lines.append(f"missing since {h['missing_since']}")
-    lines.append(f"{'version':>7}  {'captured':<24} {'last seen':<24} {'status':<26} log")
+    lines.append(
+        f"{'version':>7}  {'captured':<24} {'last seen':<24} {'status':<26} {'log':<4} source"
+    )
     for v in h["versions"]:
         status = v["current_status"] or "-"
         if v["status_date"]:
             status += f" ({v['status_date']})"
+        source = " ".join(filter(None, [v["source"], v["source_url"]]))
         lines.append(
             f"{v['version']:>7}  {v['captured_at']:<24} {v['last_seen_at']:<24} "
-            f"{status:<26} {v['log_entries']}"
+            f"{status:<26} {v['log_entries']:<4} {source}"
         )
     for e in h["page_events"]:
         lines.append(
@@ -100,7 +103,8 @@ def render_history(h: dict[str, Any]) -> str:
 def _version(db: sqlite_utils.Database, url: str, version: int) -> dict[str, Any]:
     rows = list(
         db.query(
-            """SELECT s.id AS snapshot_id, s.version, s.captured_at, rv.rec_id, rv.page_kind,
+            """SELECT s.id AS snapshot_id, s.version, s.captured_at, s.source, s.source_url,
+                      rv.rec_id, rv.page_kind,
                       rv.report_title, rv.rec_type, rv.cause_of_concern, rv.text,
                       rv.current_status, rv.status_date
                FROM snapshots s LEFT JOIN recommendation_versions rv ON rv.snapshot_id = s.id
@@ -173,6 +177,10 @@ def version_diff(
         "to_version": to_v,
         "from_captured_at": a["captured_at"],
         "to_captured_at": b["captured_at"],
+        "from_source": a["source"],
+        "to_source": b["source"],
+        "from_source_url": a["source_url"],
+        "to_source_url": b["source_url"],
         "fields_changed": {
             f: [a.get(f), b.get(f)] for f in FIELDS if a.get(f) != b.get(f) and f != "text"
         },
@@ -236,8 +244,9 @@ def render_diff(d: dict[str, Any], color: bool = False) -> str:
     changed log entry in full. Control characters in page text are removed."""
     d = terminal_safe(d)
     lines = [
-        f"{d['url']}: version {d['from_version']} ({d['from_captured_at']}) -> "
-        f"version {d['to_version']} ({d['to_captured_at']})"
+        f"{d['url']}: version {d['from_version']} ({d['from_captured_at']}, "
+        f"{d['from_source']}) -> version {d['to_version']} ({d['to_captured_at']}, "
+        f"{d['to_source']})"
     ]
     for field, (before, after) in d["fields_changed"].items():
         lines.append(f"{field}: {before!r} -> {after!r}")

@@ -279,6 +279,122 @@ def m007_research_views(db: sqlite_utils.Database) -> None:
     create_views(db)
 
 
+@migrations()
+def m008_change_signals(db: sqlite_utils.Database) -> None:
+    # Evidence of change, so a nightly run fetches what changed rather than everything:
+    # what each page's sitemap said (the sitemap, its <lastmod>, the lastmod when the page
+    # was last checked), which listing names it, and when it dropped out of either.
+    for column in (
+        "sitemap_source", "sitemap_lastmod", "checked_lastmod", "sitemap_dropped_at",
+        "listing_source", "listing_dropped_at",
+    ):  # fmt: skip
+        db.execute(f"ALTER TABLE pages ADD COLUMN {column} TEXT")
+    # One row per signal a run saw (lastmod moved, listing differs, dropped out, new) or per
+    # reason it fetched a page anyway (due, rotation), and what the fetch then found.
+    db.execute(
+        """
+        CREATE TABLE change_signals (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER REFERENCES runs(id),
+            url TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            source TEXT,
+            seen_at TEXT NOT NULL,
+            listing_snapshot_id INTEGER REFERENCES snapshots(id),
+            detail TEXT,
+            outcome TEXT,
+            changed INTEGER
+        )"""
+    )
+    db.execute("CREATE INDEX change_signals_run_url ON change_signals(run_id, url)")
+    # How far each sitemap and listing has been right: a source caught vouching for a page
+    # that had changed loses the power to defer pages.
+    db.execute(
+        """
+        CREATE TABLE source_trust (
+            source TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            predicted INTEGER NOT NULL DEFAULT 0,
+            false_alarms INTEGER NOT NULL DEFAULT 0,
+            lies INTEGER NOT NULL DEFAULT 0,
+            trusted INTEGER NOT NULL DEFAULT 1,
+            lost_trust_at TEXT,
+            lost_trust_run_id INTEGER,
+            last_lie_url TEXT
+        )"""
+    )
+    db.execute("ALTER TABLE runs ADD COLUMN lost_trust TEXT")
+
+
+@migrations()
+def m009_provenance(db: sqlite_utils.Database) -> None:
+    # Where each version came from: a live fetch, a Wayback Machine memento or a WARC record,
+    # and when it was imported. `captured_at` stays the capture's own time.
+    db.execute("ALTER TABLE snapshots ADD COLUMN source TEXT NOT NULL DEFAULT 'live'")
+    db.execute("ALTER TABLE snapshots ADD COLUMN source_url TEXT")
+    db.execute("ALTER TABLE snapshots ADD COLUMN imported_at TEXT")
+    db.execute("CREATE INDEX snapshots_url_captured ON snapshots(url, captured_at)")
+    # Every capture an import met, listed (pending) or imported: the import's resume point,
+    # and each archived observation of a page (a capture identical to a version is a row here).
+    db.execute(
+        """
+        CREATE TABLE captures (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            source_url TEXT NOT NULL UNIQUE,
+            original_url TEXT NOT NULL,
+            url TEXT,
+            captured_at TEXT NOT NULL,
+            http_status INTEGER,
+            digest TEXT,
+            listed_at TEXT NOT NULL,
+            imported_at TEXT,
+            outcome TEXT,
+            error TEXT,
+            snapshot_id INTEGER REFERENCES snapshots(id),
+            run_id INTEGER REFERENCES runs(id)
+        )"""
+    )
+    db.execute("CREATE INDEX captures_pending ON captures(source, imported_at, captured_at)")
+    db.execute("CREATE INDEX captures_url ON captures(url, captured_at)")
+    # How far the listing of an archive's index (the CDX API's pages) got, per query.
+    db.execute(
+        """
+        CREATE TABLE import_cursors (
+            name TEXT PRIMARY KEY,
+            resume_key TEXT,
+            complete INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    create_provenance_view(db)
+
+
+def create_provenance_view(db: sqlite_utils.Database) -> None:
+    """The `versions` view: every version of every page with where and when it was captured."""
+    db.execute("DROP VIEW IF EXISTS versions")
+    db.execute(
+        """
+        CREATE VIEW versions AS
+        SELECT p.rec_id, p.force, p.kind, s.version, s.captured_at, s.last_seen_at, s.source,
+               s.source_url, s.imported_at, s.http_status, rv.current_status, rv.status_date,
+               s.content_sha256, s.id AS snapshot_id, s.url
+        FROM snapshots s
+        JOIN pages p ON p.url = s.url
+        LEFT JOIN recommendation_versions rv ON rv.snapshot_id = s.id
+        """
+    )
+
+
+@migrations()
+def m010_fast_views(db: sqlite_utils.Database) -> None:
+    # What the views join on and Datasette sorts by at 50,000 recommendations: a page by its
+    # current version (every view over the current records joins on it), and versions by
+    # their capture time (recent_changes, changed_between and the WARC export's order).
+    db.execute("CREATE INDEX IF NOT EXISTS pages_current_snapshot ON pages(current_snapshot_id)")
+    db.execute("CREATE INDEX IF NOT EXISTS snapshots_captured_at ON snapshots(captured_at)")
+
+
 # What the metadata block shows, when the parser finds it (columns a later migration may add):
 # the views select them when present and NULL otherwise, so their columns never move.
 OPTIONAL_VERSION_COLUMNS = ("force_name", "reference", "report_url", "published_on", "themes")

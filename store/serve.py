@@ -29,6 +29,9 @@ SETTINGS: dict[str, Any] = {
     "max_returned_rows": 5_000,
     "default_page_size": 100,
     "facet_time_limit_ms": 500,
+    # Suggestions run a distinct count on every column of every page shown: over the views
+    # at 50,000 recommendations that alone is seconds. The facets metadata.yml names stay.
+    "suggest_facets": False,
     "allow_download": False,
 }
 

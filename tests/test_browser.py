@@ -175,7 +175,7 @@ def test_pick_two_versions_and_see_the_changed_entries_and_words(browser: Any, s
     browser.find_element(By.ID, "compare").click()
     WebDriverWait(browser, 10).until(lambda d: "to=2" in d.current_url)
     assert browser.find_element(By.CSS_SELECTOR, ".hmicfrs-diff-head").text == (
-        "Version 1 (2026-11-01T06:00:00.000Z) → version 2 (2026-11-08T06:00:00.000Z)"
+        "Version 1 (2026-11-01T06:00:00.000Z, live) → version 2 (2026-11-08T06:00:00.000Z, live)"
     )
     words = browser.find_element(By.CSS_SELECTOR, ".hmicfrs-words")
     assert words.text == "The force should improve custody training and audit."

@@ -25,10 +25,16 @@ def test_shipped_config_is_valid_and_aims_at_the_live_site() -> None:
     assert config.crawl.concurrency == 1
     assert config.store.path == "data/hmicfrs.sqlite"
     assert "https://" in config.crawl.user_agent
-    assert [p.split("=")[1] for p in config.discovery.listings] == [
+    assert [p.split("=")[-1] for p in config.discovery.listings] == [
         "harm", "case-files", "audit", "cautions", "call-handling", "abe", "evaluation",
-        "procurement", "plan",
+        "procurement", "plan", "/hmicfrs/recommendations/",
     ]  # fmt: skip
+    crawl = config.crawl
+    assert (crawl.defer_on_lastmod, crawl.defer_on_listing, crawl.rotation_share) == (
+        True,
+        True,
+        0.03,
+    )
 
 
 def test_shipped_config_names_every_key() -> None:

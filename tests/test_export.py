@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import subprocess
 import sys
@@ -332,7 +333,7 @@ def test_warc_record_ids_are_stable(archive: Archive, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("fmt", "output", "message"),
     [
-        ("xml", "out.xml", "export format should be one of csv, json, warc, got 'xml'"),
+        ("xml", "out.xml", "export format should be one of csv, json, jsonl, warc, got 'xml'"),
         ("json", "missing/out.json", "folder {tmp}/missing does not exist"),
         ("warc", "missing/deeper/out.warc.gz", "folder {tmp}/missing/deeper does not exist"),
         ("json", "afolder", "cannot export json to {tmp}/afolder: it is a folder"),
@@ -393,3 +394,103 @@ def test_a_failed_export_leaves_the_earlier_one(
     assert listing(tmp_path) == before
     after = {p.name: p.read_bytes() for p in out.iterdir()} if out.is_dir() else out.read_bytes()
     assert after == snapshot
+
+
+class RecordingStream:
+    """A binary stream that keeps each write apart, to see how an export was written."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.writes.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def value(self) -> bytes:
+        return b"".join(self.writes)
+
+
+@pytest.mark.parametrize("current", [True, False])
+def test_jsonl_export_holds_the_json_exports_records(
+    archive: Archive, tmp_path: Path, current: bool
+) -> None:
+    export_archive(archive.db, "json", str(tmp_path / "a.json"), current=current)
+    counts = export_archive(archive.db, "jsonl", str(tmp_path / "a.jsonl"), current=current)
+    whole = json.loads((tmp_path / "a.json").read_text(encoding="utf-8"))
+    lines = (tmp_path / "a.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == whole
+    if current:
+        assert whole == EXPECTED
+        assert counts == {"recommendations": 4, "status_events": 10}
+    else:
+        assert counts == {"recommendations": 4, "versions": 5, "version_logs": 16}
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+@pytest.mark.parametrize("current", [True, False])
+def test_json_exports_are_written_one_recommendation_at_a_time(
+    archive: Archive, fmt: str, current: bool
+) -> None:
+    stream = RecordingStream()
+    export_archive(archive.db, fmt, "-", current=current, stream=stream)
+    records = (
+        json.loads(stream.value())
+        if fmt == "json"
+        else [json.loads(line) for line in stream.value().splitlines()]
+    )
+    # One write per recommendation (json: and the closing bracket), each holding only it.
+    assert len(stream.writes) == len(records) + (fmt == "json")
+    for data, record in zip(stream.writes, records, strict=False):
+        text = data.decode("utf-8").lstrip("[,\n")
+        assert json.loads(text) == record
+    # The array reads as json.dumps would write it whole.
+    if fmt == "json":
+        assert stream.value() == json.dumps(records, indent=2, ensure_ascii=False).encode() + b"\n"
+
+
+def test_warc_export_reads_one_body_at_a_time(
+    archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bodies are fetched one by one as their records are written, never queried in bulk."""
+    out = RecordingStream()
+    real = store.export.decompress
+    seen: list[int] = []
+
+    def decompress(body: bytes, compression: str | None) -> bytes:
+        seen.append(len(out.writes))
+        return real(body, compression)
+
+    monkeypatch.setattr(store.export, "decompress", decompress)
+    counts = export_archive(archive.db, "warc", "-", stream=out)
+    # Each body is decompressed after the records before it were written.
+    assert len(seen) >= counts["responses"]
+    assert seen == sorted(seen) and len(set(seen)) == len(seen)
+    records = list(ArchiveIterator(io.BytesIO(out.value())))
+    assert len(records) == sum(counts.values())
+
+
+def test_a_synthetic_archive_exports_every_recommendation_with_its_versions(
+    tmp_path: Path,
+) -> None:
+    """store.synthetic (the benches' archive) reads through the views and exports whole."""
+    from store import synthetic
+
+    path = tmp_path / "synthetic.sqlite"
+    assert synthetic.build(path, 60, versions=2) == {
+        "recommendations": 60,
+        "snapshots": 128,
+        "status_events": 360,
+        "log_changes": 123,
+    }
+    with Archive(path) as a:
+        stream = RecordingStream()
+        counts = export_archive(a.db, "jsonl", "-", stream=stream)
+        records = [json.loads(line) for line in stream.value().splitlines()]
+        assert counts == {"recommendations": 60, "versions": 120, "version_logs": 360}
+        assert [r["rec_id"] for r in records] == list(range(60))
+        assert [[v["version"] for v in r["versions"]] for r in records] == [[1, 2]] * 60
+        indexes = {r[0] for r in a.db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        assert {"pages_current_snapshot", "snapshots_captured_at"} <= indexes

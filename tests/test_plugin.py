@@ -325,8 +325,8 @@ def test_recommendation_page(ds: Any) -> None:
         ["203", "dorset", "awaiting-review", "2026-01-05", "live"],
     ]
     assert cells(tree, "hmicfrs-versions") == [
-        ["1", T3, T3, "200", "complete (2026-06-01)", "3", "html · text"],
-        ["2", T4, T4, "200", "being-progressed (2026-11-10)", "4", "html · text"],
+        ["1", T3, T3, "200", "complete (2026-06-01)", "3", "live", "html · text"],
+        ["2", T4, T4, "200", "being-progressed (2026-11-10)", "4", "live", "html · text"],
     ]
     # The default diff: the last two versions, each changed entry whole.
     assert cells(tree, "hmicfrs-log-changes") == [
@@ -353,12 +353,18 @@ def test_a_missing_recommendation_shows_its_page_states(ds: Any) -> None:
 @pytest.mark.parametrize(
     ("query", "head"),
     [
-        ("", f"Version 1 ({T1}) → version 2 ({T2})"),
-        ("?from=1&to=2", f"Version 1 ({T1}) → version 2 ({T2})"),
-        ("?from=2&to=1", f"Version 2 ({T2}) → version 1 ({T1})"),
-        ("?from_date=2026-11-01&to_date=2026-11-30", f"Version 1 ({T1}) → version 2 ({T2})"),
-        ("?from_date=2026-11-07&to_date=2026-11-08", f"Version 1 ({T1}) → version 2 ({T2})"),
-        ("?to_date=2026-11-07", f"Version 1 ({T1}) → version 1 ({T1})"),
+        ("", f"Version 1 ({T1}, live) → version 2 ({T2}, live)"),
+        ("?from=1&to=2", f"Version 1 ({T1}, live) → version 2 ({T2}, live)"),
+        ("?from=2&to=1", f"Version 2 ({T2}, live) → version 1 ({T1}, live)"),
+        (
+            "?from_date=2026-11-01&to_date=2026-11-30",
+            f"Version 1 ({T1}, live) → version 2 ({T2}, live)",
+        ),
+        (
+            "?from_date=2026-11-07&to_date=2026-11-08",
+            f"Version 1 ({T1}, live) → version 2 ({T2}, live)",
+        ),
+        ("?to_date=2026-11-07", f"Version 1 ({T1}, live) → version 1 ({T1}, live)"),
     ],
 )
 def test_versions_picked_by_number_or_date(ds: Any, query: str, head: str) -> None:

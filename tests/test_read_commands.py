@@ -58,9 +58,9 @@ def test_history_with_db_alone(db: str) -> None:
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout.splitlines() == [
         f"{A}  (id 101, live)",
-        "version  captured                 last seen                status                     log",
-        f"      1  {T1} {T1} complete (2026-06-01)      6",
-        f"      2  {T2} {T3} being-progressed (2026-10-01) 6",
+        "version  captured                 last seen                status                     log  source",
+        f"      1  {T1} {T1} complete (2026-06-01)      6    live",
+        f"      2  {T2} {T3} being-progressed (2026-10-01) 6    live",
         f"{T1}  appeared (new -> live)",
     ]
 
@@ -71,7 +71,7 @@ def test_diff_marks_words_and_shows_whole_comments(db: str) -> None:
     url = f"{BASE}/avon-and-somerset-rec-201/"
     edited = LONG_COMMENT.replace("due in the summer", "due in the [-summer-]{+autumn+}")
     assert result.stdout.splitlines() == [
-        f"{url}: version 1 ({T3}) -> version 2 ({T4})",
+        f"{url}: version 1 ({T3}, live) -> version 2 ({T4}, live)",
         "current_status: 'complete' -> 'being-progressed'",
         "status_date: '2026-06-01' -> '2026-11-10'",
         "text: unchanged",
@@ -87,7 +87,7 @@ def test_diff_marks_words_and_shows_whole_comments(db: str) -> None:
 def test_diff_text_words_and_every_kind_of_log_change(db: str) -> None:
     result = hmicfrs("diff", "101", "--db", db, "--no-color")
     assert result.stdout.splitlines() == [
-        f"{A}: version 1 ({T1}) -> version 2 ({T2})",
+        f"{A}: version 1 ({T1}, live) -> version 2 ({T2}, live)",
         "current_status: 'complete' -> 'being-progressed'",
         "status_date: '2026-06-01' -> '2026-10-01'",
         "",
@@ -314,7 +314,7 @@ def test_csv_export_with_history(db: str, tmp_path: Path) -> None:
     ]
     stdout = hmicfrs("export", "--format", "csv", "--output", "-", "--db", db)
     assert (stdout.exit_code, stdout.stderr) == (
-        2, "error: csv export writes a folder; --output - works for json and warc\n",
+        2, "error: csv export writes a folder; --output - works for json, jsonl and warc\n",
     )  # fmt: skip
 
 

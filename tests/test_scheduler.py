@@ -4,13 +4,21 @@ fetch_page: no server, no database."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from scraper.identity import Identify, PageIdentity
 from scraper.parse import ParsedPage, parse_page
-from scraper.scheduler import backfill_schedule, crawl_schedule, with_slack
+from scraper.scheduler import (
+    ChangePolicy,
+    ChangeWatch,
+    backfill_schedule,
+    crawl_schedule,
+    plan_crawl,
+    with_slack,
+)
 from scraper.walk import DiscoveryWalk
-from store.archive import Discovered
+from store.archive import Discovered, format_time
 from store.states import PageKind
 
 SITE = "https://example.org"
@@ -112,8 +120,11 @@ def listing_html(entries: list[tuple[str, int]], next_href: str | None) -> str:
 
 
 SITEMAP = f"""<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
-<url><loc>{rec("kent", 7)}</loc></url><url><loc>{SITE}/about/</loc></url>
+<url><loc>{rec("kent", 7)}</loc><lastmod>2026-11-30</lastmod></url><url><loc>{SITE}/about/</loc></url>
 <url><loc>https://elsewhere.example/hmicfrs/recommendation/kent/8/</loc></url></urlset>"""
+
+
+MAP = f"{SITE}/sitemap.xml"
 
 
 def test_the_walk_follows_sitemaps_and_listing_pages_and_notes_recommendations() -> None:
@@ -138,15 +149,17 @@ def test_the_walk_follows_sitemaps_and_listing_pages_and_notes_recommendations()
         (f"{LISTING}&paged=2", PageKind.LISTING),
     ]
     assert noted == [
-        Discovered(rec("kent", 7), "recommendation", 7, "kent", "sitemap", HOME),
-        Discovered(rec("kent", 1), "recommendation", 1, "kent", "listing", HOME),
-        Discovered(rec("essex", 2), "recommendation", 2, "essex", "listing", HOME),
-        Discovered(rec("kent", 3), "recommendation", 3, "kent", "listing", HOME),
+        Discovered(rec("kent", 7), "recommendation", 7, "kent", "sitemap", HOME, MAP, "2026-11-30"),
+        Discovered(rec("kent", 1), "recommendation", 1, "kent", "listing", HOME, LISTING),
+        Discovered(rec("essex", 2), "recommendation", 2, "essex", "listing", HOME, LISTING),
+        Discovered(rec("kent", 3), "recommendation", 3, "kent", "listing", HOME, LISTING),
     ]
     assert (found.status, sorted(i for i in range(10) if i in found.listed_ids)) == (
         "complete",
         [1, 2, 3],
     )
+    # Both were read to their end: a page they no longer name has dropped out of them.
+    assert (found.sitemaps_read, found.listings_read) == ({MAP}, {LISTING})
     assert parse_page(texts[LISTING], LISTING).page_kind == "listing"
 
 
@@ -165,3 +178,182 @@ def test_the_walk_stops_where_it_is_told_and_says_why() -> None:
         [LISTING],
         "discovery stopped at 50% of the budget (request budget of 2 spent)",
     )
+
+
+# --- the change-driven plan: recorded signals, a fake clock ------------------------------
+
+MAP1 = f"{SITE}/wp-sitemap-recommendation-1.xml"
+THEME = f"{SITE}/hmicfrs/?recommendation-theme=harm"
+WALK = "2026-12-01T02:00:00.000Z"  # this run's discovery walk began (at NOW)
+POLICY = ChangePolicy(open_hours=23.0, closed_hours=167.0, rotation_share=0.0)
+
+
+def at(hours_ago: float) -> str:
+    return format_time(NOW - timedelta(hours=hours_ago))
+
+
+def page_row(url: str, checked: float | None, **columns: object) -> dict[str, object]:
+    """A page as Archive.change_candidates gives it: checked `checked` hours ago, in this
+    walk's sitemap with an unmoved lastmod unless told otherwise."""
+    row: dict[str, object] = {
+        "url": url,
+        "last_checked_at": None if checked is None else at(checked),
+        "slow": 0,
+        "state": None if checked is None else "live",
+        "sitemap_source": MAP1,
+        "sitemap_lastmod": "2026-01-01T00:00:00+00:00",
+        "checked_lastmod": "2026-01-01T00:00:00+00:00",
+        "last_in_sitemap_at": WALK,
+        "sitemap_dropped_at": None,
+        "listing_source": None,
+        "last_listed_at": None,
+        "listing_dropped_at": None,
+    }
+    row.update(columns)
+    return row
+
+
+def entry(url: str, differs: list[str], captured_hours_ago: float = 0.0) -> dict[str, object]:
+    return {
+        "url": url,
+        "listing_url": f"{THEME}&paged=2",
+        "listing_snapshot_id": 77,
+        "listing_captured_at": at(captured_hours_ago),
+        "differs": differs,
+    }
+
+
+def plan_of(pages: list[dict], comparisons: list[dict] = (), **kw: object) -> tuple[list, dict]:
+    policy = kw.pop("policy", POLICY)
+    return plan_crawl(pages, comparisons, NOW, WALK, policy, **kw)  # type: ignore[arg-type]
+
+
+def test_the_plan_ranks_pages_by_evidence_then_due_then_rotation() -> None:
+    pages = [
+        page_row(rec("kent", 1), None, sitemap_lastmod=None),  # never checked
+        page_row(rec("kent", 2), 30, sitemap_source=None, sitemap_lastmod=None),  # due
+        page_row(rec("kent", 3), 5, sitemap_dropped_at=at(1), sitemap_lastmod=None),
+        page_row(rec("kent", 4), 4),  # its entry in a listing differs
+        page_row(rec("kent", 5), 3, sitemap_lastmod="2026-11-30T10:00:00+00:00"),
+        page_row(rec("kent", 6), 2),  # nothing: left to the rotation
+    ]
+    comparisons = [entry(rec("kent", 4), ["log"]), entry(rec("kent", 6), [])]
+    plans, counts = plan_of(pages, comparisons, policy=replace(POLICY, rotation_share=0.1))
+    assert [(p.url, p.kind, [s["kind"] for s in p.signals], p.vouchers) for p in plans] == [
+        (rec("kent", 5), "lastmod", ["lastmod"], ()),
+        (rec("kent", 4), "listing", ["listing"], (("lastmod", MAP1),)),
+        (rec("kent", 3), "dropped", ["dropped"], ()),
+        (rec("kent", 1), "new", ["new"], ()),
+        (rec("kent", 2), "due", ["due"], ()),
+        (rec("kent", 6), "rotation", ["rotation"], (("lastmod", MAP1), ("listing", THEME))),
+    ]
+    # The listing's evidence names the listing (without its page number) and its snapshot.
+    assert plans[1].signals[0] == {
+        "url": rec("kent", 4),
+        "kind": "listing",
+        "source": THEME,
+        "listing_snapshot_id": 77,
+        "detail": "listing shows another log",
+    }
+    assert counts == {
+        "lastmod": 1, "listing": 1, "dropped": 1, "new": 1, "due": 1, "rotation": 1,
+        "deferred": 0, "known": 6,
+    }  # fmt: skip
+
+
+def test_a_listing_seen_before_the_page_was_checked_is_no_evidence() -> None:
+    pages = [page_row(rec("kent", 4), 4)]
+    plans, _ = plan_of(pages, [entry(rec("kent", 4), ["text"], captured_hours_ago=6)])
+    assert plans == []
+
+
+def test_a_trusted_voucher_defers_an_open_page_to_the_closed_interval_and_no_further() -> None:
+    pages = [
+        page_row(rec("kent", 1), 30),  # sitemap vouches: deferred
+        page_row(rec("kent", 2), 30, sitemap_lastmod=None),  # nobody vouches: due
+        page_row(rec("kent", 3), 170),  # vouched, but past the closed interval: due
+        page_row(rec("kent", 4), 30, slow=1),  # closed, within its interval
+    ]
+    plans, counts = plan_of(pages)
+    assert [(p.url, p.kind) for p in plans] == [(rec("kent", 2), "due"), (rec("kent", 3), "due")]
+    assert counts["deferred"] == 1
+    # Deferring on lastmod switched off: the sitemap's word no longer holds the page back.
+    plans, counts = plan_of(pages, policy=replace(POLICY, defer_on_lastmod=False))
+    assert [p.url for p in plans] == [rec("kent", 1), rec("kent", 2), rec("kent", 3)]
+    assert counts["deferred"] == 0
+
+
+class FakeTrust:
+    """The archive as ChangeWatch sees it: what it was told, in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+        self.distrusted: set[str] = set()
+
+    def settle_signals(self, run_id: int, url: str, outcome: str, changed: bool) -> None:
+        self.calls.append(("settle", url, outcome, changed))
+
+    def score_source(self, source: str, kind: str, column: str) -> None:
+        self.calls.append(("score", source, column))
+
+    def source_lied(self, source: str, kind: str, run_id: int, url: str) -> bool:
+        self.calls.append(("lied", source, url))
+        trusted = source not in self.distrusted
+        self.distrusted.add(source)
+        return trusted
+
+
+def test_a_source_caught_lying_loses_the_power_to_defer() -> None:
+    pages = [page_row(rec("kent", 1), 5), page_row(rec("kent", 2), 30)]
+    listing = [entry(rec("kent", 1), ["log"])]
+    plans, counts = plan_of(pages, listing)
+    assert [(p.url, p.kind) for p in plans] == [(rec("kent", 1), "listing")]
+    assert counts["deferred"] == 1  # kent/2: the sitemap vouches for it
+    trust = FakeTrust()
+    watch = ChangeWatch(trust, 9, plans)  # type: ignore[arg-type]
+    watch.settle(rec("kent", 1), "live", "changed", "live")
+    # The listing was right; the sitemap vouched (lastmod did not move) and was wrong.
+    assert trust.calls == [
+        ("settle", rec("kent", 1), "changed", True),
+        ("score", THEME, "predicted"),
+        ("lied", MAP1, rec("kent", 1)),
+    ]
+    assert watch.stats() == {"caught": {"listing": 1}, "lost_trust": [MAP1]}
+    assert watch.lies == [f"{MAP1} ({rec('kent', 1)} changed, lastmod did not move)"]
+    # The next night that sitemap defers nothing: kent/2 is due at the open interval.
+    plans, counts = plan_of(pages[1:], distrusted=trust.distrusted)
+    assert ([(p.url, p.kind) for p in plans], counts["deferred"]) == ([(rec("kent", 2), "due")], 0)
+
+
+def test_a_false_alarm_is_counted_and_takes_no_trust_away() -> None:
+    plans, _ = plan_of([page_row(rec("kent", 1), 5, sitemap_lastmod="2026-11-30")])
+    trust = FakeTrust()
+    watch = ChangeWatch(trust, 9, plans)  # type: ignore[arg-type]
+    watch.settle(rec("kent", 1), "live", "not_modified", "live")
+    assert trust.calls == [
+        ("settle", rec("kent", 1), "not_modified", False),
+        ("score", MAP1, "false_alarms"),
+    ]
+    assert watch.stats() == {"caught": {}, "lost_trust": []}
+
+
+def test_the_rotation_never_lets_a_page_wait_past_its_interval() -> None:
+    """Forty nights of nightly runs over 200 pages all vouched for by a trusted sitemap,
+    first fetched together: the rotation spreads them, none waits past 168 hours."""
+    policy = replace(POLICY, rotation_share=0.03)
+    checked = {rec("kent", n): NOW for n in range(200)}
+    longest = timedelta(0)
+    for night in range(1, 41):
+        now = NOW + timedelta(hours=24 * night)
+        walk = format_time(now)
+        rows = [
+            {**page_row(url, 0), "last_checked_at": format_time(t), "last_in_sitemap_at": walk}
+            for url, t in sorted(checked.items(), key=lambda kv: (kv[1], kv[0]))
+        ]
+        plans, counts = plan_crawl(rows, [], now, walk, policy)
+        assert counts["rotation"] == 6  # 3 % of 200, rounded up
+        for plan in plans:
+            longest = max(longest, now - checked[plan.url])
+            checked[plan.url] = now
+        assert max(now - t for t in checked.values()) <= timedelta(hours=168)
+    assert longest == timedelta(hours=168)

@@ -111,6 +111,7 @@ def test_every_table_and_view_is_described(db_path: str) -> None:
         "rewritten_history",
         "status_changes",
         "version_changes",
+        "versions",
     ]
 
 

@@ -196,7 +196,15 @@ def test_a_time_budget_stops_a_run_as_partial_and_the_next_continues(
 def test_closed_recommendations_wait_longer_and_the_interval_has_slack(
     site: FixtureSite, tmp_path: Path
 ) -> None:
-    a = Archive(site, tmp_path, revisit_open_hours=24, revisit_closed_hours=168)
+    a = Archive(
+        site,
+        tmp_path,
+        revisit_open_hours=24,
+        revisit_closed_hours=168,
+        rotation_share=0,
+        defer_on_lastmod=False,
+        defer_on_listing=False,
+    )  # the intervals alone: no rotation, no deferral
     assert a.crawl().exit_code == 0
     assert a.crawl().exit_code == 0
     assert [r.path for r in a.served if "recommendation/" in r.path] == []

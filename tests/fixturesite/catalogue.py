@@ -10,10 +10,11 @@ catalogue from the same records. Pure data: no I/O, no clock.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from tests.fixturesite.model import (
     BANNER_200,
@@ -21,6 +22,7 @@ from tests.fixturesite.model import (
     GONE,
     LATER_MODIFIED,
     LIVE,
+    MOVED,
     NOT_FOUND,
     SOFT_404,
     UL,
@@ -34,6 +36,10 @@ from tests.fixturesite.model import (
 )
 
 STATES = ("initial", "later")
+# What a changing synthetic rec does in the later state (SiteData(changes=...)).
+SYNTHETIC_CHANGES = ("appended", "edited", "deleted", "removed", "gone", "moved")
+# The plural index /hmicfrs/recommendations/: every listed rec, newest first.
+PLURAL_PAGE_SIZE = 50
 THEMES = ("harm", "audit", "call-handling", "plan")
 SYNTHETIC_THEME = "synthetic"
 SYNTHETIC_FIRST_ID = 100000
@@ -1409,35 +1415,91 @@ _STATES = build_states()
 
 
 class SiteData:
-    """The site's content: hand-written recs in two states plus `synthetic` generated ones."""
+    """The site's content: hand-written recs in two states plus `synthetic` generated ones.
 
-    def __init__(self, synthetic: int = 0, seed: int = 1) -> None:
+    With `changes`, that share of the synthetic recs changes in the later state (one of
+    SYNTHETIC_CHANGES each, chosen by the seed), and new synthetic recs appear (a seventh
+    of the changed count); `lying` is the share of changed recs whose sitemap <lastmod>
+    does not move (a lying sitemap).
+    """
+
+    def __init__(
+        self, synthetic: int = 0, seed: int = 1, changes: float = 0.0, lying: float = 0.0
+    ) -> None:
         self.synthetic = synthetic
         self.seed = seed
+        self.changes = changes
+        self.lying = lying
+        self.new_synthetic = round(synthetic * changes / 6) if changes else 0
         self._by_id = {
             state: {r.rec_id: r for r in recs.values()} for state, recs in _STATES.items()
         }
+        self._listed: dict[str, Sequence[int]] = {}
+
+    # synthetic recs in a state ------------------------------------------------------------
+
+    def synthetic_count(self, state: str) -> int:
+        return self.synthetic + (self.new_synthetic if state != "initial" else 0)
+
+    def synthetic_change(self, rec_id: int) -> str:
+        """What changes in the later state of a synthetic rec ("" for nothing)."""
+        n = rec_id - SYNTHETIC_FIRST_ID
+        if n >= self.synthetic:
+            return "new"
+        if not self.changes:
+            return ""
+        draw = _Draws(f"change:{self.seed}:{rec_id}")
+        if draw.below(1_000_000) >= self.changes * 1_000_000:
+            return ""
+        return SYNTHETIC_CHANGES[draw.below(len(SYNTHETIC_CHANGES))]
+
+    def sitemap_lastmod(self, state: str, rec: Rec) -> dt.datetime:
+        """The <lastmod> the sitemap gives a rec: its last change, unless the sitemap lies
+        about it (a `lying` share of the recs that changed keep the initial state's)."""
+        if state == "initial" or not self.lying or rec.change in ("", "new", "returned"):
+            return rec.last_modified
+        if _Draws(f"lie:{self.seed}:{rec.rec_id}").below(1_000_000) >= self.lying * 1_000_000:
+            return rec.last_modified
+        before = self.rec_by_id("initial", rec.rec_id)
+        return before.last_modified if before is not None else rec.last_modified
+
+    def listed_synthetic(self, state: str) -> Sequence[int]:
+        """Ids of the synthetic recs listed and in the sitemap in `state`, in id order."""
+        if state == "initial" or not self.changes:
+            return range(SYNTHETIC_FIRST_ID, SYNTHETIC_FIRST_ID + self.synthetic_count(state))
+        if state not in self._listed:
+            self._listed[state] = [
+                i
+                for i in range(SYNTHETIC_FIRST_ID, SYNTHETIC_FIRST_ID + self.synthetic_count(state))
+                if self.synthetic_change(i) not in ("removed", "gone")
+            ]
+        return self._listed[state]
 
     # lookups -----------------------------------------------------------------------------
 
     def hand_recs(self, state: str) -> list[Rec]:
         return sorted(_STATES[state].values(), key=lambda r: r.rec_id)
 
-    def is_synthetic_id(self, rec_id: int) -> bool:
-        return SYNTHETIC_FIRST_ID <= rec_id < SYNTHETIC_FIRST_ID + self.synthetic
+    def is_synthetic_id(self, rec_id: int, state: str = "initial") -> bool:
+        return SYNTHETIC_FIRST_ID <= rec_id < SYNTHETIC_FIRST_ID + self.synthetic_count(state)
 
     def rec_by_id(self, state: str, rec_id: int) -> Rec | None:
-        if self.is_synthetic_id(rec_id):
-            return synthetic_rec(rec_id, self.seed)
+        if self.is_synthetic_id(rec_id, state):
+            return self._synth(state, rec_id)
         return self._by_id[state].get(rec_id)
+
+    def _synth(self, state: str, rec_id: int) -> Rec:
+        if state == "initial" or not self.changes:
+            return synthetic_rec(rec_id, self.seed)
+        return _synthetic_in(rec_id, self.seed, state, self.synthetic_change(rec_id))
 
     def rec_by_path(self, state: str, path: str) -> Rec | None:
         rec = _STATES[state].get(path)
         if rec is not None:
             return rec
         m = _REC_PATH.match(path)
-        if m and self.is_synthetic_id(int(m.group(2))):
-            rec = synthetic_rec(int(m.group(2)), self.seed)
+        if m and self.is_synthetic_id(int(m.group(2)), state):
+            rec = self._synth(state, int(m.group(2)))
             return rec if rec.path == path else None
         return None
 
@@ -1451,7 +1513,7 @@ class SiteData:
 
     def listing_count(self, state: str, theme: str) -> int:
         if theme == SYNTHETIC_THEME:
-            return self.synthetic
+            return len(self.listed_synthetic(state))
         return sum(1 for r in _STATES[state].values() if theme in r.themes)
 
     def listing_pages(self, state: str, theme: str) -> int:
@@ -1463,13 +1525,33 @@ class SiteData:
         size = self.page_size(theme)
         start = (page - 1) * size
         if theme == SYNTHETIC_THEME:
-            stop = min(start + size, self.synthetic)
-            return [synthetic_rec(SYNTHETIC_FIRST_ID + i, self.seed) for i in range(start, stop)]
+            ids = self.listed_synthetic(state)[start : start + size]
+            return [self._synth(state, i) for i in ids]
         recs = sorted(
             (r for r in _STATES[state].values() if theme in r.themes),
             key=lambda r: -r.rec_id,
         )
         return recs[start : start + size]
+
+    def plural_pages(self, state: str) -> int:
+        hand = sum(1 for r in _STATES[state].values() if r.themes)
+        total = hand + len(self.listed_synthetic(state))
+        return max(1, -(-total // PLURAL_PAGE_SIZE))
+
+    def plural_page(self, state: str, page: int) -> list[Rec]:
+        """The recs on one page of the plural index: every listed rec, newest first."""
+        start = (page - 1) * PLURAL_PAGE_SIZE
+        ids = self.listed_synthetic(state)
+        synth = len(ids)
+        out = [
+            self._synth(state, ids[synth - 1 - i])
+            for i in range(start, min(synth, start + PLURAL_PAGE_SIZE))
+        ]
+        if len(out) < PLURAL_PAGE_SIZE:
+            hand = sorted((r for r in _STATES[state].values() if r.themes), key=lambda r: -r.rec_id)
+            first = max(0, start - synth)
+            out += hand[first : first + PLURAL_PAGE_SIZE - len(out)]
+        return out
 
     # sitemaps ----------------------------------------------------------------------------
 
@@ -1477,7 +1559,7 @@ class SiteData:
         return [r for r in self.hand_recs(state) if r.in_sitemap]
 
     def sitemap_files(self, state: str) -> int:
-        total = len(self._sitemap_hand(state)) + self.synthetic
+        total = len(self._sitemap_hand(state)) + len(self.listed_synthetic(state))
         return max(1, -(-total // SITEMAP_MAX_URLS))
 
     def sitemap_recs(self, state: str, number: int) -> Iterator[Rec]:
@@ -1487,21 +1569,51 @@ class SiteData:
         stop = start + SITEMAP_MAX_URLS
         for i in range(start, min(stop, len(hand))):
             yield hand[i]
+        ids = self.listed_synthetic(state)
         first_synth = max(start, len(hand)) - len(hand)
-        last_synth = min(stop - len(hand), self.synthetic)
+        last_synth = min(stop - len(hand), len(ids))
         for i in range(first_synth, last_synth):
-            yield synthetic_rec(SYNTHETIC_FIRST_ID + i, self.seed)
+            yield self._synth(state, ids[i])
 
     # the expected catalogue --------------------------------------------------------------
 
     def iter_recs(self, state: str) -> Iterator[Rec]:
         yield from self.hand_recs(state)
-        for i in range(self.synthetic):
-            yield synthetic_rec(SYNTHETIC_FIRST_ID + i, self.seed)
+        for i in range(self.synthetic_count(state)):
+            yield self._synth(state, SYNTHETIC_FIRST_ID + i)
 
     def catalogue(self, state: str, base_url: str) -> list[RecSpec]:
         """One RecSpec per rec URL the site knows in `state`."""
         return [spec_of(r, base_url) for r in self.iter_recs(state)]
+
+
+@functools.lru_cache(maxsize=8192)
+def _synthetic_in(rec_id: int, seed: int, state: str, change: str) -> Rec:
+    """A synthetic rec as it is in `state`, changed as `change` says in the later one."""
+    rec = synthetic_rec(rec_id, seed)
+    if state == "initial" or not change:
+        return rec
+    if change == "new":
+        return dataclasses.replace(rec, change="new")
+    later = dataclasses.replace(rec, change=change, modified=LATER_MODIFIED)
+    if change == "appended":
+        return dataclasses.replace(
+            later, log=rec.log + (C("2025-03-01", "A further update has been received."),)
+        )
+    if change == "edited":
+        comments = [i for i, e in enumerate(rec.log) if e.kind == "comment"]
+        if not comments:
+            return dataclasses.replace(later, text=(P("The force should review this again."),))
+        return dataclasses.replace(
+            later, log=_replace_entry(rec, comments[0], body="The update was corrected.")
+        )
+    if change == "deleted":
+        return dataclasses.replace(later, log=rec.log[:-1])
+    if change == "removed":
+        return dataclasses.replace(later, mode=NOT_FOUND, themes=(), in_sitemap=False)
+    if change == "gone":
+        return dataclasses.replace(later, mode=GONE, themes=(), in_sitemap=False)
+    return dataclasses.replace(later, mode=MOVED)
 
 
 def catalogue(

@@ -32,6 +32,7 @@ BANNER_404 = "banner404"  # 404, "404 Page not found" banner over the full page
 SOFT_404 = "soft404"  # 200, "Page not found", no content
 NOT_FOUND = "notfound"  # 404, WordPress 404 page
 GONE = "gone"  # 410
+MOVED = "moved"  # 301 to the current host's shape of its URL, which answers 200
 
 # The date of every change made for the later state: after every log date in the data.
 LATER_MODIFIED = "2025-03-03"
@@ -187,6 +188,11 @@ class Rec:
         return f"/hmicfrs/recommendation/{self.force}/{self.rec_id}/"
 
     @property
+    def listed_path(self) -> str:
+        """Where listings and sitemaps point: a moved rec's new, prefix-less path."""
+        return self.path.removeprefix("/hmicfrs") if self.mode == MOVED else self.path
+
+    @property
     def last_modified(self) -> dt.datetime:
         iso = self.modified or max((e.iso for e in self.log), default="2016-05-01")
         d = dt.date.fromisoformat(iso) + dt.timedelta(days=0 if self.modified else 1)
@@ -205,6 +211,7 @@ class Rec:
             SOFT_404: 200,
             NOT_FOUND: 404,
             GONE: 410,
+            MOVED: 301,
         }[self.mode]
 
     def text_lines(self) -> list[str]:
@@ -278,6 +285,7 @@ def state_of(rec: Rec) -> str:
         SOFT_404: "soft_404",
         NOT_FOUND: "not_found",
         GONE: "gone",
+        MOVED: "redirected",
     }[rec.mode]
 
 

@@ -10,10 +10,12 @@ has: wpautop splitting the log markup across <p> elements, texturize entities (&
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import parse_qs, urlsplit
@@ -25,7 +27,18 @@ from tests.fixturesite.catalogue import (
     SYNTHETIC_THEME,
     SiteData,
 )
-from tests.fixturesite.model import GONE, NOT_FOUND, SOFT_404, UL, Entry, Inline, P, Rec
+from tests.fixturesite.model import (
+    GONE,
+    LIVE,
+    MOVED,
+    NOT_FOUND,
+    SOFT_404,
+    UL,
+    Entry,
+    Inline,
+    P,
+    Rec,
+)
 
 GENERATED = "\x00GENERATED\x00"
 HTML_TYPE = "text/html; charset=UTF-8"
@@ -338,36 +351,42 @@ def listing_url(base: str, theme: str, page: int) -> str:
     return url if page == 1 else f"{url}&paged={page}"
 
 
-def listing_html(data: SiteData, state: str, theme: str, page: int, base: str) -> str:
-    recs = data.listing_page(state, theme, page)
-    pages = data.listing_pages(state, theme)
-    entries = []
-    for rec in recs:
-        entries.append(
-            f"""<article id="post-{rec.rec_id}" class="{_article_classes(rec)}">
+def _entry_html(rec: Rec, base: str) -> str:
+    return f"""<article id="post-{rec.rec_id}" class="{_article_classes(rec)}">
   <header class="entry-header">
-    <h2 class="entry-title"><a href="{attr(base + rec.path)}" rel="bookmark">{esc(rec.title)} ({rec.rec_id})</a></h2>
+    <h2 class="entry-title"><a href="{attr(base + rec.listed_path)}" rel="bookmark">{esc(rec.title)} ({rec.rec_id})</a></h2>
   </header>
   <div class="entry-content">
 {content_html(rec)}
   </div>
 </article>"""
-        )
+
+
+def _paged_listing(
+    recs: list[Rec],
+    page: int,
+    pages: int,
+    url_of: Callable[[int], str],
+    title: str,
+    base: str,
+    body_class: str,
+    banner: str = "",
+) -> str:
     nav = []
     head_links = []
     if page > 1:
-        prev = listing_url(base, theme, page - 1)
+        prev = url_of(page - 1)
         nav.append(f'<a class="prev page-numbers" href="{attr(prev)}" rel="prev">Previous page</a>')
         head_links.append(f'<link rel="prev" href="{attr(prev)}" />')
     nav.append(f'<span aria-current="page" class="page-numbers current">{page}</span>')
     if page < pages:
-        nxt = listing_url(base, theme, page + 1)
+        nxt = url_of(page + 1)
         nav.append(f'<a class="next page-numbers" href="{attr(nxt)}" rel="next">Next page</a>')
         head_links.append(f'<link rel="next" href="{attr(nxt)}" />')
-    title = f"Recommendations: {theme.replace('-', ' ').capitalize()}"
     main = (
-        f'<header class="page-header"><h1 class="page-title">{esc(title)}</h1></header>\n'
-        + "\n".join(entries)
+        banner
+        + f'<header class="page-header"><h1 class="page-title">{esc(title)}</h1></header>\n'
+        + "\n".join(_entry_html(rec, base) for rec in recs)
         + '\n<nav class="navigation pagination" aria-label="Posts"><div class="nav-links">'
         + " ".join(nav)
         + "</div></nav>"
@@ -376,10 +395,40 @@ def listing_html(data: SiteData, state: str, theme: str, page: int, base: str) -
         base,
         title if page == 1 else f"{title} &#8211; Page {page}",
         main,
-        body_class=f"archive tax-recommendation-theme term-{theme}"
-        + (f" paged paged-{page}" if page > 1 else ""),
-        canonical=listing_url(base, theme, page),
+        body_class=body_class + (f" paged paged-{page}" if page > 1 else ""),
+        canonical=url_of(page),
         head_extra="".join(link + "\n" for link in head_links),
+    )
+
+
+def listing_html(data: SiteData, state: str, theme: str, page: int, base: str) -> str:
+    title = f"Recommendations: {theme.replace('-', ' ').capitalize()}"
+    return _paged_listing(
+        data.listing_page(state, theme, page),
+        page,
+        data.listing_pages(state, theme),
+        lambda n: listing_url(base, theme, n),
+        title,
+        base,
+        f"archive tax-recommendation-theme term-{theme}",
+    )
+
+
+def plural_url(base: str, page: int) -> str:
+    return f"{base}/hmicfrs/recommendations/" + (f"page/{page}/" if page > 1 else "")
+
+
+def plural_html(data: SiteData, state: str, page: int, base: str) -> str:
+    """The plural index: every listed rec, newest first, under the site's 404 banner."""
+    return _paged_listing(
+        data.plural_page(state, page),
+        page,
+        data.plural_pages(state),
+        lambda n: plural_url(base, n),
+        "Recommendations",
+        base,
+        "archive post-type-archive-recommendation error404",
+        _not_found_section() + "\n",
     )
 
 
@@ -425,9 +474,10 @@ def sitemap_recs_xml(data: SiteData, state: str, number: int, base: str) -> tupl
     rows = []
     stamp = SITE_EPOCH
     for rec in data.sitemap_recs(state, number):
-        lm = rec.last_modified
-        stamp = max(stamp, lm)
-        rows.append(f"<url><loc>{base}{rec.path}</loc><lastmod>{lm.isoformat()}</lastmod></url>")
+        lm = data.sitemap_lastmod(state, rec)
+        stamp = max(stamp, rec.last_modified)
+        loc = base + rec.listed_path
+        rows.append(f"<url><loc>{loc}</loc><lastmod>{lm.isoformat()}</lastmod></url>")
     if state != "initial" and number == 1:
         stamp = max(stamp, LATER_EPOCH)
     return _urlset(base, rows), stamp
@@ -462,6 +512,14 @@ def resolve(data: SiteData, state: str, path: str, base: str, *, robots: str | N
 
     if route == "/hmicfrs/" and query:
         return _resolve_query(data, state, query, base)
+    m = re.fullmatch(r"/hmicfrs/recommendations/(?:page/(\d+)/)?", route)
+    if m and not query:
+        page = int(m.group(1) or 1)
+        if not 1 <= page <= data.plural_pages(state):
+            return Page(404, not_found_html(base))
+        recs = data.plural_page(state, page)
+        stamp = max([SITE_EPOCH, *(r.last_modified for r in recs)])
+        return Page(200, plural_html(data, state, page, base), last_modified=stamp)
     if route in ("/", "/hmicfrs", "/hmicfrs/"):
         return _home(data, base)
     if route in OTHER_PAGES and not query:
@@ -485,6 +543,8 @@ def resolve(data: SiteData, state: str, path: str, base: str, *, robots: str | N
             return Page(301, "", location=base + slashed.path)
     if rec is None:
         return Page(404, not_found_html(base))
+    if rec.mode == MOVED and route != rec.path:  # its new address answers
+        return rec_page(dataclasses.replace(rec, mode=LIVE), base)
     return rec_page(rec, base)
 
 
@@ -494,6 +554,8 @@ def rec_page(rec: Rec, base: str) -> Page:
         return Page(404, not_found_html(base))
     if rec.mode == GONE:
         return Page(410, gone_html(base))
+    if rec.mode == MOVED:
+        return Page(301, "", location=base + rec.listed_path)
     if rec.mode == SOFT_404:
         return Page(200, not_found_html(base), last_modified=rec.last_modified)
     body = rec_page_html(rec, base)

@@ -468,6 +468,27 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_bytes(page.status, [("Content-Type", ctype)], body)
 
 
+def change_kind(before: RecSpec | None, after: RecSpec) -> str | None:
+    """What changed between two RecSpecs of one URL (None: nothing a reader would see)."""
+    if before is None or (before.state != "live" and after.state == "live"):
+        return "new" if after.state == "live" else None
+    if before.state != "live":
+        return None
+    if after.state in ("redirected", "gone"):
+        return {"redirected": "moved", "gone": "gone"}[after.state]
+    if after.state in ("not_found", "soft_404"):
+        return "removed"
+    if after.state != "live":
+        return None
+    if len(after.log) > len(before.log) and after.log[: len(before.log)] == before.log:
+        return "appended"
+    if len(after.log) < len(before.log):
+        return "deleted"
+    if after.log != before.log or after.text != before.text:
+        return "edited"
+    return None
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
@@ -518,10 +539,13 @@ class FixtureSite:
         seed: int = 1,
         host: str = "127.0.0.1",
         port: int = 0,
+        *,
+        changes: float = 0.0,
+        lying: float = 0.0,
     ) -> None:
         if state not in STATES:
             raise ValueError(f"state must be one of {STATES}, not {state!r}")
-        self._data = SiteData(synthetic, seed)
+        self._data = SiteData(synthetic, seed, changes, lying)
         self._state = state
         self._host = host
         self._port = port
@@ -608,6 +632,12 @@ class FixtureSite:
         with self._lock:
             self._state = state
 
+    def set_lying(self, share: float) -> None:
+        """Make a `share` of the pages that changed keep their old sitemap <lastmod>."""
+        with self._lock:
+            self._data.lying = share
+            self._page_cache.clear()
+
     def set_robots(self, text: str | None) -> None:
         """Serve this robots.txt instead of the default ({base} is replaced); None restores it."""
         with self._lock:
@@ -619,6 +649,17 @@ class FixtureSite:
         if state is not None and state not in STATES:
             raise ValueError(f"state must be one of {STATES}, not {state!r}")
         return self._data.catalogue(state or self._state, self.base_url)
+
+    def changes(self) -> dict[str, str]:
+        """{url: kind} of every change a reader would see between the initial and the later
+        state: appended, edited, deleted (a log entry), removed, gone, moved, new."""
+        before = {s.url: s for s in self.catalogue("initial")}
+        made = {}
+        for spec in self.catalogue("later"):
+            kind = change_kind(before.get(spec.url), spec)
+            if kind is not None and not spec.disallowed:
+                made[spec.url] = kind
+        return made
 
     def spec(self, rec_id: int, state: str | None = None) -> RecSpec | None:
         """The RecSpec of one rec id in `state` (default: the current state), or None."""
