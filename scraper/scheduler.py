@@ -92,28 +92,6 @@ class Scheduler:
         return bool(self._queue or self._streams)
 
 
-def crawl_schedule(
-    archive: DueSource,
-    identify: Identify,
-    now: Callable[[], datetime],
-    unlinked: Iterable[PageIdentity],
-    open_hours: float,
-    closed_hours: float,
-    closed_statuses: Sequence[str],
-    visited: set[str] | None = None,
-) -> Scheduler:
-    """A crawl's schedule: unlinked listed ids not known by URL, then the due pages."""
-    schedule = Scheduler(visited)
-    for page in unlinked:
-        if page.rec_id is None or not archive.knows_rec_id(page.rec_id):
-            schedule.enqueue(page)
-    count, urls = archive.iter_due_pages(
-        now(), with_slack(open_hours), with_slack(closed_hours), closed_statuses
-    )
-    schedule.enqueue_stream((identify(u, PageKind.RECOMMENDATION) for u in urls), count)
-    return schedule
-
-
 class JobSource(Protocol):
     """What a backfill's schedule asks of the archive."""
 

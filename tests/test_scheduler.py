@@ -13,7 +13,7 @@ from scraper.scheduler import (
     ChangePolicy,
     ChangeWatch,
     backfill_schedule,
-    crawl_schedule,
+    change_schedule,
     plan_crawl,
     with_slack,
 )
@@ -48,6 +48,20 @@ class FakeArchive:
     def knows_rec_id(self, rec_id: int) -> bool:
         return rec_id in self.known_ids
 
+    candidates: list[dict] = []  # noqa: RUF012  (what change_candidates yields, set per test)
+
+    def change_candidates(self, closed_statuses: Sequence[str]) -> Iterator[dict]:
+        return iter(self.candidates)
+
+    def listing_comparisons(self, since: str) -> Iterator[dict]:
+        return iter([])
+
+    def distrusted_sources(self) -> set[str]:
+        return set()
+
+    def record_signals(self, run_id: int, signals: object) -> None:
+        list(signals)  # type: ignore[call-overload]
+
     def job_count(self, job: str) -> int:
         return len(self.done)
 
@@ -66,17 +80,16 @@ def drain(schedule: object) -> list[str]:
     return out
 
 
-def test_a_crawl_visits_unlinked_listed_ids_first_then_due_pages_once_each() -> None:
-    archive = FakeArchive(due=[rec("kent", 1), rec("essex", 2), rec("kent", 1)], known_ids={5})
+def test_a_crawl_visits_unlinked_listed_ids_first_then_planned_pages_once_each() -> None:
+    archive = FakeArchive(due=[], known_ids={5})
+    archive.candidates = [page_row(rec("kent", 1), None), page_row(rec("essex", 2), None)]
     unlinked = [IDENTIFY.of_id(4), IDENTIFY.of_id(5)]  # 5 is known by its URL already
     visited = {rec("essex", 2)}  # discovery visited it this run
-    schedule = crawl_schedule(
-        archive, IDENTIFY, lambda: NOW, unlinked, 24, 168, ("complete",), visited
-    )
-    assert schedule.total == 4
+    schedule, _, _ = change_schedule(
+        archive, IDENTIFY, lambda: NOW, unlinked, POLICY, ("complete",), WALK, 1,
+        visited,
+    )  # fmt: skip
     assert drain(schedule) == [f"{SITE}/hmicfrs/?p=4", rec("kent", 1)]
-    # The intervals the archive is asked with have their slack taken off, at the fake now.
-    assert archive.asked == [(NOW, 23.0, 167.0, ("complete",))]
     assert schedule.has_pending() is False
 
 
