@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import sqlite_utils
 
-from store import reports
+from store import derived, reports
 from store.captures import CaptureRecording
 from store.diff import diff_logs
 from store.errors import NotInArchive, StoreError, storage_error
@@ -431,6 +431,7 @@ class Archive(CaptureRecording):
         with self.db.atomic():
             page = self._ensure_page(result)
             outcome, snapshot_id = self._record(run_id, result, page)
+            self._refresh_derived(result.url, page, outcome)
             if job is not None:
                 self.db.execute(
                     """INSERT OR REPLACE INTO job_items (job, url, done_at, outcome)
@@ -440,6 +441,17 @@ class Archive(CaptureRecording):
             self._write_fetches(run_id, result.fetches, outcome, snapshot_id)
             self._count(run_id, result, outcome, _vouched(page))
         return outcome
+
+    def _refresh_derived(self, url: str, before: Mapping[str, Any], outcome: str) -> None:
+        """Keep the derived tables current for a page just recorded: when it has a new
+        current version, or its state or missing_since moved (store/derived.py)."""
+        if outcome not in (Outcome.NEW, Outcome.CHANGED):
+            now = self.db.execute(
+                "SELECT state, missing_since FROM pages WHERE url = ?", [url]
+            ).fetchone()
+            if (before.get("state"), before.get("missing_since")) == tuple(now):
+                return
+        derived.refresh(self.db, [url])
 
     def record_fetches(
         self, run_id: int, fetches: Sequence[FetchRow], outcome: str, error: str
@@ -799,6 +811,8 @@ class Archive(CaptureRecording):
         """
         with self.db.atomic():
             entries_changed = self._replace_entries(snapshot_id, url, parsed.entries)
+            if entries_changed:
+                derived.refresh(self.db, [url])
             if self._parsed_as(snapshot_id) == _parsed_rows(parsed):
                 self.db.execute(
                     "UPDATE recommendation_versions SET parser_version = ? WHERE snapshot_id = ?",
@@ -833,6 +847,7 @@ class Archive(CaptureRecording):
                    WHERE url = ? AND current_snapshot_id = ?""",
                 [parsed.row.get("current_status"), parsed.page_kind, url, snapshot_id],
             )
+            derived.refresh(self.db, [url])
             return True
 
     def _parsed_as(self, snapshot_id: int) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:

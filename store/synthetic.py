@@ -15,6 +15,7 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from store import derived
 from store.archive import Archive, format_time
 
 __all__ = ["build"]
@@ -153,6 +154,7 @@ def build(path: str | Path, n: int, versions: int = 3, now: datetime | None = No
                        VALUES (?, ?, ?, ?, 'synthetic', 'synthetic-1')""",
                     [(sid, q, url, rng.randrange(n)) for q in range(40)],
                 )
+        derived.rebuild(db)
     counts = {
         "recommendations": n,
         "snapshots": sid,
