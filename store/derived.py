@@ -106,8 +106,11 @@ TABLES = (
         edited INTEGER,
         removed INTEGER,
         redated INTEGER,
-        year TEXT
+        year TEXT,
+        regressed INTEGER NOT NULL DEFAULT 0
     )""",
+    "CREATE INDEX IF NOT EXISTS derived_version_changes_regressed "
+    "ON derived_version_changes(regressed, changed_at)",
     "CREATE INDEX IF NOT EXISTS derived_version_changes_url ON derived_version_changes(url)",
     "CREATE INDEX IF NOT EXISTS derived_version_changes_at "
     "ON derived_version_changes(changed_at, url)",
@@ -135,18 +138,24 @@ TABLES = (
     "CREATE INDEX IF NOT EXISTS derived_groups_key ON derived_groups(group_key)",
 )
 
-# is_regression follows status_ranks: a researcher who edits the ranks sees it at once.
-_REGRESSION = """CAST(CASE WHEN (SELECT rank FROM status_ranks WHERE status = from_status)
-                                IS NOT NULL
-                           AND (SELECT rank FROM status_ranks WHERE status = to_status)
-                                IS NOT NULL
-                           AND (SELECT rank FROM status_ranks WHERE status = to_status)
-                               < (SELECT rank FROM status_ranks WHERE status = from_status)
+
+def _rank_drop(before: str, after: str) -> str:
+    """1 when both statuses are ranked and `after` ranks below `before`, else 0."""
+    rank = "(SELECT rank FROM status_ranks WHERE status = {})"
+    return f"""CAST(CASE WHEN {rank.format(before)} IS NOT NULL
+                           AND {rank.format(after)} IS NOT NULL
+                           AND {rank.format(after)} < {rank.format(before)}
                       THEN 1 ELSE 0 END AS INTEGER)"""
+
+
+# Regressions follow status_ranks: a researcher who edits the ranks sees them at once.
 TRIGGERS = tuple(
     f"""CREATE TRIGGER IF NOT EXISTS status_ranks_{event.lower()}_derived
         AFTER {event} ON status_ranks BEGIN
-            UPDATE derived_status_changes SET is_regression = {_REGRESSION};
+            UPDATE derived_status_changes
+               SET is_regression = {_rank_drop("from_status", "to_status")};
+            UPDATE derived_version_changes
+               SET regressed = {_rank_drop("status_before", "status_after")};
         END"""
     for event in ("INSERT", "UPDATE", "DELETE")
 )
@@ -232,11 +241,12 @@ def _version_changes_sql(where: str) -> str:
     return f"""
         INSERT INTO derived_version_changes (to_snapshot_id, from_snapshot_id, url, rec_id,
             page_rec_id, force, from_version, to_version, changed_at, status_before,
-            status_after, text_changed, appended, edited, removed, redated, year)
+            status_after, text_changed, appended, edited, removed, redated, year, regressed)
         SELECT a.id, b.id, b.url, rb.rec_id, p.rec_id, COALESCE(ra.force, rb.force),
                b.version, a.version, a.captured_at, rb.current_status, ra.current_status,
                CASE WHEN COALESCE(rb.text, '') != COALESCE(ra.text, '') THEN 1 ELSE 0 END,
-               {counts}, substr(a.captured_at, 1, 4)
+               {counts}, substr(a.captured_at, 1, 4),
+               {_rank_drop("rb.current_status", "ra.current_status")}
         FROM snapshots a
         JOIN snapshots b ON b.url = a.url AND b.version = a.version - 1
         JOIN pages p ON p.url = a.url

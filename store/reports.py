@@ -352,12 +352,11 @@ _CHANGE_SECTIONS: tuple[tuple[str, str, str, str, str], ...] = (
     ),
     (
         "regressed",
+        # derived_version_changes.regressed: both statuses ranked, the newer one lower.
         """SELECT v.url, v.rec_id, v.from_version, v.to_version, v.changed_at,
                   v.status_before, v.status_after
-           FROM version_changes v
-           JOIN status_ranks a ON a.status = v.status_before
-           JOIN status_ranks b ON b.status = v.status_after
-           WHERE {w} AND b.rank < a.rank ORDER BY v.changed_at, v.url""",
+           FROM derived_version_changes v
+           WHERE v.regressed = 1 AND {w} ORDER BY v.changed_at, v.url""",
         "v.changed_at",
         "v.to_snapshot_id",
         "snapshot",

@@ -407,6 +407,9 @@ def m011_derived_tables(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS recommendation_versions_rec_id "
                "ON recommendation_versions(rec_id)")  # fmt: skip
     db.execute("CREATE INDEX IF NOT EXISTS log_changes_change ON log_changes(change)")
+    db.execute("CREATE INDEX IF NOT EXISTS pages_state ON pages(state)")
+    db.execute("CREATE INDEX IF NOT EXISTS snapshots_version_captured "
+               "ON snapshots(version, captured_at)")  # fmt: skip
     db.execute("CREATE INDEX IF NOT EXISTS page_events_event_at ON page_events(event, at)")
     create_views(db)
 
@@ -584,8 +587,11 @@ def _views(optional: set[str]) -> dict[str, str]:
             JOIN status_events e ON e.snapshot_id = p.current_snapshot_id
             WHERE p.kind = 'recommendation'
         """,
+        # +k.force and the like: a facet groups the few members, never walks every
+        # recommendation down an index on that column to skip a sort.
         "recommendation_group_members": f"""
-            SELECT g.group_key, k.rec_id, k.force, k.current_status, k.status_date, k.state,
+            SELECT g.group_key, k.rec_id, +k.force AS force, +k.current_status AS current_status,
+                   k.status_date, +k.state AS state,
                    CAST(COALESCE((SELECT sr.closed FROM status_ranks sr
                                    WHERE sr.status = k.current_status), 0) AS INTEGER)
                        AS closed,
@@ -595,6 +601,8 @@ def _views(optional: set[str]) -> dict[str, str]:
             JOIN derived_recommendations k ON k.normalised_text = g.normalised_text
             WHERE k.state != 'redirected'
         """,
+        # The members' columns it aggregates, read from the derived tables (CROSS JOIN: the
+        # few groups first, then their members by normalised text).
         "recommendation_groups": """
             SELECT CAST(m.group_key AS INTEGER) AS group_key, MIN(m.report_title) AS report_title,
                    CAST(COUNT(DISTINCT m.force) AS INTEGER) AS forces,
@@ -605,7 +613,16 @@ def _views(optional: set[str]) -> dict[str, str]:
                    json_group_array(DISTINCT m.force) AS force_list,
                    MIN(CASE WHEN m.rec_id = m.group_key THEN m.text END) AS text,
                    MIN(m.year) AS year
-            FROM (SELECT * FROM recommendation_group_members ORDER BY group_key, force) m
+            FROM (
+                SELECT g.group_key, k.rec_id, k.force, k.current_status, k.report_title, k.text,
+                       k.year,
+                       COALESCE((SELECT sr.closed FROM status_ranks sr
+                                  WHERE sr.status = k.current_status), 0) AS closed
+                FROM derived_groups g
+                CROSS JOIN derived_recommendations k ON k.normalised_text = g.normalised_text
+                WHERE k.state != 'redirected'
+                ORDER BY g.group_key, k.force
+            ) m
             GROUP BY m.group_key
         """,
     }

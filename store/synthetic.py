@@ -63,7 +63,8 @@ def build(path: str | Path, n: int, versions: int = 3, now: datetime | None = No
                 kind = "status" if q % 2 == 0 else "comment"
                 status = STATUSES[min(q // 2, 2)] if kind == "status" else None
                 if kind == "status" and i % 10 == 3 and q == 2 * v - 2 and v > 1:
-                    status = "being-progressed" if q // 2 >= 2 else "awaiting-review"
+                    # One rank below the entry before it: a regression (none from the first).
+                    status = STATUSES[max(0, min((q - 2) // 2, 2) - 1)]
                 comment = f"Progress note {q} on item {i}." if kind == "comment" else None
                 on = f"2025-{q % 12 + 1:02d}-{v + 10:02d}"
                 log.append((sid, q, on, on, kind, status, comment))

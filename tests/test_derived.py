@@ -304,6 +304,20 @@ def assert_same_as_old(archive: Archive) -> dict[str, int]:
                     == archive.db.execute(sql.format(f"old_{name}", column)).fetchone()
                 ), (name, column)
         sizes[name] = len(new[1])
+    # The changes report's regressions, from the derived flag and as they were computed.
+    regressed = archive.db.execute(
+        "SELECT to_snapshot_id FROM derived_version_changes WHERE regressed = 1 ORDER BY 1"
+    ).fetchall()
+    assert (
+        regressed
+        == archive.db.execute(
+            """SELECT v.to_snapshot_id FROM old_version_changes v
+           JOIN status_ranks a ON a.status = v.status_before
+           JOIN status_ranks b ON b.status = v.status_after
+           WHERE b.rank < a.rank ORDER BY 1"""
+        ).fetchall()
+    )
+    sizes["regressed"] = len(regressed)
     return sizes
 
 
@@ -348,6 +362,7 @@ def test_derived_views_return_the_old_views_rows_through_every_write_path(
     sizes = assert_same_as_old(archive)
     assert sizes["recommendation_group_members"] == 3  # the national copies 201, 202, 203
     assert sizes["status_changes"] > 5 and sizes["recommendation_themes"] == 3
+    assert sizes["regressed"] == 2  # 201 (complete to being-progressed) and 101
 
     # An older capture of A, before its first version: versions renumber, log diffs redo.
     a0 = parsed(101, "kent", [event(0, "2026-01-10", "status", "complete")],
