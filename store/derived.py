@@ -20,7 +20,62 @@ from collections.abc import Iterable
 
 import sqlite_utils
 
-__all__ = ["THEMES_SQL", "create_tables", "rebuild", "refresh", "refresh_groups"]
+__all__ = [
+    "THEMES_SQL",
+    "create_tables",
+    "normalised_text_sql",
+    "rebuild",
+    "refresh",
+    "refresh_groups",
+]
+
+# Characters a pasted list puts before its items; they never decide whether two texts match.
+# Punctuation too: a comma after the force's name must not keep the name from matching.
+BULLETS = (
+    "-", "\u2022", "\u25e6", "\u25cf", "\u25aa", "\u00b7", "\u2013", "\u2014", ";", ":", ",",
+    ".", "(", ")",
+)  # fmt: skip
+WHITESPACE = ("char(10)", "char(13)", "char(9)", "char(160)")
+# What follows a force's name in its own copy ("Kent Police", "Cumbria Constabulary",
+# "Metropolitan Police Service"): dropped with the name, so the copies still match.
+FORCE_WORDS = (
+    "fire and rescue service", "police service", "police force", "constabulary", "police",
+)  # fmt: skip
+
+
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _squeeze(expr: str, passes: int) -> str:
+    for _ in range(passes):  # each pass halves a run of spaces: 2**passes become one
+        expr = f"replace({expr}, '  ', ' ')"
+    return expr
+
+
+def normalised_text_sql(
+    text: str, force: str, force_name: str, stage1: str, stage2: str
+) -> tuple[str, str, str]:
+    """SQL for the text a recommendation shares with its copies at other forces: lower case,
+    bullets and punctuation dropped, whitespace collapsed, and the force's own name (its slug's
+    words, its stated name, with "Police" or "Constabulary" after it) set aside. Plain SQL, so
+    the view works in any SQLite client. Three expressions, the second reading the first's
+    result as column `stage1`, the third the second's as `stage2`: SQLite's parser takes only
+    so many nested calls in one expression."""
+    first = f"' ' || lower(COALESCE({text}, '')) || ' '"
+    for ch in WHITESPACE:
+        first = f"replace({first}, {ch}, ' ')"
+    for ch in BULLETS:
+        first = f"replace({first}, {_sql_str(ch)}, ' ')"
+    first = f"replace({first}, '&', ' and ')"
+    slug_words = f"lower(replace(COALESCE({force}, ''), '-', ' '))"
+    second = f"replace({_squeeze(stage1, 6)}, ' ' || {slug_words} || ' ', ' ')"
+    second = f"replace({second}, ' ' || lower(COALESCE({force_name}, '')) || ' ', ' ')"
+    third = stage2
+    for words in FORCE_WORDS:
+        third = f"replace({third}, {_sql_str(' ' + words + ' ')}, ' ')"
+    return first, second, f"trim({_squeeze(third, 2)})"
+
 
 # A recommendation's themes as a JSON list, for the views ({rec}: the rec_id expression).
 THEMES_SQL = (
@@ -168,8 +223,6 @@ def create_tables(db: sqlite_utils.Database) -> None:
 
 
 def _recommendations_sql(where: str) -> str:
-    from store.schema import normalised_text_sql
-
     first, second, third = normalised_text_sql(
         "r.text", "s1.force", "s1.force_name", "s1.stage1", "s2.stage2"
     )

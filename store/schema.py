@@ -10,10 +10,11 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from store import derived
+from store.derived import normalised_text_sql
 from store.errors import NewerSchema
 from store.states import MISSING_STATES
 
-__all__ = ["MISSING_STATES", "STATUS_RANKS", "migrate", "migrations"]
+__all__ = ["MISSING_STATES", "STATUS_RANKS", "migrate", "migrations", "normalised_text_sql"]
 
 migrations = Migrations("hmicfrs-archive")
 
@@ -417,53 +418,6 @@ def m011_derived_tables(db: sqlite_utils.Database) -> None:
 # What the metadata block shows, when the parser finds it (columns a later migration may add):
 # the views select them when present and NULL otherwise, so their columns never move.
 OPTIONAL_VERSION_COLUMNS = ("force_name", "reference", "report_url", "published_on", "themes")
-
-# Characters a pasted list puts before its items; they never decide whether two texts match.
-# Punctuation too: a comma after the force's name must not keep the name from matching.
-BULLETS = (
-    "-", "\u2022", "\u25e6", "\u25cf", "\u25aa", "\u00b7", "\u2013", "\u2014", ";", ":", ",",
-    ".", "(", ")",
-)  # fmt: skip
-WHITESPACE = ("char(10)", "char(13)", "char(9)", "char(160)")
-# What follows a force's name in its own copy ("Kent Police", "Cumbria Constabulary",
-# "Metropolitan Police Service"): dropped with the name, so the copies still match.
-FORCE_WORDS = (
-    "fire and rescue service", "police service", "police force", "constabulary", "police",
-)  # fmt: skip
-
-
-def _sql_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _squeeze(expr: str, passes: int) -> str:
-    for _ in range(passes):  # each pass halves a run of spaces: 2**passes become one
-        expr = f"replace({expr}, '  ', ' ')"
-    return expr
-
-
-def normalised_text_sql(
-    text: str, force: str, force_name: str, stage1: str, stage2: str
-) -> tuple[str, str, str]:
-    """SQL for the text a recommendation shares with its copies at other forces: lower case,
-    bullets and punctuation dropped, whitespace collapsed, and the force's own name (its slug's
-    words, its stated name, with "Police" or "Constabulary" after it) set aside. Plain SQL, so
-    the view works in any SQLite client. Three expressions, the second reading the first's
-    result as column `stage1`, the third the second's as `stage2`: SQLite's parser takes only
-    so many nested calls in one expression."""
-    first = f"' ' || lower(COALESCE({text}, '')) || ' '"
-    for ch in WHITESPACE:
-        first = f"replace({first}, {ch}, ' ')"
-    for ch in BULLETS:
-        first = f"replace({first}, {_sql_str(ch)}, ' ')"
-    first = f"replace({first}, '&', ' and ')"
-    slug_words = f"lower(replace(COALESCE({force}, ''), '-', ' '))"
-    second = f"replace({_squeeze(stage1, 6)}, ' ' || {slug_words} || ' ', ' ')"
-    second = f"replace({second}, ' ' || lower(COALESCE({force_name}, '')) || ' ', ' ')"
-    third = stage2
-    for words in FORCE_WORDS:
-        third = f"replace({third}, {_sql_str(' ' + words + ' ')}, ' ')"
-    return first, second, f"trim({_squeeze(third, 2)})"
 
 
 def _views(optional: set[str]) -> dict[str, str]:
