@@ -17,6 +17,7 @@ the groups read them) and refreshed when they change. Never imports scraper.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
 import sqlite_utils
 
@@ -222,6 +223,7 @@ def create_tables(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+@cache
 def _recommendations_sql(where: str) -> str:
     first, second, third = normalised_text_sql(
         "r.text", "s1.force", "s1.force_name", "s1.stage1", "s2.stage2"
@@ -256,6 +258,7 @@ def _recommendations_sql(where: str) -> str:
     """
 
 
+@cache
 def _status_changes_sql(where: str) -> str:
     return f"""
         WITH ordered AS (
@@ -285,6 +288,7 @@ def _status_changes_sql(where: str) -> str:
     """
 
 
+@cache
 def _version_changes_sql(where: str) -> str:
     counts = ", ".join(
         f"""(SELECT COUNT(*) FROM log_changes c
@@ -309,6 +313,7 @@ def _version_changes_sql(where: str) -> str:
     """
 
 
+@cache
 def _page_themes_sql(where: str) -> str:
     return f"""
         INSERT INTO theme_links (from_url, rec_id, theme, source)
@@ -319,6 +324,7 @@ def _page_themes_sql(where: str) -> str:
     """
 
 
+@cache
 def _listing_themes_sql(where: str) -> str:
     return f"""
         INSERT INTO theme_links (from_url, rec_id, theme, source)
@@ -353,13 +359,19 @@ _GROUPS_SQL = """
 """
 
 
-def _fill(db: sqlite_utils.Database, where: dict[str, str], params: dict[str, str]) -> None:
-    """Insert the derived rows the `where` conditions select (one per alias: p, a, d, lp)."""
-    db.execute(_recommendations_sql(where["p"]), params)
+def _fill(
+    db: sqlite_utils.Database, where: dict[str, str], params: dict[str, str], kind: str | None
+) -> None:
+    """Insert the derived rows the `where` conditions select (one per alias: p, a, d, lp);
+    `kind`, the page's, skips what only another kind of page has (None: every kind)."""
+    if kind in (None, "recommendation"):
+        db.execute(_recommendations_sql(where["p"]), params)
     db.execute(_status_changes_sql(where["p"]), params)
     db.execute(_version_changes_sql(where["a"]), params)
-    db.execute(_page_themes_sql(where["d"]), params)
-    db.execute(_listing_themes_sql(where["lp"]), params)
+    if kind in (None, "recommendation"):
+        db.execute(_page_themes_sql(where["d"]), params)
+    if kind in (None, "listing"):
+        db.execute(_listing_themes_sql(where["lp"]), params)
 
 
 def refresh(db: sqlite_utils.Database, urls: Iterable[str]) -> None:
@@ -374,7 +386,8 @@ def refresh(db: sqlite_utils.Database, urls: Iterable[str]) -> None:
         db.execute("DELETE FROM derived_status_changes WHERE url = :url", params)
         db.execute("DELETE FROM derived_version_changes WHERE url = :url", params)
         db.execute("DELETE FROM theme_links WHERE from_url = :url", params)
-        _fill(db, where, params)
+        kind = db.execute("SELECT kind FROM pages WHERE url = :url", params).fetchone()
+        _fill(db, where, params, kind[0] if kind else None)
         texts.update(_texts(db, url))
     refresh_groups(db, texts)
 
@@ -408,5 +421,5 @@ def rebuild(db: sqlite_utils.Database) -> None:
         "derived_groups",
     ):
         db.execute(f"DELETE FROM {table}")
-    _fill(db, {"p": "1", "a": "1", "d": "1", "lp": "1"}, {})
+    _fill(db, {"p": "1", "a": "1", "d": "1", "lp": "1"}, {}, None)
     db.execute(_GROUPS_SQL.format(where="1"))
