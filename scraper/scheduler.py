@@ -138,7 +138,7 @@ class ChangePolicy:
     closed_hours: float
     defer_on_lastmod: bool = True
     defer_on_listing: bool = True
-    rotation_share: float = 0.03
+    rotation_share: float = 1.0
 
     def defers(self, kind: str) -> bool:
         return {"lastmod": self.defer_on_lastmod, "listing": self.defer_on_listing}[kind]
@@ -176,6 +176,40 @@ def _lastmod_moved(page: dict[str, Any]) -> bool:
     return moment is not None and last is not None and moment > last
 
 
+def _listing_evidence(
+    comparisons: Iterable[dict[str, Any]],
+) -> dict[str, tuple[tuple[tuple[str, str, Any, str], ...], str | None]]:
+    """The listing entries set against the archive, by page, kept small: each differing
+    entry as (captured at, listing, snapshot id, what differs), and the listing that shows
+    the page as archived (None when some entry differs: no listing then vouches)."""
+    evidence: dict[str, tuple[tuple[tuple[str, str, Any, str], ...], str | None]] = {}
+    for c in comparisons:
+        differing, voucher = evidence.get(c["url"], ((), None))
+        source = discover.listing_root(c["listing_url"])
+        if c["differs"]:
+            what = ", ".join(c["differs"])
+            seen = (c["listing_captured_at"], source, c["listing_snapshot_id"], what)
+            evidence[c["url"]] = ((*differing, seen), None)
+        elif not differing and c["url"] not in evidence:
+            evidence[c["url"]] = ((), source)
+    return evidence
+
+
+def rotation_quota(
+    share: float, population: int, elapsed_hours: float | None, closed_hours: float
+) -> int:
+    """How many pages on the closed interval a crawl verifies ahead of it (less those due):
+    `share` of the `population` per `closed_hours`, pro rata to the hours since the last
+    crawl (capped at one interval), so nightly runs each take about a seventh of a weekly
+    interval and a run minutes after another takes none. Under half a page owed is none."""
+    if closed_hours <= 0 or elapsed_hours is None:
+        pace = 1.0
+    else:
+        pace = min(1.0, max(0.0, elapsed_hours / closed_hours))
+    owed = share * population * pace
+    return math.ceil(owed - 1e-9) if owed >= 0.5 else 0
+
+
 def plan_crawl(
     pages: Iterable[dict[str, Any]],
     comparisons: Iterable[dict[str, Any]],
@@ -183,6 +217,8 @@ def plan_crawl(
     walk_started: str,
     policy: ChangePolicy,
     distrusted: Container[str] = frozenset(),
+    last_crawl: datetime | None = None,
+    known_hint: int | None = None,
 ) -> tuple[list[Plan], dict[str, int]]:
     """The pages a crawl visits, in order, and how many were deferred.
 
@@ -192,17 +228,23 @@ def plan_crawl(
     since it was checked, a listing shows it otherwise than the archive has it, it dropped
     out of a sitemap or listing, it was never checked, or it is due: a page in an open
     status after `open_hours`, unless a trusted source vouches for it, then like a closed
-    one after `closed_hours`. The rotation then adds the longest-unchecked of the rest, up
-    to `rotation_share` of the known pages, so that a lying signal is caught in time.
+    one after `closed_hours`. The rotation then tops the pages due on the closed interval up
+    to `rotation_quota` (the pace that verifies every such page within `closed_hours`, by
+    the hours since `last_crawl`, or else since the newest check) with the longest
+    unchecked of the rest, so that a lying signal is caught in time and the load is even.
+    `known_hint`, an upper bound on the pages given, lets only as many of the rest be held
+    as the rotation can take.
     """
-    listed: dict[str, list[dict[str, Any]]] = {}
-    for c in comparisons:
-        listed.setdefault(c["url"], []).append(c)
+    listed = _listing_evidence(comparisons)
     open_cutoff = format_time(now - timedelta(hours=policy.open_hours))
     closed_cutoff = format_time(now - timedelta(hours=policy.closed_hours))
+    cap = None
+    if known_hint is not None:
+        cap = rotation_quota(policy.rotation_share, known_hint, None, 1.0)
     plans: list[Plan] = []
-    rest: list[Plan] = []
-    known = deferred = 0
+    rest: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+    known = deferred = population = due_closed = 0
+    newest: str | None = None
     for page in pages:
         known += 1
         url, checked = page["url"], page["last_checked_at"]
@@ -218,26 +260,21 @@ def plan_crawl(
         elif in_sitemap and page["sitemap_lastmod"] is not None and sitemap:
             vouchers.append(("lastmod", sitemap))
         if checked is not None:
-            differing = [
-                c
-                for c in listed.get(url, ())
-                if c["differs"] and c["listing_captured_at"] > checked
-            ]
-            for c in differing[:1]:
-                signals.append(
-                    {
-                        "url": url,
-                        "kind": "listing",
-                        "source": discover.listing_root(c["listing_url"]),
-                        "listing_snapshot_id": c["listing_snapshot_id"],
-                        "detail": "listing shows another " + ", ".join(c["differs"]),
-                    }
-                )
-            if not any(c["differs"] for c in listed.get(url, ())):
-                vouchers.extend(
-                    ("listing", discover.listing_root(c["listing_url"]))
-                    for c in listed.get(url, ())[:1]
-                )
+            differing, voucher = listed.get(url, ((), None))
+            for captured_at, source, snapshot_id, what in differing:
+                if captured_at > checked:
+                    signals.append(
+                        {
+                            "url": url,
+                            "kind": "listing",
+                            "source": source,
+                            "listing_snapshot_id": snapshot_id,
+                            "detail": "listing shows another " + what,
+                        }
+                    )
+                    break
+            if voucher is not None:
+                vouchers.append(("listing", voucher))
             for column, source in (
                 ("sitemap_dropped_at", sitemap),
                 ("listing_dropped_at", page["listing_source"]),
@@ -248,23 +285,34 @@ def plan_crawl(
                         {"url": url, "kind": "dropped", "source": source, "detail": detail}
                     )
         trusted = [v for v in vouchers if v[1] not in distrusted and policy.defers(v[0])]
+        slow = bool(page["slow"])
+        on_closed = checked is not None and (slow or bool(trusted))
+        if on_closed:
+            population += 1
+            newest = checked if newest is None or checked > newest else newest
         if not signals and checked is not None:
-            slow = bool(page["slow"])
-            due_at = closed_cutoff if slow or trusted else open_cutoff
+            due_at = closed_cutoff if on_closed else open_cutoff
             if checked <= due_at:
                 signals.append({"url": url, "kind": "due", "source": None})
+                due_closed += on_closed
             elif not slow and trusted and checked <= open_cutoff:
                 deferred += 1
         if not signals:
-            rest.append(Plan(url, "rotation", (), tuple(vouchers)))
+            # Only a page on the closed interval waits for the rotation; an open one is due
+            # at the open interval anyway.
+            if on_closed and (cap is None or len(rest) < cap):
+                rest.append((url, tuple(vouchers)))
             continue
         kind = min((s["kind"] for s in signals), key=SIGNAL_RANKS.index)
         plans.append(Plan(url, kind, tuple(signals), tuple(vouchers)))
     plans.sort(key=lambda p: SIGNAL_RANKS.index(p.kind))  # stable: longest unchecked first
-    rotation = min(len(rest), math.ceil(policy.rotation_share * known))
-    for plan in rest[:rotation]:
-        signal = {"url": plan.url, "kind": "rotation", "source": None}
-        plans.append(Plan(plan.url, "rotation", (signal,), plan.vouchers))
+    since = last_crawl or _time(newest)
+    elapsed = None if since is None else (now - since).total_seconds() / 3600
+    quota = rotation_quota(policy.rotation_share, population, elapsed, policy.closed_hours)
+    rotation = min(len(rest), max(0, quota - due_closed))
+    for url, vouchers in rest[:rotation]:
+        signal = {"url": url, "kind": "rotation", "source": None}
+        plans.append(Plan(url, "rotation", (signal,), vouchers))
     counts = {kind: 0 for kind in SIGNAL_RANKS}
     for plan in plans:
         counts[plan.kind] += 1
@@ -279,6 +327,10 @@ class ChangeSource(DueSource, Protocol):
     def listing_comparisons(self, since: str) -> Iterator[dict[str, Any]]: ...
 
     def distrusted_sources(self) -> set[str]: ...
+
+    def recommendation_page_count(self) -> int: ...
+
+    def previous_crawl_started(self, run_id: int) -> str | None: ...
 
     def record_signals(self, run_id: int, signals: Iterable[dict[str, Any]]) -> None: ...
 
@@ -345,11 +397,14 @@ def change_schedule(
     visited: set[str] | None = None,
 ) -> tuple[Scheduler, ChangeWatch, dict[str, int]]:
     """A crawl's schedule ranked by evidence of change (see plan_crawl): unlinked listed ids
-    not known by URL first, then the planned pages; the watch that settles their visits."""
+    not known by URL first, then the planned pages; the watch that settles their visits.
+    The rotation is paced from the start of the previous crawl that ran to its end or to
+    a budget (ok or partial)."""
     schedule = Scheduler(visited)
     for page in unlinked:
         if page.rec_id is None or not archive.knows_rec_id(page.rec_id):
             schedule.enqueue(page)
+    known = archive.recommendation_page_count()
     plans, counts = plan_crawl(
         archive.change_candidates(closed_statuses),
         archive.listing_comparisons(walk_started),
@@ -357,6 +412,8 @@ def change_schedule(
         walk_started,
         policy,
         archive.distrusted_sources(),
+        _time(archive.previous_crawl_started(run_id)),
+        known,
     )
     archive.record_signals(run_id, (s for p in plans for s in p.signals))
     for plan in plans:
