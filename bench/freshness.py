@@ -38,7 +38,7 @@ from typing import Any
 
 from scraper.config import config_from_dict
 from scraper.engine import Crawler
-from scraper.fetch import make_fetcher
+from scraper.fetch import Fetcher, FetchPolicy, make_client, make_fetcher
 from store.archive import format_time
 from store.lock import locked_archive
 from tests.fixturesite import FixtureSite
@@ -69,17 +69,23 @@ def config(base_url: str, db: Path) -> Any:
 
 def crawl(base_url: str, db: Path, now: datetime | None = None, offset: timedelta | None = None
           ) -> int:  # fmt: skip
-    """One crawl: with the crawler's clock stopped at `now`, or both the crawler's and the
-    archive's clocks running `offset` ahead of the real one (a later night), or neither."""
+    """One crawl: with the crawler's clock stopped at `now`, or the crawler's, the
+    fetcher's and the archive's clocks all running `offset` ahead of the real one (a later
+    night), or neither."""
     cfg = config(base_url, db)
     with locked_archive(str(db), "crawl") as archive:
         kwargs: dict[str, Any] = {}
+        fetcher = make_fetcher(cfg)
         if now is not None:
             kwargs["now"] = lambda: now
         if offset is not None:
-            kwargs["now"] = lambda: datetime.now(UTC) + offset
-            archive.now = lambda: format_time(datetime.now(UTC) + offset)
-        summary = Crawler(cfg, archive, make_fetcher(cfg), **kwargs).crawl()  # type: ignore[arg-type]
+            clock = lambda: datetime.now(UTC) + offset  # noqa: E731
+            kwargs["now"] = clock
+            archive.now = lambda: format_time(clock())
+            fetcher = Fetcher(
+                make_client(FetchPolicy.from_config(cfg)), FetchPolicy.from_config(cfg), now=clock
+            )
+        summary = Crawler(cfg, archive, fetcher, **kwargs).crawl()  # type: ignore[arg-type]
     return summary.run_id
 
 

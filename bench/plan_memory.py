@@ -5,9 +5,9 @@ Each size gets a synthetic archive (store.synthetic.build, then add_signals: eve
 sitemap with an unmoved lastmod and shown as archived by a listing checked in this walk,
 ten entries a listing page). Each measurement is a fresh subprocess that opens the archive,
 resets the kernel's high-water mark of its RSS (Linux: /proc/self/clear_refs, VmHWM), plans,
-drains the schedule, and reads the mark again. Two nights are planned: `nightly`, a day
-after the last crawl (the rotation's part, nothing else due), and `all due`, nine days
-after it (every page due, the largest plan there can be).
+drains the schedule, and reads the mark again. Two nights are planned, each a day after
+the last crawl: `nightly`, a day after the pages were checked (the rotation's part, nothing
+else due), and `all due`, nine days after (every page due, the largest plan there can be).
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from store import synthetic
 from store.archive import Archive, format_time
 
 WALK_AT = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
-NIGHTS = {"nightly": 24.0, "all due": 216.0}
+# Hours after the pages were last checked (WALK_AT less a day): a night, and nine days.
+NIGHTS = {"nightly": 0.0, "all due": 192.0}
 
 
 def _peak_mb() -> float:
@@ -47,8 +48,8 @@ def measure(db: str, hours: float) -> dict:
 
     now = WALK_AT + timedelta(hours=hours)
     archive = Archive(db, now=lambda: format_time(now))
-    # The crawl before this one ran when the archive's pages were last checked.
-    archive.now = lambda: format_time(WALK_AT - timedelta(days=1))
+    # The crawl before this one ran a day before it.
+    archive.now = lambda: format_time(now - timedelta(days=1))
     archive.finish_run(archive.start_run("crawl"), "ok")
     archive.now = lambda: format_time(now)
     run_id = archive.start_run("crawl")

@@ -7,8 +7,10 @@ recommendation pages ranked by evidence of change (`plan_crawl`): a sitemap's la
 a listing shows the page otherwise than the archive has it, the page dropped out of a
 sitemap or listing, it was never checked; then the pages due (a page in a closed status
 waiting `revisit_closed_hours`, any other `revisit_open_hours` unless a trusted source
-vouches for it, less a little slack, see `with_slack`); then a rotation of the longest
-unchecked. `ChangeWatch` settles each visit: which signal predicted a change, and which
+vouches for it, less a little slack, see `with_slack`); then the rotation: the longest
+unchecked of the pages on the closed interval, as many as keep every one of them verified
+within it at an even pace (`rotation_quota`: the pages over the interval's runs, counted
+by the hours since the last crawl), less those due. `ChangeWatch` settles each visit: which signal predicted a change, and which
 source vouched for a page that had changed (it loses the power to defer). A backfill visits
 its sweep in order, less what the job already did, streamed from the archive in chunks; a
 page visited once in a run is not visited again in it.
@@ -144,7 +146,7 @@ class ChangePolicy:
         return {"lastmod": self.defer_on_lastmod, "listing": self.defer_on_listing}[kind]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Plan:
     """Why one page is visited: its strongest signal, every signal seen, and the sources
     that vouched it had not changed (they are caught lying if it had)."""
@@ -183,9 +185,11 @@ def _listing_evidence(
     entry as (captured at, listing, snapshot id, what differs), and the listing that shows
     the page as archived (None when some entry differs: no listing then vouches)."""
     evidence: dict[str, tuple[tuple[tuple[str, str, Any, str], ...], str | None]] = {}
+    roots: dict[str, str] = {}  # each listing's name once, however many entries it shows
     for c in comparisons:
         differing, voucher = evidence.get(c["url"], ((), None))
-        source = discover.listing_root(c["listing_url"])
+        root = discover.listing_root(c["listing_url"])
+        source = roots.setdefault(root, root)
         if c["differs"]:
             what = ", ".join(c["differs"])
             seen = (c["listing_captured_at"], source, c["listing_snapshot_id"], what)
@@ -351,7 +355,16 @@ class ChangeWatch:
 
     def __init__(self, archive: ChangeSource, run_id: int, plans: Iterable[Plan]) -> None:
         self.archive, self.run_id = archive, run_id
-        self.plans = {p.url: p for p in plans}
+        # Each plan kept small for the length of the run: its kind, the signals that name a
+        # source to score, and its vouchers (the signals' details are in change_signals).
+        self.plans: dict[str, tuple[str, tuple[tuple[str, str], ...], tuple[Any, ...]]] = {}
+        for p in plans:
+            scored = tuple(
+                (g["kind"], g["source"])
+                for g in p.signals
+                if g["kind"] in ("lastmod", "listing", "dropped") and g.get("source")
+            )
+            self.plans[p.url] = (p.kind, scored, p.vouchers)
         self.caught: dict[str, int] = {}  # changes found, by the signal that led to them
         self.lost_trust: list[str] = []
         self.lies: list[str] = []  # one line per source that lost its trust
@@ -363,22 +376,23 @@ class ChangeWatch:
         plan = self.plans.pop(url, None)
         if plan is None:
             return
+        kind, scored, vouchers = plan
         changed = outcome in CHANGE_OUTCOMES and (outcome == "changed" or state_before == "live")
         changed = changed or (state_before == "live" and state_after not in (None, "live"))
         found = changed or outcome == "new"  # a page that came to be counts as a change
         self.archive.settle_signals(self.run_id, url, outcome, found)
         if found:
-            self.caught[plan.kind] = self.caught.get(plan.kind, 0) + 1
-        for signal in plan.signals:
-            if signal["kind"] in ("lastmod", "listing", "dropped") and signal.get("source"):
-                column = "predicted" if found else "false_alarms"
-                self.archive.score_source(signal["source"], signal["kind"], column)
+            self.caught[kind] = self.caught.get(kind, 0) + 1
+        for signal_kind, source in scored:
+            column = "predicted" if found else "false_alarms"
+            self.archive.score_source(source, signal_kind, column)
         if outcome != "changed":  # a vouching source says the content is as archived
             return
-        for kind, source in plan.vouchers:
-            if self.archive.source_lied(source, kind, self.run_id, url):
+        for voucher_kind, source in vouchers:
+            if self.archive.source_lied(source, voucher_kind, self.run_id, url):
                 self.lost_trust.append(source)
-                what = "lastmod did not move" if kind == "lastmod" else "its entry did not"
+                lastmod = voucher_kind == "lastmod"
+                what = "lastmod did not move" if lastmod else "its entry did not"
                 self.lies.append(f"{source} ({url} changed, {what})")
 
     def stats(self) -> dict[str, Any]:
@@ -416,6 +430,16 @@ def change_schedule(
         known,
     )
     archive.record_signals(run_id, (s for p in plans for s in p.signals))
-    for plan in plans:
-        schedule.enqueue(identify(plan.url, PageKind.RECOMMENDATION))
-    return schedule, ChangeWatch(archive, run_id, plans), counts
+    urls = [p.url for p in plans]
+    watch = ChangeWatch(archive, run_id, _consume(plans))
+    schedule.enqueue_stream((identify(url, PageKind.RECOMMENDATION) for url in urls), len(urls))
+    return schedule, watch, counts
+
+
+def _consume(plans: list[Plan]) -> Iterator[Plan]:
+    """The plans in order, each let go of as it is handed on (a night's plan can be every
+    known page: its signals' details need not outlive their recording)."""
+    for i in range(len(plans)):
+        plan, plans[i] = plans[i], None  # type: ignore[assignment]
+        yield plan
+    plans.clear()
