@@ -242,9 +242,10 @@ def plan_crawl(
     listed = _listing_evidence(comparisons)
     open_cutoff = format_time(now - timedelta(hours=policy.open_hours))
     closed_cutoff = format_time(now - timedelta(hours=policy.closed_hours))
-    cap = None
+    since = None if last_crawl is None else (now - last_crawl).total_seconds() / 3600
+    cap = None  # as many of the rest as the rotation could take (it takes the first)
     if known_hint is not None:
-        cap = rotation_quota(policy.rotation_share, known_hint, None, 1.0)
+        cap = rotation_quota(policy.rotation_share, known_hint, since, policy.closed_hours)
     plans: list[Plan] = []
     rest: list[tuple[str, tuple[tuple[str, str], ...]]] = []
     known = deferred = population = due_closed = 0
@@ -310,9 +311,9 @@ def plan_crawl(
         kind = min((s["kind"] for s in signals), key=SIGNAL_RANKS.index)
         plans.append(Plan(url, kind, tuple(signals), tuple(vouchers)))
     plans.sort(key=lambda p: SIGNAL_RANKS.index(p.kind))  # stable: longest unchecked first
-    since = last_crawl or _time(newest)
-    elapsed = None if since is None else (now - since).total_seconds() / 3600
-    quota = rotation_quota(policy.rotation_share, population, elapsed, policy.closed_hours)
+    if since is None and newest is not None:
+        since = (now - _time(newest)).total_seconds() / 3600  # type: ignore[operator]
+    quota = rotation_quota(policy.rotation_share, population, since, policy.closed_hours)
     rotation = min(len(rest), max(0, quota - due_closed))
     for url, vouchers in rest[:rotation]:
         signal = {"url": url, "kind": "rotation", "source": None}
