@@ -10,10 +10,11 @@ waiting `revisit_closed_hours`, any other `revisit_open_hours` unless a trusted 
 vouches for it, less a little slack, see `with_slack`); then the rotation: the longest
 unchecked of the pages on the closed interval, as many as keep every one of them verified
 within it at an even pace (`rotation_quota`: the pages over the interval's runs, counted
-by the hours since the last crawl), less those due. `ChangeWatch` settles each visit: which signal predicted a change, and which
-source vouched for a page that had changed (it loses the power to defer). A backfill visits
-its sweep in order, less what the job already did, streamed from the archive in chunks; a
-page visited once in a run is not visited again in it.
+by the hours since the last crawl), less those due. `ChangeWatch` settles each visit:
+which signal predicted a change, and which source vouched for a page that had changed (it
+loses the power to defer). A backfill visits its sweep in order, less what the job already
+did, streamed from the archive in chunks; a page visited once in a run is not visited again
+in it.
 """
 
 from __future__ import annotations
