@@ -179,24 +179,30 @@ def _lastmod_moved(page: dict[str, Any]) -> bool:
     return moment is not None and last is not None and moment > last
 
 
-def _listing_evidence(
-    comparisons: Iterable[dict[str, Any]],
-) -> dict[str, tuple[tuple[tuple[str, str, Any, str], ...], str | None]]:
-    """The listing entries set against the archive, by page, kept small: each differing
-    entry as (captured at, listing, snapshot id, what differs), and the listing that shows
-    the page as archived (None when some entry differs: no listing then vouches)."""
-    evidence: dict[str, tuple[tuple[tuple[str, str, Any, str], ...], str | None]] = {}
-    roots: dict[str, str] = {}  # each listing's name once, however many entries it shows
+Evidence = str | tuple[tuple[str, str, Any, str], ...]
+
+
+def _listing_evidence(comparisons: Iterable[dict[str, Any]]) -> dict[str, Evidence]:
+    """The listing entries set against the archive, by page, kept small (one entry a known
+    page): the listing that shows the page as archived, or, when some entry differs (no
+    listing then vouches), each differing entry as (captured at, listing, snapshot id, what
+    differs). Each listing's name is held once, however many entries it shows."""
+    evidence: dict[str, Evidence] = {}
+    roots: dict[str, str] = {}
     for c in comparisons:
-        differing, voucher = evidence.get(c["url"], ((), None))
-        root = discover.listing_root(c["listing_url"])
+        url, root = c["url"], discover.listing_root(c["listing_url"])
         source = roots.setdefault(root, root)
+        held = evidence.get(url)
         if c["differs"]:
-            what = ", ".join(c["differs"])
-            seen = (c["listing_captured_at"], source, c["listing_snapshot_id"], what)
-            evidence[c["url"]] = ((*differing, seen), None)
-        elif not differing and c["url"] not in evidence:
-            evidence[c["url"]] = ((), source)
+            seen = (
+                c["listing_captured_at"],
+                source,
+                c["listing_snapshot_id"],
+                ", ".join(c["differs"]),
+            )
+            evidence[url] = (*held, seen) if isinstance(held, tuple) else (seen,)
+        elif held is None:
+            evidence[url] = source
     return evidence
 
 
@@ -266,7 +272,9 @@ def plan_crawl(
         elif in_sitemap and page["sitemap_lastmod"] is not None and sitemap:
             vouchers.append(("lastmod", sitemap))
         if checked is not None:
-            differing, voucher = listed.get(url, ((), None))
+            held = listed.get(url)
+            differing = held if isinstance(held, tuple) else ()
+            voucher = held if isinstance(held, str) else None
             for captured_at, source, snapshot_id, what in differing:
                 if captured_at > checked:
                     signals.append(
