@@ -27,6 +27,7 @@ listings or the rotation, at most 15 % of the full refetch's requests.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sqlite3
 import sys
@@ -100,6 +101,7 @@ def measure(db: Path, run_id: int, made: dict[str, str]) -> dict[str, Any]:
         requests = conn.execute("SELECT requests FROM runs WHERE id = ?", [run_id]).fetchone()[0]
         known = conn.execute("SELECT COUNT(*) FROM pages WHERE kind = 'recommendation'").fetchone()
         lost = conn.execute("SELECT lost_trust FROM runs WHERE id = ?", [run_id]).fetchone()[0]
+        stats = conn.execute("SELECT stats FROM runs WHERE id = ?", [run_id]).fetchone()[0]
     finally:
         conn.close()
     caught = {k: 0 for k in KINDS}
@@ -118,6 +120,7 @@ def measure(db: Path, run_id: int, made: dict[str, str]) -> dict[str, Any]:
         "known": known[0],
         "missed": missed,
         "lost_trust": lost,
+        "signals": json.loads(stats or "{}").get("signals", {}),
     }
 
 
@@ -197,16 +200,23 @@ def run(pages: int, changes: float, lying: float, nights: int = 0) -> dict[str, 
 
 def render_nights(out: dict[str, Any]) -> str:
     """Night by night: requests (and as a share of the full refetch), changes caught that
-    night and so far; the night by which every change was caught; the average night."""
+    night and so far, the pages planned by why (the rest of the requests are discovery's:
+    robots.txt, sitemaps, listing pages, and redirects followed); the night by which every
+    change was caught; the average night."""
     full = out["first night"]["full refetch"]["requests"]
     made, lines = out["made"], []
     for name, nights in out["nights"].items():
         lines.append(f"{name}, night by night (24 hours apart; night 1 minutes after the crawl):")
-        lines.append(f"{'night':>7} {'requests':>9} {'vs full':>8} {'caught':>7} {'so far':>9}")
+        planned = ("lastmod", "listing", "dropped", "new", "due", "rotation")
+        lines.append(
+            f"{'night':>7} {'requests':>9} {'vs full':>8} {'caught':>7} {'so far':>9}   planned: "
+            + " ".join(f"{k:>8}" for k in planned)
+        )
         for i, r in enumerate(nights, 1):
             lines.append(
                 f"{i:>7} {r['requests']:>9} {r['requests'] / full:>8.1%} {r['new_catches']:>7}"
-                f" {r['caught_so_far']:>5}/{made}"
+                f" {r['caught_so_far']:>5}/{made}            "
+                + " ".join(f"{r['signals'].get(k, 0):>8}" for k in planned)
             )
         done = next((i for i, r in enumerate(nights, 1) if r["caught_so_far"] == made), None)
         average = sum(r["requests"] for r in nights) / len(nights)
