@@ -1326,6 +1326,22 @@ class SectionsToc(Theme):
         )
         return doc(c.title, "", body)
 
+    def listing(self, entries: list[Content], next_url: str) -> str:
+        toc = "".join(f'<li><a href="#entry-{c.rec_id}">{e(c.title)}</a></li>' for c in entries)
+        sections = "".join(
+            f'<section class="entry" id="entry-{c.rec_id}"><h2 class="entry__title">'
+            f'<a href="{c.url}">{e(c.title)}</a></h2>{self.content(c)}</section>'
+            for c in entries
+        )
+        main = (
+            '<main id="content"><h1>Recommendations: Plan</h1><div class="post-layout">'
+            '<nav class="toc" aria-label="On this page" style="position:sticky;top:1rem">'
+            f'<h2 class="toc__title">On this page</h2><ol>{toc}</ol></nav>'
+            f'<div class="post-main">{sections}</div></div>'
+            f'<p class="more"><a rel="next" href="{next_url}">Next page</a></p></main>'
+        )
+        return doc("Plan", "", f'<header class="site-header">{NAV}</header>{main}{FOOTER}')
+
 
 class KeyFacts(Theme):
     """A "Key facts" box of label/value spans at the top of the entry content, then the text."""
@@ -1363,6 +1379,24 @@ class KeyFacts(Theme):
             f'<footer id="colophon">{FOOTER}</footer></div>'
         )
         return doc(c.title, "", body)
+
+    def listing(self, entries: list[Content], next_url: str) -> str:
+        options = "".join(
+            f'<option value="{slug}"{" selected" if slug == "plan" else ""}>{slug}</option>'
+            for slug in ("harm", "audit", "call-handling", "plan")
+        )
+        body = "\n".join(self.entry(c) for c in entries)
+        main = (
+            '<main id="main" class="site-main"><header class="page-header">'
+            '<h1 class="page-title">Recommendation theme: Plan</h1></header>'
+            '<form class="filter" method="get" action="/hmicfrs/"><label for="theme">Theme'
+            f'</label><select id="theme" name="recommendation-theme">{options}</select> '
+            '<button type="submit">Filter</button></form>'
+            f'<p class="result-count">Showing 1–{len(entries)} of 27 recommendations</p>{body}'
+            '<nav class="navigation posts-navigation"><div class="nav-links"><div class="nav-'
+            f'previous"><a href="{next_url}">Older posts</a></div></div></nav></main>'
+        )
+        return doc("Plan", "", f'<header id="masthead">{NAV}</header>{main}{FOOTER}')
 
 
 class BreadcrumbSectionNav(Theme):
@@ -1448,6 +1482,20 @@ class LogTable(RenderingTheme):
             f"{self.content(c)}</div></article></main><footer>{FOOTER}</footer>"
         )
         return doc(c.title, "", body)
+
+    def listing(self, entries: list[Content], next_url: str) -> str:
+        rows = "".join(
+            f'<tr><td class="recs__title"><a href="{c.url}">{e(c.title)}</a></td>'
+            f'<td class="recs__body">{self.content(c)}</td></tr>'
+            for c in entries
+        )
+        main = (
+            '<main class="container"><h1>Plan</h1><table class="recs"><thead><tr>'
+            '<th scope="col">Recommendation</th><th scope="col">Text and progress</th></tr>'
+            f'</thead><tbody>{rows}</tbody></table><p class="pager">Page 1 · '
+            f'<a href="{next_url}">Next</a></p></main>'
+        )
+        return doc("Plan", "", f'<header class="header">{NAV}</header>{main}{FOOTER}')
 
 
 FEEDBACK = (
@@ -1596,6 +1644,21 @@ class TitleOutsideMicrodata(Theme):
             f"</article></div><footer>{FOOTER}</footer>"
         )
         return doc(c.title, "", body)
+
+    def listing(self, entries: list[Content], next_url: str) -> str:
+        items = "".join(
+            '<li class="result" itemscope itemtype="https://schema.org/Article">'
+            f'<h3 itemprop="headline"><a itemprop="url" href="{c.url}">{e(c.title)}</a></h3>'
+            f'<div itemprop="articleBody">{self.content(c)}</div></li>'
+            for c in entries
+        )
+        main = (
+            '<div class="page"><header class="page-header"><h1>Plan</h1></header>'
+            f'<ul class="results">{items}</ul><nav class="pages"><span>Page 1</span> '
+            f'<a href="{next_url}" rel="next">Next</a></nav></div>'
+        )
+        head = f'<link rel="next" href="{html.escape(next_url)}">\n'
+        return doc("Plan", head, f'<header class="masthead">{NAV}</header>{main}{FOOTER}')
 
 
 class HiddenDuplicates(Theme):
