@@ -500,3 +500,85 @@ def test_the_feed_reads_only_the_newest_changes_but_the_same_ones(research: Arch
         assert newest(changes_since(research.db, "1970-01-01", newest=k), k) == newest(
             everything, k
         )
+
+
+# The canned queries as they were, before they took a limit and read the derived tables.
+OLD_QUERIES = {
+    "regressions": """
+        select sc.rec_id, r.force, r.current_status, sc.on_date, sc.from_status,
+               sc.to_status, le.first_seen_at, r.state, r.report_title, sc.url
+        from status_changes sc
+        join recommendations r on r.url = sc.url
+        left join log_entries le on le.url = sc.url and le.seq = sc.seq
+        where sc.is_regression = 1
+          and (coalesce(:since, '') = '' or sc.on_date >= :since)
+        order by sc.on_date desc, sc.url""",
+    "changed_between": """
+        select v.rec_id, v.force, v.status_before, v.status_after, v.changed_at,
+               v.from_version, v.to_version, v.text_changed, v.appended, v.edited,
+               v.removed, v.redated, r.report_title, v.url
+        from version_changes v
+        join pages p on p.url = v.url
+        left join recommendations r on r.url = v.url
+        where p.kind = 'recommendation'
+          and (coalesce(:from_date, '') = '' or v.changed_at >= :from_date)
+          and (coalesce(:to_date, '') = ''
+               or v.changed_at < case when length(:to_date) = 10
+                                      then date(:to_date, '+1 day') else :to_date end)
+        order by v.changed_at desc, v.url""",
+    "recent_changes": """
+        with since as (
+          select coalesce(nullif(:since, ''),
+                          strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-7 days')) as t
+        )
+        select rec_id, force, change, status_before, status_after, at, from_version,
+               to_version, detail, url from (
+          select s.captured_at as at, 'new' as change, s.url, rv.rec_id, rv.force,
+                 null as from_version, s.version as to_version,
+                 null as status_before, rv.current_status as status_after, null as detail
+          from snapshots s
+          join recommendation_versions rv on rv.snapshot_id = s.id
+          join since
+          where s.version = 1 and s.captured_at >= since.t
+            and rv.page_kind = 'recommendation'
+          union all
+          select v.changed_at, 'changed', v.url, v.rec_id, p.force,
+                 v.from_version, v.to_version, v.status_before, v.status_after,
+                 printf('+%d appended, %d edited, %d removed, %d redated%s',
+                        v.appended, v.edited, v.removed, v.redated,
+                        case when v.text_changed then ', text changed' else '' end)
+          from version_changes v
+          join pages p on p.url = v.url
+          join since
+          where v.changed_at >= since.t and p.kind = 'recommendation'
+          union all
+          select e.at, e.event, e.url, p.rec_id, p.force, null, null,
+                 e.state_before, e.state_after, 'HTTP ' || e.http_status
+          from page_events e
+          join pages p on p.url = e.url
+          join since
+          where e.event in ('went_missing', 'came_back') and e.at >= since.t
+            and p.kind = 'recommendation'
+        )
+        order by at desc, url""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(OLD_QUERIES))
+def test_canned_queries_return_the_old_rows_up_to_their_limit(research: Archive, name: str) -> None:
+    from store.serve import load_metadata
+
+    sql = load_metadata("archive")["databases"]["archive"]["queries"][name]["sql"]
+    install_old_views(archive=research)
+    old_sql = re.sub(
+        r"\b(status_changes|recommendations|log_entries|version_changes)\b",
+        r"old_\1",
+        OLD_QUERIES[name],
+    )
+    for params in ({"since": "", "from_date": "", "to_date": ""},
+                   {"since": "2026-01-01", "from_date": "2026-11-08", "to_date": "2026-11-22"}):  # fmt: skip
+        old = research.db.execute(old_sql, params).fetchall()
+        assert len(old) >= 1 or not params["since"]  # blank: the last 7 days of the clock
+        for limit in ("", "1", "2", "1000"):
+            new = research.db.execute(sql, {**params, "limit": limit}).fetchall()
+            assert new == old[: int(limit or 100)], (name, params, limit)
