@@ -115,7 +115,9 @@ TABLES = (
     "CREATE INDEX IF NOT EXISTS derived_recommendations_rec_id ON derived_recommendations(rec_id)",
     "CREATE INDEX IF NOT EXISTS derived_recommendations_snapshot "
     "ON derived_recommendations(snapshot_id)",
-    "CREATE INDEX IF NOT EXISTS derived_recommendations_force ON derived_recommendations(force)",
+    # Covers current_status_by_force (and the force facet) without reading the rows.
+    "CREATE INDEX IF NOT EXISTS derived_recommendations_force "
+    "ON derived_recommendations(force, current_status, state)",
     "CREATE INDEX IF NOT EXISTS derived_recommendations_status "
     "ON derived_recommendations(current_status)",
     "CREATE INDEX IF NOT EXISTS derived_recommendations_state ON derived_recommendations(state)",
