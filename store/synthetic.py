@@ -156,6 +156,8 @@ def build(path: str | Path, n: int, versions: int = 3, now: datetime | None = No
                        VALUES (?, ?, ?, ?, 'synthetic', 'synthetic-1')""",
                     [(sid, q, url, rng.randrange(n)) for q in range(40)],
                 )
+    # Its own transaction, as m011 runs it: read from committed pages, not a WAL of them all.
+    with db.atomic():
         derived.rebuild(db)
     counts = {
         "recommendations": n,

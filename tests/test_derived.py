@@ -582,3 +582,15 @@ def test_canned_queries_return_the_old_rows_up_to_their_limit(research: Archive,
         for limit in ("", "1", "2", "1000"):
             new = research.db.execute(sql, {**params, "limit": limit}).fetchall()
             assert new == old[: int(limit or 100)], (name, params, limit)
+
+
+def test_the_benches_synthetic_archive_reads_the_same_through_both(tmp_path: Any) -> None:
+    from store import synthetic
+
+    path = tmp_path / "synthetic.sqlite"
+    synthetic.build(path, 500)
+    with Archive(path) as archive:
+        sizes = assert_same_as_old(archive)
+        assert sizes["recommendation_group_members"] > 0 and sizes["recommendation_themes"] > 0
+        regressions = "SELECT COUNT(*) FROM status_changes WHERE is_regression = 1"
+        assert archive.db.execute(regressions).fetchone()[0] > 0
