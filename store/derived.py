@@ -292,9 +292,11 @@ def _status_changes_sql(where: str) -> str:
 
 @cache
 def _version_changes_sql(where: str) -> str:
+    # +c.change: counted by the version's own entries (log_changes_to), never by walking
+    # every entry of that kind down log_changes_change.
     counts = ", ".join(
         f"""(SELECT COUNT(*) FROM log_changes c
-              WHERE c.to_snapshot_id = a.id AND c.change = '{change}')"""
+              WHERE c.to_snapshot_id = a.id AND +c.change = '{change}')"""
         for change in ("appended", "edited", "removed", "redated")
     )
     return f"""
