@@ -96,7 +96,9 @@ def _pair(line: str) -> tuple[str, str, str] | None:
     if m is None:
         return None
     label = " ".join(m.group("label").split())
-    value = " ".join(m.group("value").split())
+    # A label that ends in its own colon is marked too ("<b>Report:</b> <a>..."): the
+    # value is what follows both.
+    value = " ".join(m.group("value").lstrip(_MARKS + " \t").split())
     sep = m.group("sep")
     if not label or label[-1] in ",;!?" or len(label.split()) > 6:
         return None
