@@ -30,10 +30,6 @@ NOT_YET: dict[str, str] = {
     "Complete' + the text; on the 8 pages with a heading before the text it is dropped but "
     "warns 'text: dropped text before cause of concern' / '... before heading' (the metadata "
     "fields are read)",
-    "trail_section_nav": "metadata as ' | '-separated 'Label: value' spans under the title is "
-    "not read: force_name None on 4 pages and the whole line ('Ousebridge Constabulary | "
-    "Ref:OB-2236 | Report date:12 October 2017 | Topics:Partnership working') on 2; "
-    "reference, report_url, published_on, themes None",
     "log_table": "the log's 'Status history' heading and the table's Date/Status/Comment "
     "column headers are kept as text (text + '\\n\\nStatus history\\n\\nDate\\n\\nStatus"
     "\\n\\nComment') on the 12 pages with a rendered log and in all 3 listing entries; the "

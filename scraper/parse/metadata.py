@@ -40,6 +40,7 @@ _SENTENCE_END_RE = re.compile(r"[.!?][\"'’”)]?\s+[A-Z]")
 _BULLET_ITEM_RE = re.compile(r"^[•◦●○▪‣]\s*(?P<item>[^\n]{1,80})$")
 _VALUE_SPLIT_RE = re.compile(r"\s*(?:[,;|•◦●○▪‣]|\s/\s)\s*")
 _SLUG_SEP_RE = re.compile(r"[^a-z0-9]+")
+_RUN_SEP_RE = re.compile(r"\s+[|·]\s+")
 _DIGITS_RE = re.compile(r"^[#№]?\s*[A-Z]{0,4}[-/ ]?\d{1,9}$", re.I)
 _ANCHOR_RE = re.compile(r"<a\s[^>]*?href=\"([^\"]*)\"[^>]*>(.*?)</a>", re.S)
 _THEME_URL_RE = re.compile(
@@ -125,6 +126,12 @@ def _read_pairs(block: str) -> list[tuple[str, str, str]] | None:
     lines = [ln for ln in block.split("\n") if ln.strip()]
     pairs = []
     for line in lines:
+        if "|" in line or "·" in line:
+            # Pairs run together on one line, set apart by a bar or a dot ("Force: X | Ref: Y").
+            run = [_pair(part) for part in _RUN_SEP_RE.split(line)]
+            if len(run) >= 2 and all(run):
+                pairs.extend(p for p in run if p is not None)
+                continue
         p = _pair(line)
         if p is None:
             return None
