@@ -94,9 +94,32 @@ def _has_ancestor(node: LexborNode, tags: frozenset[str]) -> bool:
 _CONTENT_ANCESTORS = frozenset(("article", "main"))
 
 
-def _strip_chrome(content: LexborNode, markup: str) -> bool:
+# Chrome that never shows the page's metadata: code, embeds, controls, navigation, what is hidden.
+_NO_META_TAGS = frozenset(
+    ("script", "style", "noscript", "template", "svg", "iframe", "object", "nav", "button",
+     "select", "input", "textarea", "dialog", "form")
+)  # fmt: skip
+
+
+def _may_show_metadata(node: LexborNode) -> bool:
+    """Whether a box taken out as chrome may still show the page's metadata (an entry footer,
+    a byline, a meta box): neither code nor controls nor navigation, and shown."""
+    if node.tag in _NO_META_TAGS:
+        return False
+    attrs = node.attributes
+    return "hidden" not in attrs and attrs.get("aria-hidden") != "true"
+
+
+def _strip_chrome(
+    content: LexborNode,
+    markup: str,
+    shown: list[str] | None = None,
+    own: tuple[str, int] | None = None,
+) -> bool:
     """Detach chrome (site header, nav, footer, scripts, forms, cookie banners, share links ...)
-    inside the content area; True when anything went. `markup` is the content's HTML."""
+    inside the content area; True when anything went. `markup` is the content's HTML. The
+    markup of what went that may still show the page's metadata (see metadata_markup) is
+    added to `shown`."""
     # Lexbor serializes tag names in lower case and escapes "<" in text, so a scan of the
     # markup says which tags occur; most content areas hold none of them.
     present = set(_CHROME_TAG_RE.findall(markup))
@@ -107,6 +130,8 @@ def _strip_chrome(content: LexborNode, markup: str) -> bool:
     if tags or attrs:
         for node in content.css(", ".join(tags + attrs)):
             if node is not content:
+                if shown is not None and _may_show_metadata(node) and _within(node, content):
+                    shown.extend(metadata_markup(node, own))
                 # remove() detaches without freeing, so nested matches stay safe to touch
                 node.remove()
                 removed = True
@@ -460,6 +485,26 @@ def narrow_body(content: LexborNode, banner: Callable[[str], bool]) -> tuple[Lex
         left.extend(" ".join(c.text(deep=True, separator=" ").split()) for c in others)
         current = children[at]
     return current, left
+
+
+def metadata_markup(node: LexborNode, own: tuple[str, int] | None) -> list[str]:
+    """The markup of a box taken out as chrome that may show this page's metadata: a box
+    that shows other recommendations (a sidebar of teasers) gives only its parts that show
+    none, so another recommendation's details are never read as this one's."""
+    out: list[str] = []
+
+    def visit(node: LexborNode, depth: int) -> None:
+        if not _other_links(node, own):
+            out.append(node.html or "")
+            return
+        if depth >= 3:
+            return
+        for child in node.iter():
+            if child.tag not in _NO_META_TAGS and _may_show_metadata(child):
+                visit(child, depth + 1)
+
+    visit(node, 0)
+    return out
 
 
 _BESIDE_SKIP = frozenset(

@@ -313,7 +313,9 @@ def _parse(html: str, url: str) -> ParsedPage:
     markup = content.html or "" if content is not None else ""
     # A type label in the entry's meta line is chrome to the text: keep the markup it is in.
     unstripped = markup
-    if content is not None and _strip_chrome(content, markup):
+    # What chrome inside the content showed (an entry footer, a meta box): metadata, if any.
+    chrome_shown: list[str] = []
+    if content is not None and _strip_chrome(content, markup, chrome_shown, own):
         markup = content.html or ""
     left_around: list[str] = []
     # Where the title is looked for when it stands apart from the content: the body around it.
@@ -363,7 +365,7 @@ def _parse(html: str, url: str) -> ParsedPage:
     outside_status: str | None = None
     if rec_hint and content is not None and content.tag != "body":
         # A metadata block beside the content (in the article's header, an aside) says as much.
-        around = beside(content, own)
+        around = beside(content, own) + chrome_shown
         if around:
             kept_around, outside = take_metadata(
                 _marked_to_text(_html_to_marked_text("".join(around))).split("\n\n"),

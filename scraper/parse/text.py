@@ -51,6 +51,14 @@ _LABEL_BOX_RE = re.compile(
     r"|(?=<(?:div|span|p|a|time|ul)(?:\s[^>]*)?>(?:(?!</?div[\s>]).){1,400}?</div>\s*</div>))",
     re.S,
 )
+# Spans side by side in a box, each opening with its own label ("<span>Force: X</span>
+# <span>Reference: Y</span>"), are lines of their own: a label run into the value before it
+# would read as part of that value.
+_SPAN_LABEL = r"<span(?:\s[^>]*)?>(?:[ \t\n]*<[a-z]+(?:\s[^>]*)?>)*[ \t\n]*[^\W\d_][^<>:\n]{0,47}:"
+_NEXT_LABELLED_SPAN_RE = re.compile(
+    r"(" + _SPAN_LABEL + r"(?:(?!</?span[\s>]).){0,400}?</span>)[ \t\n]*(?=" + _SPAN_LABEL + ")",
+    re.S,
+)
 _PRE_RE = re.compile(r"<pre(?=[\s>])[^>]*>.*?</pre>", re.S)
 _LI_OPEN_RE = re.compile(r"<li(?=[\s/>])[^>]*>")
 _BR_TAG_RE = re.compile(r"<(?:br|/?td|/?th|/?option)(?=[\s/>])[^>]*>")
@@ -138,6 +146,8 @@ def _html_to_marked_text(markup: str) -> str:
     if "<dt" in markup or "<th" in markup:
         # A label beside its value ("Report" | "An inspection of ...") reads "Report: ...".
         markup = _LABEL_VALUE_RE.sub(PAIR, markup)
+    if "</span>" in markup:
+        markup = _NEXT_LABELLED_SPAN_RE.sub(r"\1" + _LINE, markup)
     markup = _LABEL_ELEMENT_RE.sub(_mark_label_element, markup)
     if "<div" in markup:
         markup = _LABEL_BOX_RE.sub(lambda m: m.group(1) + SPLIT_PAIR, markup)
