@@ -17,7 +17,6 @@ from scraper import parse_page
 from tests.blindthemes import THEMES, as_dict, normalised, pages
 
 NOT_YET: dict[str, str] = {
-    "jsonld_meta": "metadata shown only as JSON-LD in the head is not read as fields",
     # the second set (written by another author who had not read the parser either)
     "key_facts_box": "the 'Key facts' box of label/value spans opening the entry content is "
     "kept as text on 10 pages: text begins 'Key facts\\n\\nCurrent status <Status>\\n\\n' on "

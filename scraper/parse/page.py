@@ -57,6 +57,7 @@ from scraper.parse.structure import (
     _type_from_markup,
     drop_log_heading,
 )
+from scraper.parse.structured import json_ld_metadata, microdata_metadata
 from scraper.parse.text import (
     _ESCAPED_ENTITY_RE,
     CONTROL_RE,
@@ -309,6 +310,13 @@ def _parse(html: str, url: str) -> ParsedPage:
     rec_hint = _rec_hint(tree, url)
     rec_id, force = _page_ids(tree, url, warnings) if rec_hint else (None, None)
     own = (force, rec_id) if force is not None and rec_id is not None else None
+    # Structured data, read before chrome (scripts, bylines) is taken out of the content.
+    structured: PageMetadata | None = None
+    if rec_hint:
+        if "ld+json" in html:
+            structured = json_ld_metadata(tree, url)
+        if "itemprop" in html:
+            structured = _merge(structured, microdata_metadata(tree, url))
     content = _content_node(tree, one_post=rec_hint)
     markup = content.html or "" if content is not None else ""
     # A type label in the entry's meta line is chrome to the text: keep the markup it is in.
@@ -378,7 +386,7 @@ def _parse(html: str, url: str) -> ParsedPage:
                 (_norm(unmark_pairs(b)) for b in kept_around if _is_status_line(unmark_pairs(b))),
                 None,
             )
-    metadata = metadata or _NO_METADATA
+    metadata = _merge(metadata, structured) or _NO_METADATA
     # full has single spaces and no space beside a newline, so this equals _norm(full), cheaper.
     content_text = full.replace("\n\n", " ").replace("\n", " ")
     if "  " in content_text:
