@@ -40,12 +40,6 @@ NOT_YET: dict[str, str] = {
     "logless meta pages (current_status, progress_update, closing_line None on "
     "prose_considered_for_closure_meta); 'Download this recommendation as a PDF' is appended "
     "to progress_update, text or the last comment on 7 pages",
-    "title_outside_microdata": "the byline sentence of itemprop spans (identifier, about, "
-    "isPartOf, datePublished) in the page header outside <article> is not read: force_name, "
-    "reference, report_url, published_on None on every meta page; themes ('Themes:' rel=tag "
-    "links) None on 5 of 6; in the listing (entries as <li> search results with an itemprop "
-    "articleBody) each entry's text gets a leading '• ', and national_copy_a's label heading "
-    "is kept as '• Recommendation 4\\n\\n' + the text",
 }
 
 

@@ -200,7 +200,8 @@ def _entry_markups(content: LexborNode, nodes: list[LexborNode | None]) -> list[
             and holds.get(top.parent.mem_id, 0) == 1
         ):
             top = top.parent
-        own = (top.html or "").replace(title.html or "", "", 1) if top is not title else ""
+        # The entry's own box is its wrapper, not what it shows: a <li> per entry is no bullet.
+        own = (top.inner_html or "").replace(title.html or "", "", 1) if top is not title else ""
         if not _ANY_TAG_RE.sub("", own).strip():
             parts = []
             sibling = top.next
