@@ -18,13 +18,6 @@ from tests.blindthemes import THEMES, as_dict, normalised, pages
 
 NOT_YET: dict[str, str] = {
     # the second set (written by another author who had not read the parser either)
-    "key_facts_box": "the 'Key facts' box of label/value spans opening the entry content is "
-    "kept as text on 10 pages: text begins 'Key facts\\n\\nCurrent status <Status>\\n\\n' on "
-    "8, 'Current status Complete\\n\\n' on prose_considered_for_closure_meta, and on "
-    "prose_agreed_closure text is 'Key facts' with progress_update beginning 'Current status "
-    "Complete' + the text; on the 8 pages with a heading before the text it is dropped but "
-    "warns 'text: dropped text before cause of concern' / '... before heading' (the metadata "
-    "fields are read)",
     "log_table": "the log's 'Status history' heading and the table's Date/Status/Comment "
     "column headers are kept as text (text + '\\n\\nStatus history\\n\\nDate\\n\\nStatus"
     "\\n\\nComment') on the 12 pages with a rendered log and in all 3 listing entries; the "

@@ -175,6 +175,7 @@ def take_metadata(
             continuation[j] = True
             j += 1
     drop = [False] * len(blocks)
+    restate = [False] * len(blocks)
     i = 0
     content_at = [
         k
@@ -201,20 +202,36 @@ def take_metadata(
             or (structural and (at_edge or not edges_only))
             or (shortish and at_edge)
         )
+        # A status pair the markup pairs (a label box beside its value) is a status summary
+        # whatever else is around it: it reads "Label: value", as the structure knows it.
+        marked_status = [
+            k
+            for k in range(i, j)
+            if parsed[k] is not None
+            and all(_STATUS_LABEL.search(p[0]) for p in parsed[k])
+            and any(p[1] != ":" for p in parsed[k])
+        ]
+        for k in marked_status:
+            restate[k] = True
         if is_meta:
             for k in range(i, j):
                 # A status pair is the page's status summary: the structure reads it.
                 if parsed[k] is None or any(not _STATUS_LABEL.search(p[0]) for p in parsed[k]):
                     drop[k] = True
-            # A short heading over the block ("Details") is the block's own.
-            if i > 0 and len(real) >= 2 and i - 1 > last_tag and _is_block_heading(blocks[i - 1]):
+        if (is_meta or marked_status) and i > 0 and not first_tag <= i - 1 <= last_tag:
+            # A short heading over the block ("Details", "Key facts") is the block's own.
+            marked = structural or any(p[1] != ":" for p in pairs)
+            if (len(real) >= 2 or marked) and _is_block_heading(blocks[i - 1]):
                 drop[i - 1] = True
         i = j
-    if not any(drop):
+    if not any(drop) and not any(restate):
         return blocks, None
     pairs_out: list[tuple[str, str, list[str]]] = []
     kept: list[str] = []
     for k, block in enumerate(blocks):
+        if restate[k] and not drop[k]:
+            kept.append("\n".join(f"{label}: {value}" for label, _, value in parsed[k] or []))
+            continue
         if not drop[k]:
             kept.append(block)
             continue
