@@ -38,7 +38,7 @@ from scraper.parse.log import (
     rendered_log_start,
 )
 from scraper.parse.metadata import anchors_of, take_metadata
-from scraper.parse.records import ListingEntry, LogEntry, PageMetadata, ParsedPage
+from scraper.parse.records import ListingEntry, LogEntry, PageMetadata, ParsedPage, parsed_page
 from scraper.parse.structure import (
     _BANNER_PREFIX_RE,
     _BANNER_RE,
@@ -220,7 +220,7 @@ def _page_without_record(
          "current_status", "status_date"),
     )  # fmt: skip
     fields_ = {**empty, "log": (), "has_404_banner": False, **known}
-    return ParsedPage(url=url, page_kind=kind, warnings=warnings, **fields_)
+    return parsed_page(url=url, page_kind=kind, warnings=warnings, **fields_)
 
 
 def _without_controls(value: Any) -> Any:
@@ -288,6 +288,11 @@ def _too_deep(html: str) -> bool:
             if depth > MAX_DEPTH:
                 return True
     return False
+
+
+# The first letters of _META_LINE_RE's labels that need no colon (published, posted, first
+# published, last updated, updated, date), in either case.
+_META_INITIALS = frozenset("PpFfLlUuDd")
 
 
 def _is_banner_line(shown: str) -> bool:
@@ -400,7 +405,7 @@ def _parse(html: str, url: str) -> ParsedPage:
         if not block:
             continue
         first_line = block.split("\n", 1)[0]
-        if _BANNER_RE.match(first_line) and len(first_line) <= 80:
+        if len(first_line) <= 80 and _BANNER_RE.match(first_line):
             has_404_banner = True
             not_found_text = True
             block = block[len(first_line) :].strip()
@@ -439,7 +444,12 @@ def _parse(html: str, url: str) -> ParsedPage:
     kept: list[str] = []
     for block in blocks:
         # Metadata lines ("Report: ...", "Published: ...") are short single lines.
-        if len(block) <= 420 and "\n" not in block:
+        # Both need a colon, but a few "Published 9th March 2017" lines (see _META_INITIALS).
+        if (
+            len(block) <= 420
+            and "\n" not in block
+            and (":" in block or block[:1] in _META_INITIALS)
+        ):
             report = _REPORT_LINE_RE.match(block)
             if report is not None:
                 if report_title is None:
@@ -546,7 +556,7 @@ def _parse(html: str, url: str) -> ParsedPage:
         current_status = status_date = None
     if structure.text is None:
         warnings.append("text: none found")
-    return ParsedPage(
+    return parsed_page(
         url=url,
         page_kind="recommendation",
         rec_id=rec_id,
