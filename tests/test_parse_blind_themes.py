@@ -19,7 +19,6 @@ NOT_YET: dict[str, str] = {
     "classic": "metadata as labelled spans in the entry footer is not read as fields",
     "divi": "the report link in <br>-split labelled lines is not read as report_url",
     "amp": "metadata in the article footer's <li> items is not read as fields",
-    "jsonld_meta": "metadata shown only as JSON-LD in the head is not read as fields",
     "dl_aside_hero": "the metadata <dl> in an <aside> is not read as fields",
     "accordion_details": "metadata in labelled <p>s is not read as fields",
 }

@@ -37,7 +37,7 @@ from scraper.parse.log import (
     read_rendered_log,
     rendered_log_start,
 )
-from scraper.parse.metadata import anchors_of, take_metadata
+from scraper.parse.metadata import anchors_of, jsonld_metadata, take_metadata
 from scraper.parse.records import ListingEntry, LogEntry, PageMetadata, ParsedPage, parsed_page
 from scraper.parse.structure import (
     _BANNER_PREFIX_RE,
@@ -194,6 +194,16 @@ def _blocks_around_log(full: str) -> list[str]:
     return [*head, full[start:end], *tail]
 
 
+_LINKED_DATA_CSS = "script[type='application/ld+json' i]"
+
+
+def _linked_data(tree: LexborHTMLParser, html: str, url: str) -> PageMetadata | None:
+    """What the page's schema.org JSON-LD scripts say of the page (see jsonld_metadata)."""
+    if "+json" not in html and "+JSON" not in html:  # a plain look first: most pages have none
+        return None
+    return jsonld_metadata([n.text(deep=True) for n in tree.css(_LINKED_DATA_CSS)], url)
+
+
 def _merge(first: PageMetadata | None, then: PageMetadata | None) -> PageMetadata | None:
     """What either shows, the first's value where both do."""
     if first is None or then is None:
@@ -314,6 +324,8 @@ def _parse(html: str, url: str) -> ParsedPage:
     rec_hint = _rec_hint(tree, url)
     rec_id, force = _page_ids(tree, url, warnings) if rec_hint else (None, None)
     own = (force, rec_id) if force is not None and rec_id is not None else None
+    # Read before any chrome goes: a script in the body is chrome to the text.
+    linked_data = _linked_data(tree, html, url) if rec_hint else None
     content = _content_node(tree, one_post=rec_hint)
     markup = content.html or "" if content is not None else ""
     # A type label in the entry's meta line is chrome to the text: keep the markup it is in.
@@ -381,7 +393,8 @@ def _parse(html: str, url: str) -> ParsedPage:
                 (_norm(unmark_pairs(b)) for b in kept_around if _is_status_line(unmark_pairs(b))),
                 None,
             )
-    metadata = metadata or _NO_METADATA
+    # What the page's JSON-LD says comes after what the page shows.
+    metadata = _merge(metadata, linked_data) or _NO_METADATA
     # full has single spaces and no space beside a newline, so this equals _norm(full), cheaper.
     content_text = full.replace("\n\n", " ").replace("\n", " ")
     if "  " in content_text:
