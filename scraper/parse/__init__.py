@@ -46,7 +46,7 @@ Modules, one concern each (imports point down the list):
 - dates      the site's date forms -> ISO
 - text       serialized HTML -> text with paragraph, line and bullet marks
 - metadata   metadata blocks recognised by shape -> PageMetadata fields
-- structured schema.org JSON-LD and microdata -> PageMetadata fields
+- structured schema.org microdata -> PageMetadata fields (JSON-LD: metadata)
 - content    the content area, and what is taken out of it (chrome, metadata, teasers)
 - log        the status log in all its forms -> LogEntry
 - structure  banner, type headings, cause of concern, text, closing line, title

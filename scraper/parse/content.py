@@ -124,7 +124,14 @@ def _strip_chrome(
     # markup says which tags occur; most content areas hold none of them.
     present = set(_CHROME_TAG_RE.findall(markup))
     tags = [name for name in _CHROME_TAGS if name in present]
-    named = " ".join(_NAMED_ATTR_RE.findall(markup)).lower()
+    # Each selector below can match only where its trigger is in a class, id or role: the
+    # triggers are looked for in every attribute value (a superset, far cheaper to gather than
+    # those three alone), so a selector is left out only when it cannot match.
+    named = " ".join(_ATTR_VALUE_RE.findall(markup)).lower()
+    if "role=" in markup:  # triggers in the attributes' names
+        named += " role="
+    if "hidden=" in markup:
+        named += " hidden"
     attrs = [sel for trigger, sel in _CHROME_ATTRS if trigger in named]
     removed = False
     if tags or attrs:
@@ -167,8 +174,10 @@ def _strip_chrome(
     return removed
 
 
-# Lexbor serializes attributes as name="value"; "hidden" may stand alone.
-_NAMED_ATTR_RE = re.compile(r' ((?:class|id|role|aria-hidden)="[^"]*"|hidden(?=[ =>]))')
+# Lexbor serializes every attribute as name="value" (a bare `hidden` as hidden=""), escaping
+# '"', "<" and ">" inside values: a value never spans a tag's end, so a stray '="' in the text
+# cannot swallow a real attribute's.
+_ATTR_VALUE_RE = re.compile(r'="([^"<>]*)"')
 
 
 _SITE_CHROME_RE = re.compile(

@@ -37,8 +37,8 @@ from scraper.parse.log import (
     read_rendered_log,
     rendered_log_start,
 )
-from scraper.parse.metadata import anchors_of, take_metadata
-from scraper.parse.records import ListingEntry, LogEntry, PageMetadata, ParsedPage
+from scraper.parse.metadata import anchors_of, jsonld_metadata, take_metadata
+from scraper.parse.records import ListingEntry, LogEntry, PageMetadata, ParsedPage, parsed_page
 from scraper.parse.structure import (
     _BANNER_PREFIX_RE,
     _BANNER_RE,
@@ -57,7 +57,7 @@ from scraper.parse.structure import (
     _type_from_markup,
     drop_log_heading,
 )
-from scraper.parse.structured import json_ld_metadata, microdata_metadata
+from scraper.parse.structured import microdata_metadata
 from scraper.parse.text import (
     _ESCAPED_ENTITY_RE,
     CONTROL_RE,
@@ -195,6 +195,18 @@ def _blocks_around_log(full: str) -> list[str]:
     return [*head, full[start:end], *tail]
 
 
+_LINKED_DATA_CSS = "script[type='application/ld+json' i]"
+
+
+def _linked_data(tree: LexborHTMLParser, data: bytes, url: str) -> PageMetadata | None:
+    """What the page's schema.org JSON-LD scripts say of the page (see jsonld_metadata)."""
+    # A plain look first, most pages having none: the type as schema.org and every CMS write
+    # it, in lower case.
+    if b"ld+json" not in data:
+        return None
+    return jsonld_metadata([n.text(deep=True) for n in tree.css(_LINKED_DATA_CSS)], url)
+
+
 def _merge(first: PageMetadata | None, then: PageMetadata | None) -> PageMetadata | None:
     """What either shows, the first's value where both do."""
     if first is None or then is None:
@@ -221,7 +233,7 @@ def _page_without_record(
          "current_status", "status_date"),
     )  # fmt: skip
     fields_ = {**empty, "log": (), "has_404_banner": False, **known}
-    return ParsedPage(url=url, page_kind=kind, warnings=warnings, **fields_)
+    return parsed_page(url=url, page_kind=kind, warnings=warnings, **fields_)
 
 
 def _without_controls(value: Any) -> Any:
@@ -274,9 +286,10 @@ _NOT_NESTING = frozenset(
 )  # fmt: skip
 
 
-def _too_deep(html: str) -> bool:
-    """Whether the page nests elements deeper than MAX_DEPTH (a linear scan of its tags)."""
-    if len(html) <= 3 * MAX_DEPTH or html.count("<") <= MAX_DEPTH:
+def _too_deep(html: str, data: bytes) -> bool:
+    """Whether the page nests elements deeper than MAX_DEPTH (a linear scan of its tags);
+    `data` is the page as UTF-8, where "<" is counted far faster than in the str."""
+    if len(html) <= 3 * MAX_DEPTH or data.count(b"<") <= MAX_DEPTH:
         return False  # "<b>" is the shortest element that nests
     depth = 0
     for m in _TAG_RE.finditer(html):
@@ -291,13 +304,21 @@ def _too_deep(html: str) -> bool:
     return False
 
 
+# The first letters of _META_LINE_RE's labels that need no colon (published, posted, first
+# published, last updated, updated, date), in either case.
+_META_INITIALS = frozenset("PpFfLlUuDd")
+
+
 def _is_banner_line(shown: str) -> bool:
     return len(shown) <= 80 and _BANNER_RE.match(shown) is not None
 
 
 def _parse(html: str, url: str) -> ParsedPage:
     warnings: list[str] = []
-    if _too_deep(html):
+    # The bytes lexbor parses, encoded once (as LexborHTMLParser encodes a str: UTF-8, what
+    # cannot be encoded dropped) for the depth check, the tree and a listing's second tree.
+    data = html.encode("utf-8", "ignore")
+    if _too_deep(html, data):
         key = recommendation_key(url)
         return _page_without_record(
             url,
@@ -306,17 +327,15 @@ def _parse(html: str, url: str) -> ParsedPage:
             rec_id=key[1] if key else id_from_query(url),
             force=key[0] if key else None,
         )
-    tree = LexborHTMLParser(html)
+    tree = LexborHTMLParser(data)
     rec_hint = _rec_hint(tree, url)
     rec_id, force = _page_ids(tree, url, warnings) if rec_hint else (None, None)
     own = (force, rec_id) if force is not None and rec_id is not None else None
-    # Structured data, read before chrome (scripts, bylines) is taken out of the content.
-    structured: PageMetadata | None = None
-    if rec_hint:
-        if "ld+json" in html:
-            structured = json_ld_metadata(tree, url)
-        if "itemprop" in html:
-            structured = _merge(structured, microdata_metadata(tree, url))
+    # Structured data, read before any chrome goes: a script or a byline in the body is chrome
+    # to the text. JSON-LD says of the page what microdata on its elements says again.
+    linked_data = _linked_data(tree, data, url) if rec_hint else None
+    if rec_hint and b"itemprop" in data:
+        linked_data = _merge(linked_data, microdata_metadata(tree, url))
     content = _content_node(tree, one_post=rec_hint)
     markup = content.html or "" if content is not None else ""
     # A type label in the entry's meta line is chrome to the text: keep the markup it is in.
@@ -386,7 +405,8 @@ def _parse(html: str, url: str) -> ParsedPage:
                 (_norm(unmark_pairs(b)) for b in kept_around if _is_status_line(unmark_pairs(b))),
                 None,
             )
-    metadata = _merge(metadata, structured) or _NO_METADATA
+    # What the page's structured data says comes after what the page shows.
+    metadata = _merge(metadata, linked_data) or _NO_METADATA
     # full has single spaces and no space beside a newline, so this equals _norm(full), cheaper.
     content_text = full.replace("\n\n", " ").replace("\n", " ")
     if "  " in content_text:
@@ -410,7 +430,7 @@ def _parse(html: str, url: str) -> ParsedPage:
         if not block:
             continue
         first_line = block.split("\n", 1)[0]
-        if _BANNER_RE.match(first_line) and len(first_line) <= 80:
+        if len(first_line) <= 80 and _BANNER_RE.match(first_line):
             has_404_banner = True
             not_found_text = True
             block = block[len(first_line) :].strip()
@@ -449,7 +469,12 @@ def _parse(html: str, url: str) -> ParsedPage:
     kept: list[str] = []
     for block in blocks:
         # Metadata lines ("Report: ...", "Published: ...") are short single lines.
-        if len(block) <= 420 and "\n" not in block:
+        # Both need a colon, but a few "Published 9th March 2017" lines (see _META_INITIALS).
+        if (
+            len(block) <= 420
+            and "\n" not in block
+            and (":" in block or block[:1] in _META_INITIALS)
+        ):
             report = _REPORT_LINE_RE.match(block)
             if report is not None:
                 if report_title is None:
@@ -494,7 +519,7 @@ def _parse(html: str, url: str) -> ParsedPage:
             has_404_banner=has_404_banner,
             listing_entries=tuple(entries),
             # The pagination sits in chrome stripped above, so read it from a fresh tree.
-            next_page=next_page_from_tree(LexborHTMLParser(html), url),
+            next_page=next_page_from_tree(LexborHTMLParser(data), url),
             content_text=content_text,
         )
 
@@ -556,7 +581,7 @@ def _parse(html: str, url: str) -> ParsedPage:
         current_status = status_date = None
     if structure.text is None:
         warnings.append("text: none found")
-    return ParsedPage(
+    return parsed_page(
         url=url,
         page_kind="recommendation",
         rec_id=rec_id,

@@ -151,6 +151,8 @@ def _is_not_found_line(line: str) -> bool:
 
 def _split_bullets(line: str) -> list[str]:
     """One line per bullet: "a • b ◦ c" -> ["a", "• b", "◦ c"]."""
+    if line.isascii():  # O(1), and every bullet character is beyond ASCII
+        return [line]
     parts = _BULLET_SPLIT_RE.split(line)
     if len(parts) == 1:
         return [line]
@@ -190,7 +192,7 @@ def drop_log_heading(blocks: list[str]) -> list[str]:
 
 def _has_bullet(block: str) -> bool:
     """True when a block is, or holds, bullet items (including bullets run into one line)."""
-    return _BULLET_CHAR_RE.search(block) is not None
+    return not block.isascii() and _BULLET_CHAR_RE.search(block) is not None
 
 
 def _join_blocks(blocks: list[str]) -> str | None:
@@ -231,6 +233,8 @@ class _Structure:
     has_labels: bool = False
 
 
+# What a _LABEL_RE or _RUN_IN_HEADING_RE match starts with (causes, areas, afi, recommendation):
+# a cheap look before the regex.
 _LABEL_INITIALS = frozenset("CcAaRr")
 
 
@@ -260,7 +264,7 @@ def _split_label_lines(blocks: list[str]) -> list[str]:
             continue
         current: list[str] = []
         for line in block.split("\n"):
-            if _LABEL_RE.match(line.strip()):
+            if line.lstrip()[:1] in _LABEL_INITIALS and _LABEL_RE.match(line.strip()):
                 if current:
                     out.append("\n".join(current))
                 out.append(line.strip())
@@ -278,7 +282,11 @@ def _read_structure(blocks: list[str], has_log: bool, warnings: list[str]) -> _S
     if any(":-" in b for b in blocks):
         blocks = [_dash_bullets(b) for b in blocks]
     blocks = _split_label_lines(blocks)
-    labels = [(i, m) for i, b in enumerate(blocks) if (m := _LABEL_RE.match(b)) is not None]
+    labels = [
+        (i, m)
+        for i, b in enumerate(blocks)
+        if b[:1] in _LABEL_INITIALS and (m := _LABEL_RE.match(b)) is not None
+    ]
     coc_at = next((i for i, m in labels if m.group("coc")), None)
     # A "Recommendation ..." heading above the cause of concern is the page's own title.
     rec = next(

@@ -1,21 +1,20 @@
-"""Structured data a page carries for machines: schema.org JSON-LD and microdata -> PageMetadata.
+"""schema.org microdata on a page's elements -> PageMetadata.
 
-This module owns reading the metadata a page states in schema.org terms rather than shows in a
-labelled block: a `<script type="application/ld+json">` graph (in the head or anywhere), and
-`itemprop` attributes on visible elements (a byline "Reference <span itemprop=identifier>").
-Only the item that is the page's own recommendation is read: page-level nodes (the web page,
-the site, its breadcrumbs, organisations and people) say nothing of it, and an item that
-links another recommendation (a related teaser) is that one's. The properties mean:
-identifier -> reference, about / recipient -> force_name, isPartOf -> report_url and
-report_title, datePublished -> published_on, keywords -> themes. Values the page also shows
-in a labelled block are read there first (page.py merges).
+This module owns reading the metadata a page states with `itemprop` attributes on its elements
+rather than in a labelled block (a byline "Reference <span itemprop=identifier>..., made to
+<span itemprop=about>..."), wherever they sit, chrome included; the JSON-LD equivalent is
+metadata.jsonld_metadata. Only the item that is the page's own recommendation is read:
+page-level items (the web page, the site, its breadcrumbs, organisations and people) say
+nothing of it, and an item that links another recommendation (a related teaser) is that one's.
+The properties mean: identifier -> reference, about / recipient -> force_name (its name),
+isPartOf -> report_url and report_title, datePublished -> published_on, keywords -> themes.
+Values the page also shows in a labelled block are read there first (page.py merges).
 """
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any
+from datetime import date
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -44,108 +43,12 @@ def _iso(value: str) -> str | None:
     value = value.strip()
     m = _ISO_RE.match(value)
     if m is not None:
-        return f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
+        try:
+            return date(*map(int, m.groups())).isoformat()
+        except ValueError:
+            return None  # no such day
     shown = _DATE_RE.search(value)
     return _date_from_match(shown, shown.group(0))[0] if shown is not None else None
-
-
-def _text(value: Any) -> str | None:
-    """A property's value as a display string (a name of a nested item, a PropertyValue)."""
-    if isinstance(value, list):
-        return next((t for t in (_text(v) for v in value) if t), None)
-    if isinstance(value, dict):
-        for key in ("name", "value", "alternateName"):
-            if isinstance(value.get(key), str | int) and str(value[key]).strip():
-                return " ".join(str(value[key]).split())
-        return None
-    if isinstance(value, str | int) and not isinstance(value, bool):
-        return " ".join(str(value).split()) or None
-    return None
-
-
-def _types(node: dict[str, Any]) -> set[str]:
-    kind = node.get("@type")
-    kinds = kind if isinstance(kind, list) else [kind]
-    return {k.lower().rsplit("/", 1)[-1] for k in kinds if isinstance(k, str)}
-
-
-def _ld_nodes(data: Any, out: list[dict[str, Any]], depth: int = 0) -> None:
-    """Every top-level item of a JSON-LD document ("@graph" members, lists of items)."""
-    if depth > 4:
-        return
-    if isinstance(data, list):
-        for item in data:
-            _ld_nodes(item, out, depth + 1)
-    elif isinstance(data, dict):
-        if "@graph" in data:
-            _ld_nodes(data["@graph"], out, depth + 1)
-        else:
-            out.append(data)
-
-
-def _from_ld(node: dict[str, Any], url: str) -> dict[str, object]:
-    found: dict[str, object] = {}
-    lowered = {k.lower(): v for k, v in node.items() if isinstance(k, str)}
-    ref = _text(lowered.get("identifier"))
-    if ref:
-        found["reference"] = ref
-    force = _text(lowered.get("about")) or _text(lowered.get("recipient"))
-    if force:
-        found["force_name"] = force
-    part = lowered.get("ispartof")
-    for item in part if isinstance(part, list) else [part]:
-        href = item if isinstance(item, str) else None
-        if isinstance(item, dict):
-            href = item.get("url") if isinstance(item.get("url"), str) else item.get("@id")
-        if isinstance(href, str) and href.strip() and not _same_page(href, url):
-            if "#" in href:
-                continue  # a node of the site's own graph ("/#website"), not a report
-            try:
-                found["report_url"] = urljoin(url, href.strip())
-            except ValueError:
-                continue
-            title = _text(item.get("name")) if isinstance(item, dict) else None
-            if title:
-                found["report_title"] = title
-            break
-    published = lowered.get("datepublished")
-    if isinstance(published, str) and (iso := _iso(published)) is not None:
-        found["published_on"] = iso
-    keywords = lowered.get("keywords")
-    names: list[str] = []
-    for item in keywords if isinstance(keywords, list) else [keywords]:
-        shown = _text(item)
-        if shown:
-            names.extend(n for n in _KEYWORD_SPLIT_RE.split(shown) if n and n not in names)
-    if names:
-        found["themes"] = tuple(names)
-    return found
-
-
-def json_ld_metadata(tree: LexborHTMLParser, url: str) -> PageMetadata | None:
-    """What the page's JSON-LD says of the recommendation it is, or None."""
-    found: dict[str, object] = {}
-    own = recommendation_key(url)
-    for script in tree.css("script[type]"):
-        if "ld+json" not in (script.attributes.get("type") or "").lower():
-            continue
-        try:
-            data = json.loads(script.text() or "")
-        except ValueError:
-            continue
-        nodes: list[dict[str, Any]] = []
-        _ld_nodes(data, nodes)
-        for node in nodes:
-            if _types(node) & _PAGE_LEVEL_TYPES:
-                continue
-            item_url = node.get("url") if isinstance(node.get("url"), str) else None
-            if item_url is not None and not _same_page(item_url, url):
-                key = recommendation_key(item_url)
-                if key is not None and key != own:
-                    continue  # another recommendation's item
-            for name, value in _from_ld(node, url).items():
-                found.setdefault(name, value)
-    return PageMetadata(**found) if found else None  # type: ignore[arg-type]
 
 
 def _scope_of(node: LexborNode) -> LexborNode | None:

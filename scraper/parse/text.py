@@ -139,7 +139,7 @@ def _html_to_marked_text(markup: str) -> str:
     # Lexbor serializes tag names in lower case, so the tag patterns need no re.I.
     if markup.count("<ul") + markup.count("<ol") > 1:
         markup = _nested_list_marks(markup)
-    else:
+    elif "<li" in markup:
         markup = _LI_OPEN_RE.sub(_BLOCK + _LI, markup)
     if "<tr" in markup:
         markup = _TWO_CELL_ROW_RE.sub(_mark_two_cell_row, markup)
