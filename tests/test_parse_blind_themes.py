@@ -18,10 +18,6 @@ from tests.blindthemes import THEMES, as_dict, normalised, pages
 
 NOT_YET: dict[str, str] = {
     # the second set (written by another author who had not read the parser either)
-    "log_table": "the log's 'Status history' heading and the table's Date/Status/Comment "
-    "column headers are kept as text (text + '\\n\\nStatus history\\n\\nDate\\n\\nStatus"
-    "\\n\\nComment') on the 12 pages with a rendered log and in all 3 listing entries; the "
-    "log itself is read right",
     "feedback_in_main": "'Report a problem with this page' (the feedback form's <summary>, "
     "in <main> after the post) is appended to the last comment, progress_update or text on 18 "
     "pages; in the <dl> log a status <dd> after a comment <dd>, or alone, is read as a comment "

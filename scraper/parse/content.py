@@ -16,6 +16,7 @@ from collections.abc import Callable
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.discover import recommendation_key
+from scraper.parse.dates import _DATE_AT_RE
 from scraper.parse.log import _entry_line
 
 # Page chrome: never part of what a page says. It is removed from the content area only (the
@@ -156,6 +157,8 @@ def _strip_chrome(
             if node is not content and not _has_ancestor(node, _CONTENT_ANCESTORS):
                 node.remove()
                 removed = True
+    if "<th" in markup and _drop_log_table_headers(content):
+        removed = True
     if "<summary" in markup:
         for node in content.css("details > summary"):
             # The label of a fold holding the log ("Show the log") is the log's heading.
@@ -171,6 +174,31 @@ def _strip_chrome(
             if node is not content and node.css_first("article, main, .entry-content") is None:
                 node.remove()
                 removed = True
+    return removed
+
+
+def _drop_log_table_headers(content: LexborNode) -> bool:
+    """Detach the header row of a table that is a log (its rows open with a date cell): its
+    column labels ("Date", "Status", "Comment") are the log's own, never text."""
+    removed = False
+    for table in content.css("table"):
+        rows = table.css("tr")
+        if len(rows) < 2:
+            continue
+        header = rows[0]
+        cells = [c for c in header.iter() if c.tag in ("th", "td")]
+        if len(cells) < 2 or any(c.tag != "th" for c in cells):
+            continue
+        body = rows[1:4]
+        dated = 0
+        for row in body:
+            first = next((c for c in row.iter() if c.tag in ("td", "th")), None)
+            shown = first.text(deep=True, separator=" ", strip=True) if first is not None else ""
+            if _DATE_AT_RE.fullmatch(shown) is not None:
+                dated += 1
+        if dated == len(body):
+            header.remove()
+            removed = True
     return removed
 
 
