@@ -18,10 +18,6 @@ from tests.blindthemes import THEMES, as_dict, normalised, pages
 
 NOT_YET: dict[str, str] = {
     # the second set (written by another author who had not read the parser either)
-    "feedback_in_main": "'Report a problem with this page' (the feedback form's <summary>, "
-    "in <main> after the post) is appended to the last comment, progress_update or text on 18 "
-    "pages; in the <dl> log a status <dd> after a comment <dd>, or alone, is read as a comment "
-    "(log kind, current_status, status_date wrong on 4; 'log: no status entry' on 2)",
     "print_share_pdf": "metadata appended after the log in the entry content ('Recommendation "
     "details', '<b>label</b><br>value' <p>s) is not read as fields (force_name etc. None on "
     "all 6 meta pages), warns 'log: text after log ignored' on 10 pages ('log: stray text "

@@ -159,6 +159,13 @@ def _strip_chrome(
                 removed = True
     if "<th" in markup and _drop_log_table_headers(content):
         removed = True
+    if "<details" in markup and "<form" in markup:
+        for node in content.css("details"):
+            # A fold that holds a form ("Report a problem with this page") is a control: its
+            # label goes with it.
+            if node is not content and _within(node, content) and _holds_only_a_form(node):
+                node.remove()
+                removed = True
     if "<summary" in markup:
         for node in content.css("details > summary"):
             # The label of a fold holding the log ("Show the log") is the log's heading.
@@ -175,6 +182,21 @@ def _strip_chrome(
                 node.remove()
                 removed = True
     return removed
+
+
+def _holds_only_a_form(fold: LexborNode) -> bool:
+    """Whether a <details> holds a form and, beside its label and the form, nothing."""
+    if fold.css_first("form") is None or fold.css_first("article, main, .entry-content"):
+        return False
+    for child in fold.iter(include_text=True):
+        if child.tag in ("summary", "form", "_comment") or child.tag in _NO_META_TAGS:
+            continue
+        if child.tag == "-text":
+            if (child.text() or "").strip():
+                return False
+        elif child.css_first("form") is None and child.text(deep=True, strip=True):
+            return False
+    return True
 
 
 def _drop_log_table_headers(content: LexborNode) -> bool:
