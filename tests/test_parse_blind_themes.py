@@ -16,16 +16,7 @@ import pytest
 from scraper import parse_page
 from tests.blindthemes import THEMES, as_dict, normalised, pages
 
-NOT_YET: dict[str, str] = {
-    # the second set (written by another author who had not read the parser either)
-    "print_share_pdf": "metadata appended after the log in the entry content ('Recommendation "
-    "details', '<b>label</b><br>value' <p>s) is not read as fields (force_name etc. None on "
-    "all 6 meta pages), warns 'log: text after log ignored' on 10 pages ('log: stray text "
-    "between entries near entry 3' on coc_run_in_rendered), and is kept as text on the 2 "
-    "logless meta pages (current_status, progress_update, closing_line None on "
-    "prose_considered_for_closure_meta); 'Download this recommendation as a PDF' is appended "
-    "to progress_update, text or the last comment on 7 pages",
-}
+NOT_YET: dict[str, str] = {}
 
 
 def _records(theme: str) -> tuple[dict[str, dict], dict[str, dict]]:

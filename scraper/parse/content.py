@@ -350,10 +350,33 @@ def strip_teasers(content: LexborNode, markup: str, own: tuple[str, int] | None)
                 removed = True
                 continue
         block = _nav_block(link, content, seen)
+        if block is None:
+            block = _lone_link_block(link, content)
         if block is not None:
             block.remove()
             removed = True
     return removed
+
+
+# A link alone in its paragraph reads as a tool when it is this short and ends no sentence.
+_LONE_LINK_MAX_CHARS = 120
+
+
+def _lone_link_block(link: LexborNode, content: LexborNode) -> LexborNode | None:
+    """The paragraph a link is alone in, when it says nothing but the link ("Download this
+    recommendation as a PDF", "Print this page"): a tool, no sentence of the text."""
+    block = link.parent
+    while block is not None and block.tag not in _BLOCK_TAGS:
+        block = block.parent
+    if block is None or block.tag not in ("p", "div") or block.mem_id == content.mem_id:
+        return None
+    shown = " ".join(link.text(deep=True, separator=" ", strip=True).split())
+    if not shown or len(shown) > _LONE_LINK_MAX_CHARS or _SENTENCE_RE.search(shown + " "):
+        return None
+    whole = " ".join(block.text(deep=True, separator=" ", strip=True).split())
+    if whole != shown or len(block.css("a")) != 1 or _is_labelled(block):
+        return None  # a label's value (a report link under "Report") is metadata, read there
+    return block
 
 
 def _other_links(node: LexborNode, own: tuple[str, int] | None) -> int:
@@ -422,7 +445,8 @@ def _is_labelled(node: LexborNode) -> bool:
     if prev is None or prev.tag in ("-text", "_comment") or prev.css_first("a") is not None:
         return False
     shown = prev.text(deep=True, separator=" ", strip=True)
-    return 0 < len(shown) <= 48 and not shown.endswith(".")
+    # The log's closing tags ("[/comment][/on]") are no label.
+    return 0 < len(shown) <= 48 and not shown.endswith(".") and "[" not in shown
 
 
 def _nav_block(link: LexborNode, content: LexborNode, seen: set[object]) -> LexborNode | None:

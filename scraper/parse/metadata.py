@@ -29,9 +29,9 @@ from scraper.parse.dates import _DATE_RE, _date_from_match
 from scraper.parse.log import _LOG_TOKEN_RE
 from scraper.parse.records import PageMetadata
 from scraper.parse.structure import _BANNER_RE, _LABEL_RE, _RECOMMENDING_RE
-from scraper.parse.text import _ANY_TAG_RE, LABELLED, PAIR, SPLIT_PAIR
+from scraper.parse.text import _ANY_TAG_RE, BR_PAIR, LABELLED, PAIR, SPLIT_PAIR
 
-_MARKS = PAIR + LABELLED + SPLIT_PAIR
+_MARKS = PAIR + LABELLED + SPLIT_PAIR + BR_PAIR
 _PAIR_RE = re.compile(
     r"^(?:[•◦●○▪‣][ \t]*)?(?P<label>[^\W\d_][^:\n" + _MARKS + r"]{0,47}?)[ \t]*"
     r"(?P<sep>[:" + _MARKS + r"])[ \t]*"
@@ -199,7 +199,7 @@ def take_metadata(
             j += 1
         at_edge = i < first_content or i > last_content
         real = [p for p in pairs if not _STATUS_LABEL.search(p[0])]
-        structural = any(sep in (PAIR, SPLIT_PAIR) for _, sep, _ in real)
+        structural = any(sep in (PAIR, SPLIT_PAIR, BR_PAIR) for _, sep, _ in real)
         shortish = all(_short_value(v) or not v for _, _, v in real)
         is_meta = bool(real) and (
             (len(real) >= 2 and (structural or shortish))

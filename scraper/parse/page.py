@@ -60,6 +60,7 @@ from scraper.parse.structure import (
 from scraper.parse.structured import microdata_metadata
 from scraper.parse.text import (
     _ESCAPED_ENTITY_RE,
+    BR_PAIR,
     CONTROL_RE,
     LABELLED,
     PAIR,
@@ -154,7 +155,7 @@ def _is_own_url(block: str, url: str) -> bool:
 def _may_hold_pairs(full: str) -> bool:
     """Whether the text outside its log could hold a label and its value (a colon, or a label
     the markup paired with its value): most pages hold none, and are spared the look."""
-    if PAIR in full or LABELLED in full or SPLIT_PAIR in full:
+    if PAIR in full or LABELLED in full or SPLIT_PAIR in full or BR_PAIR in full:
         return True
     colon = full.find(":")
     if colon < 0:

@@ -41,6 +41,14 @@ _LABEL_ELEMENT_RE = re.compile(
 )
 # Two boxes side by side, a short label and its value: reads as two blocks unless metadata.
 SPLIT_PAIR = "\x08"
+# A short label element opening its block, a line break, then its value ("<p><b>Force</b><br>
+# North Yorkshire Police</p>"); reads as the two lines it shows unless metadata.
+BR_PAIR = "\x01"
+_LABEL_BR_RE = re.compile(
+    r"(<(?:p|div|li|dd|td)(?:\s[^>]*)?>[ \t\n]*<(?P<tag>strong|b|span|label|em|dfn|abbr)"
+    r"(?:\s[^>]*)?>(?P<label>[^<>]{1,48})</(?P=tag)>)[ \t\n]*<br[^>]*>"
+    r"(?=[ \t\n]*(?:[^<\s]|<(?:a|span|time|data|abbr)[\s>]))"
+)
 # A label box that holds its label in one emphasis element (<p><strong>Force</strong></p>) is
 # followed by one value box (never a run of paragraphs), then the pair's box closes.
 _LABEL_BOX_RE = re.compile(
@@ -77,7 +85,7 @@ _BR_BEFORE_BLOCK_RE = re.compile("\x03+(?=\x02)")
 _BR_AFTER_BLOCK_RE = re.compile("\x02[\x02\x03]+")
 _MARK_GAP_RE = re.compile("([\x04\x05])\\s+")
 _MARK_BEFORE_BULLET_RE = re.compile("[\x04\x05](?=[•◦●○▪‣])")
-_PAIR_GAP_RE = re.compile("[\x02\x03 ]*([\x06\x07\x08])[\x02\x03 ]*")
+_PAIR_GAP_RE = re.compile("[\x02\x03 ]*([\x01\x06\x07\x08])[\x02\x03 ]*")
 _ESCAPED_ENTITY_RE = re.compile(r"&(?:#\d{2,7}|#x[0-9a-fA-F]{2,6}|[a-zA-Z]{2,8});")
 
 
@@ -109,6 +117,13 @@ def _mark_label_element(m: re.Match[str]) -> str:
     return m.group(1) + m.group("label") + m.group(4) + LABELLED
 
 
+def _mark_label_br(m: re.Match[str]) -> str:
+    label = m.group("label").strip()
+    if not label or label[-1] in ".,;!?" or len(label.split()) > 6:
+        return m.group(0)
+    return m.group(1) + BR_PAIR
+
+
 _DATE_PAIR_RE = re.compile(r"^(" + re.sub(r"\(\?P<\w+>", "(?:", _DATE) + ")" + PAIR, re.I | re.M)
 
 
@@ -124,6 +139,9 @@ def unmark_pairs(text: str) -> str:
     if SPLIT_PAIR in text:
         text = text.replace(" " + SPLIT_PAIR, SPLIT_PAIR).replace(SPLIT_PAIR + " ", SPLIT_PAIR)
         text = text.replace(SPLIT_PAIR, "\n\n")
+    if BR_PAIR in text:
+        text = text.replace(" " + BR_PAIR, BR_PAIR).replace(BR_PAIR + " ", BR_PAIR)
+        text = text.replace(BR_PAIR, "\n")
     return text
 
 
@@ -148,6 +166,8 @@ def _html_to_marked_text(markup: str) -> str:
         markup = _LABEL_VALUE_RE.sub(PAIR, markup)
     if "</span>" in markup:
         markup = _NEXT_LABELLED_SPAN_RE.sub(r"\1" + _LINE, markup)
+    if "<br" in markup:
+        markup = _LABEL_BR_RE.sub(_mark_label_br, markup)
     markup = _LABEL_ELEMENT_RE.sub(_mark_label_element, markup)
     if "<div" in markup:
         markup = _LABEL_BOX_RE.sub(lambda m: m.group(1) + SPLIT_PAIR, markup)
@@ -163,7 +183,7 @@ def _html_to_marked_text(markup: str) -> str:
 def _marked_to_text(text: str) -> str:
     """Marked text -> blocks separated by blank lines, <br> as newlines, list items bulleted."""
     # Plain str.replace and regexes that start with a literal: this runs on every page.
-    if PAIR in text or LABELLED in text or SPLIT_PAIR in text:
+    if PAIR in text or LABELLED in text or SPLIT_PAIR in text or BR_PAIR in text:
         # A label and its value are one block, whatever boxes the value sits in.
         text = _PAIR_GAP_RE.sub(r"\1", text)
     text = text.replace(" \x02", _BLOCK).replace("\x02 ", _BLOCK)
