@@ -45,6 +45,9 @@ _CHROME_ATTRS: tuple[tuple[str, str], ...] = (
     ("role=", "[role=navigation i], [role=banner i], [role=contentinfo i], [role=complementary i]"),
     ("role=", "[role=search i], [role=dialog i], [role=alertdialog i]"),
     ("hidden", "[hidden], [aria-hidden=true]"),
+    # What the page's own style hides is no more shown than what the hidden attribute hides.
+    ("none", '[style*="display:none" i], [style*="display: none" i]'),
+    ("hidden", '[style*="visibility:hidden" i], [style*="visibility: hidden" i]'),
     ("masthead", "#masthead"),
     ("colophon", "#colophon"),
     ("site-header", ".site-header"),
@@ -108,7 +111,10 @@ def _may_show_metadata(node: LexborNode) -> bool:
     if node.tag in _NO_META_TAGS:
         return False
     attrs = node.attributes
-    return "hidden" not in attrs and attrs.get("aria-hidden") != "true"
+    if "hidden" in attrs or attrs.get("aria-hidden") == "true":
+        return False
+    style = "".join((attrs.get("style") or "").lower().split())
+    return "display:none" not in style and "visibility:hidden" not in style
 
 
 def _strip_chrome(
@@ -346,16 +352,47 @@ def strip_teasers(content: LexborNode, markup: str, own: tuple[str, int] | None)
         if key is not None and key != own and _starts_its_block(link):
             block = _teaser_block(link, content, own, seen)
             if block is not None:
-                block.remove()
+                _remove_with_heading(block, content)
                 removed = True
                 continue
         block = _nav_block(link, content, seen)
-        if block is None:
-            block = _lone_link_block(link, content)
+        if block is not None:
+            _remove_with_heading(block, content)
+            removed = True
+            continue
+        block = _lone_link_block(link, content)
         if block is not None:
             block.remove()
             removed = True
     return removed
+
+
+# The recommendation's own type headings, which never title a block of links.
+_TYPE_HEADING_RE = re.compile(
+    r"^(?:causes?\s+(?:of|for)\s+concern|areas?\s+for\s+improvement|recommendation\b(?!s))",
+    re.I,
+)
+
+
+def _remove_with_heading(block: LexborNode, content: LexborNode) -> None:
+    """Detach a block of teasers or links, and the short heading just above it that titles it
+    ("Related recommendations", "Share this page"): a heading over nothing is no text."""
+    prev = block.prev
+    while prev is not None and prev.tag in ("-text", "_comment") and not (prev.text() or "").strip():
+        prev = prev.prev
+    block.remove()
+    if prev is None or prev.tag not in _HEADINGS or prev.mem_id == content.mem_id:
+        return
+    shown = " ".join(prev.text(deep=True, separator=" ", strip=True).split())
+    if (
+        prev.tag != "h1"  # the page's title
+        and shown
+        and len(shown) <= 60
+        and not _SENTENCE_RE.search(shown + " ")
+        and not _LOG_MARK_RE.search(shown)
+        and _TYPE_HEADING_RE.match(shown) is None
+    ):
+        prev.remove()
 
 
 # A link alone in its paragraph reads as a tool when it is this short and ends no sentence.

@@ -99,11 +99,13 @@ def microdata_metadata(tree: LexborHTMLParser, url: str) -> PageMetadata | None:
                     found.setdefault("reference", value)
             elif name in ("about", "recipient"):
                 inner = node.css_first("[itemprop~=name]") if "itemscope" in attrs else None
-                value = attrs.get("content") or _shown(inner if inner is not None else node)
+                shown_by = inner if inner is not None else node
+                value = shown_by.attributes.get("content") or _shown(shown_by)
                 if value:
                     found.setdefault("force_name", value)
             elif name == "ispartof":
-                link = node if node.tag == "a" else node.css_first("a[href]")
+                # The item's own address (<a>, <link>), else a link inside it.
+                link = node if "href" in attrs else node.css_first("a[href]")
                 href = (link.attributes.get("href") or "") if link is not None else ""
                 if href.strip() and "report_url" not in found and not _same_page(href, url):
                     try:
