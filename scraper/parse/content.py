@@ -378,7 +378,9 @@ def _remove_with_heading(block: LexborNode, content: LexborNode) -> None:
     """Detach a block of teasers or links, and the short heading just above it that titles it
     ("Related recommendations", "Share this page"): a heading over nothing is no text."""
     prev = block.prev
-    while prev is not None and prev.tag in ("-text", "_comment") and not (prev.text() or "").strip():
+    while prev is not None and prev.tag in ("-text", "_comment"):
+        if (prev.text() or "").strip():
+            break
         prev = prev.prev
     block.remove()
     if prev is None or prev.tag not in _HEADINGS or prev.mem_id == content.mem_id:
