@@ -481,7 +481,9 @@ def _is_labelled(node: LexborNode) -> bool:
     prev = node.prev
     while prev is not None and prev.tag == "-text" and not (prev.text() or "").strip():
         prev = prev.prev
-    if prev is None or prev.tag in ("-text", "_comment") or prev.css_first("a") is not None:
+    if prev is None or prev.tag in ("-text", "_comment", "h1", "h2"):
+        return False  # a title or section heading over a box is no label of it
+    if prev.css_first("a") is not None:
         return False
     shown = prev.text(deep=True, separator=" ", strip=True)
     # The log's closing tags ("[/comment][/on]") are no label.
