@@ -167,10 +167,16 @@ def take_metadata(
             parsed.append(None)
             continue
         parsed.append(None if neutral is not None and neutral(block) else _read_pairs(block))
+    # Label boxes and value boxes side by side with no mark between ("<h4>Force</h4><p>X</p>"
+    # ...): a run of three or more is a metadata block; each value is its label's.
+    continuation = [False] * len(blocks)
+    for i, j in _label_runs(blocks, first_tag, last_tag):
+        for k in range(i, j, 2):
+            parsed[k] = [(" ".join(blocks[k].split()), SPLIT_PAIR, " ".join(blocks[k + 1].split()))]
+            continuation[k + 1] = True
     if not any(parsed):
         return blocks, None
     # Bullet items just after a label with no value are that value ("Themes" + a list).
-    continuation = [False] * len(blocks)
     for i, pairs in enumerate(parsed):
         if pairs is None or pairs[-1][2]:
             continue
@@ -247,6 +253,67 @@ def take_metadata(
         for label, _, value in parsed[k] or []:
             pairs_out.append((label, value, [value] if value else []))
     return kept, _fields(pairs_out, anchors, rec_id, force)
+
+
+def _is_label_box(block: str) -> bool:
+    """A block that reads as a label of its own: a word or four, no digit, no punctuation."""
+    return (
+        0 < len(block) <= 40
+        and block[0].isupper()
+        and "\n" not in block
+        and len(block.split()) <= 4
+        and not any(ch.isdigit() or ch in ".:;,!?[]()•◦●○▪‣" for ch in block)
+        and not any(mark in block for mark in _MARKS)
+        and _LABEL_RE.match(block) is None
+        and _BANNER_RE.match(block) is None
+    )
+
+
+def _is_value_box(block: str) -> bool:
+    return (
+        "\n" not in block
+        and len(block) <= 250
+        and _short_value(block)
+        and block[:1] not in "•◦●○▪‣["
+        and not any(mark in block for mark in _MARKS)
+        and _LABEL_RE.match(block) is None
+    )
+
+
+# Pairs of label box and value box in a row that make a metadata block.
+_MIN_LABEL_RUN = 3
+
+
+def _label_runs(blocks: list[str], first_tag: int, last_tag: int) -> list[tuple[int, int]]:
+    """(start, end) of each run of label box, value box, label box, value box ... of at least
+    _MIN_LABEL_RUN pairs, outside the log."""
+    runs: list[tuple[int, int]] = []
+    i = 0
+    n = len(blocks)
+    while i + 1 < n:
+        j = i
+        while (
+            j + 1 < n
+            and not first_tag <= j <= last_tag
+            and not first_tag <= j + 1 <= last_tag
+            and _is_label_box(blocks[j])
+            and _is_value_box(blocks[j + 1])
+        ):
+            j += 2
+        if (j - i) // 2 >= _MIN_LABEL_RUN:
+            runs.append((i, j))
+            i = j
+        else:
+            i += 1
+    return runs
+
+
+def may_hold_label_run(full: str) -> bool:
+    """Whether a text's blocks hold a run of label and value boxes (see _label_runs)."""
+    if full.count("\n\n") < 2 * _MIN_LABEL_RUN - 1:
+        return False
+    blocks = full.split("\n\n")
+    return bool(_label_runs(blocks, len(blocks), -1))
 
 
 def _is_block_heading(block: str) -> bool:

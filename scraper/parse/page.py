@@ -37,7 +37,12 @@ from scraper.parse.log import (
     read_rendered_log,
     rendered_log_start,
 )
-from scraper.parse.metadata import anchors_of, jsonld_metadata, take_metadata
+from scraper.parse.metadata import (
+    anchors_of,
+    jsonld_metadata,
+    may_hold_label_run,
+    take_metadata,
+)
 from scraper.parse.records import ListingEntry, LogEntry, PageMetadata, ParsedPage, parsed_page
 from scraper.parse.structure import (
     _BANNER_PREFIX_RE,
@@ -379,7 +384,7 @@ def _parse(html: str, url: str) -> ParsedPage:
     )
     # Metadata blocks, by their shape, wherever they sit in the content: read, then dropped.
     metadata = None
-    if _may_hold_pairs(full):
+    if _may_hold_pairs(full) or may_hold_label_run(full):
         meta_blocks, metadata = take_metadata(
             _blocks_around_log(full),
             anchors_of([markup], url),
