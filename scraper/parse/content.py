@@ -614,15 +614,17 @@ def narrow_body(content: LexborNode, banner: Callable[[str], bool]) -> tuple[Lex
 def metadata_markup(node: LexborNode, own: tuple[str, int] | None) -> list[str]:
     """The markup of a box taken out as chrome that may show this page's metadata: a box
     that shows other recommendations (a sidebar of teasers) gives only its parts that show
-    none, so another recommendation's details are never read as this one's."""
+    none and are no part of a teaser, so another recommendation's details are never read as
+    this one's."""
     out: list[str] = []
 
     def visit(node: LexborNode, depth: int) -> None:
-        if not _other_links(node, own):
+        others = _other_links(node, own)
+        if not others:
             out.append(node.html or "")
             return
-        if depth >= 3:
-            return
+        if depth >= 4 or others == 1 and _text_len(node) <= _TEASER_CHARS:
+            return  # one teaser: whatever it shows is that recommendation's
         for child in node.iter():
             if child.tag not in _NO_META_TAGS and _may_show_metadata(child):
                 visit(child, depth + 1)
@@ -632,7 +634,7 @@ def metadata_markup(node: LexborNode, own: tuple[str, int] | None) -> list[str]:
 
 
 _BESIDE_SKIP = frozenset(
-    ("script", "style", "noscript", "template", "svg", "iframe", "object", "nav", "footer",
+    ("script", "style", "noscript", "template", "svg", "iframe", "object", "nav",
      "form", "button", "select", "input", "textarea", "dialog", "-text", "_comment")
 )  # fmt: skip
 
@@ -647,20 +649,42 @@ def beside(content: LexborNode, own: tuple[str, int] | None) -> list[str]:
     # footer beside that are the site's, not the post's.
     while current.parent is not None and current.tag not in ("body", "html", "main"):
         parent = current.parent
+        # Beside the body's own children stand the site's header and footer; below it, a
+        # footer or aside beside the post is the post's (an entry footer, a details box).
+        site_level = parent.tag in ("body", "html")
         for sibling in parent.iter():
             if sibling.mem_id == current.mem_id or sibling.tag in _BESIDE_SKIP:
                 continue
-            if _in_site_chrome(sibling):
+            if sibling.tag == "footer" and site_level:
+                continue
+            if not _may_show_metadata(sibling):
+                continue
+            if site_level and _in_site_chrome(sibling):
+                continue
+            if not site_level and _NAV_NAMED_RE.search(_names(sibling)):
                 continue
             text = sibling.text(deep=True, separator=" ", strip=True)
             if not text or len(text) > 4000:
                 continue
-            markup = sibling.html or ""
             if _other_links(sibling, own):
+                # A box of teasers gives only its parts that show no other recommendation.
+                out.extend(metadata_markup(sibling, own))
                 continue
             links = sibling.css("a[href]")
             if len(links) >= 4 and sum(_text_len(a) for a in links) * 2 >= len(text):
                 continue
-            out.append(markup)
+            out.append(sibling.html or "")
         current = parent
     return out
+
+
+# Names of navigation and notices, which never hold the post's metadata.
+_NAV_NAMED_RE = re.compile(
+    r"menu|navigation|breadcrumb|cookie|consent|banner|logo|site-title|site-branding|masthead",
+    re.I,
+)
+
+
+def _names(node: LexborNode) -> str:
+    attrs = node.attributes
+    return " ".join(str(attrs.get(k) or "") for k in ("class", "id", "role"))
