@@ -18,8 +18,6 @@ from tests.blindthemes import THEMES, as_dict, normalised, pages
 NOT_YET: dict[str, str] = {
     "classic": "metadata as labelled spans in the entry footer is not read as fields",
     "divi": "the report link in <br>-split labelled lines is not read as report_url",
-    "amp": "metadata in the article footer's <li> items is not read as fields",
-    "dl_aside_hero": "the metadata <dl> in an <aside> is not read as fields",
     "accordion_details": "metadata in labelled <p>s is not read as fields",
 }
 

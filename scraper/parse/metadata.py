@@ -141,6 +141,7 @@ def take_metadata(
     edges_only: bool = False,
     neutral: Callable[[str], bool] | None = None,
     force: str | None = None,
+    runs_only: bool = False,
 ) -> tuple[list[str], PageMetadata | None]:
     """(the blocks that are not metadata, what the metadata shows or None if there was none).
 
@@ -149,6 +150,8 @@ def take_metadata(
     `edges_only`, structural pairs too are metadata only before and after everything else (a
     listing entry). A lone "Label: value" line counts only there, before or after all content;
     blocks `neutral` says are not content (a banner, the page's title) do not end the edge.
+    With `runs_only` (blocks from chrome, where a line of several labels run together is no
+    field), a lone pair counts only where the markup pairs it.
     """
     tagged = [i for i, b in enumerate(blocks) if "[" in b and _LOG_TOKEN_RE.search(b)]
     first_tag, last_tag = (tagged[0], tagged[-1]) if tagged else (len(blocks), -1)
@@ -194,7 +197,7 @@ def take_metadata(
         is_meta = bool(real) and (
             (len(real) >= 2 and (structural or shortish))
             or (structural and (at_edge or not edges_only))
-            or (shortish and at_edge)
+            or (shortish and at_edge and not runs_only)
         )
         if is_meta:
             for k in range(i, j):

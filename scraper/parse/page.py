@@ -24,6 +24,7 @@ from scraper.parse.content import (
     _content_node,
     _strip_chrome,
     beside,
+    chrome_metadata_markups,
     narrow_body,
     strip_teasers,
 )
@@ -336,7 +337,13 @@ def _parse(html: str, url: str) -> ParsedPage:
     markup = content.html or "" if content is not None else ""
     # A type label in the entry's meta line is chrome to the text: keep the markup it is in.
     unstripped = markup
-    if content is not None and _strip_chrome(content, markup):
+    # The markup of boxes of chrome taken out of the content that may show its metadata.
+    chrome: list[str] = []
+
+    def keep(box: LexborNode) -> None:
+        chrome.extend(chrome_metadata_markups(box, own))
+
+    if content is not None and _strip_chrome(content, markup, keep if rec_hint else None):
         markup = content.html or ""
     left_around: list[str] = []
     # Where the title is looked for when it stands apart from the content: the body around it.
@@ -358,7 +365,8 @@ def _parse(html: str, url: str) -> ParsedPage:
         content = tree.body
         title_scope = None
         markup = content.html or ""
-        if _strip_chrome(content, markup):
+        chrome.clear()
+        if _strip_chrome(content, markup, keep if rec_hint else None):
             markup = content.html or ""
         marked = _html_to_marked_text(markup)
         warnings.append("content: empty main area, used body")
@@ -399,6 +407,16 @@ def _parse(html: str, url: str) -> ParsedPage:
                 (_norm(unmark_pairs(b)) for b in kept_around if _is_status_line(unmark_pairs(b))),
                 None,
             )
+    if chrome:
+        # A metadata block in chrome taken out of the content (an aside, the entry's footer).
+        _, in_chrome = take_metadata(
+            _marked_to_text(_html_to_marked_text("".join(chrome))).split("\n\n"),
+            anchors_of(chrome, url),
+            rec_id,
+            force=force,
+            runs_only=True,
+        )
+        metadata = _merge(metadata, in_chrome)
     # What the page's JSON-LD says comes after what the page shows.
     metadata = _merge(metadata, linked_data) or _NO_METADATA
     # full has single spaces and no space beside a newline, so this equals _norm(full), cheaper.
