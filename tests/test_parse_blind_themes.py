@@ -17,8 +17,6 @@ from tests.blindthemes import THEMES, as_dict, normalised, pages
 
 NOT_YET: dict[str, str] = {
     "classic": "metadata as labelled spans in the entry footer is not read as fields",
-    "divi": "the report link in <br>-split labelled lines is not read as report_url",
-    "accordion_details": "metadata in labelled <p>s is not read as fields",
 }
 
 

@@ -100,7 +100,9 @@ def _pair(line: str) -> tuple[str, str, str] | None:
     if m is None:
         return None
     label = " ".join(m.group("label").split())
-    value = " ".join(m.group("value").split())
+    # A label element that holds its own colon ("<strong>Report:</strong> <a ...>") is
+    # marked as run into its value too: the mark is no part of the value.
+    value = " ".join(m.group("value").split()).lstrip(_MARKS).lstrip()
     sep = m.group("sep")
     if not label or label[-1] in ",;!?" or len(label.split()) > 6:
         return None
