@@ -15,9 +15,7 @@ import pytest
 from scraper import parse_page
 from tests.blindthemes import THEMES, as_dict, normalised, pages
 
-NOT_YET: dict[str, str] = {
-    "classic": "metadata as labelled spans in the entry footer is not read as fields",
-}
+NOT_YET: dict[str, str] = {}
 
 
 def _records(theme: str) -> tuple[dict[str, dict], dict[str, dict]]:

@@ -57,8 +57,22 @@ def test_labelled_items_in_the_article_footer_give_the_fields() -> None:
     )
 
 
+def test_labelled_boxes_side_by_side_in_the_footer_are_a_line_each() -> None:
+    footer = (
+        '<footer><span class="m">Force: Tarnside Police</span> <span class="s">|</span> '
+        '<span class="m">Reference: TP/7</span></footer>'
+    )
+    html = body(
+        f"<main><article><h1>Tarnside audit: Tarnside (4321)</h1><div><p>{TEXT}</p>{LOG}</div>"
+        f"{footer}</article></main>"
+    )
+    parsed = parse_page(html, URL)
+    assert (parsed.force_name, parsed.reference) == ("Tarnside Police", "TP/7")
+    assert parsed.text == TEXT
+
+
 def test_one_line_of_labels_run_together_in_chrome_is_no_field() -> None:
-    footer = "<footer><span>Force: Tarnside Police</span><span>Reference: TP/7</span></footer>"
+    footer = "<footer><p>Force: Tarnside Police Reference: TP/7</p></footer>"
     html = body(
         f"<main><article><h1>Tarnside audit: Tarnside (4321)</h1><div><p>{TEXT}</p>{LOG}</div>"
         f"{footer}</article></main>"

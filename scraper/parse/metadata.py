@@ -102,7 +102,9 @@ def _pair(line: str) -> tuple[str, str, str] | None:
     label = " ".join(m.group("label").split())
     # A label element that holds its own colon ("<strong>Report:</strong> <a ...>") is
     # marked as run into its value too: the mark is no part of the value.
-    value = " ".join(m.group("value").split()).lstrip(_MARKS).lstrip()
+    # A separator between labelled boxes on one line ("Force: X | Reference: Y") is no part
+    # of the value before it either.
+    value = " ".join(m.group("value").split()).lstrip(_MARKS).lstrip().rstrip(" |·")
     sep = m.group("sep")
     if not label or label[-1] in ",;!?" or len(label.split()) > 6:
         return None

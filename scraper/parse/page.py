@@ -66,6 +66,7 @@ from scraper.parse.text import (
     SPLIT_PAIR,
     _html_to_marked_text,
     _marked_to_text,
+    split_inline_pairs,
     unmark_pairs,
 )
 
@@ -410,7 +411,9 @@ def _parse(html: str, url: str) -> ParsedPage:
     if chrome:
         # A metadata block in chrome taken out of the content (an aside, the entry's footer).
         _, in_chrome = take_metadata(
-            _marked_to_text(_html_to_marked_text("".join(chrome))).split("\n\n"),
+            _marked_to_text(_html_to_marked_text(split_inline_pairs("".join(chrome)))).split(
+                "\n\n"
+            ),
             anchors_of(chrome, url),
             rec_id,
             force=force,
