@@ -377,7 +377,10 @@ def _parse(html: str, url: str) -> ParsedPage:
         warnings.append("text: double-escaped entities")
     full = _marked_to_text(marked)
     report_title, title_shown = _title_from_tree(
-        title_scope if title_scope is not None else content, tree, rec_id
+        title_scope if title_scope is not None else content,
+        tree,
+        rec_id,
+        markup if title_scope is None else None,
     )
     # Metadata blocks, by their shape, wherever they sit in the content: read, then dropped.
     metadata = None
