@@ -134,6 +134,7 @@ def _shows_listing(content: LexborNode, url: str) -> bool:
 
 
 _LOG_ENDS = ("[/on]", "[/comment]", "[/status]", "[on]")
+_UNREAD = "\x00unread"  # no URL: a next page not read yet
 _NO_METADATA = PageMetadata()
 
 
@@ -334,6 +335,11 @@ def _parse(html: str, url: str) -> ParsedPage:
     own = (force, rec_id) if force is not None and rec_id is not None else None
     # Read before any chrome goes: a script in the body is chrome to the text.
     linked_data = _linked_data(tree, data, url) if rec_hint else None
+    rec_url = recommendation_key(url) is not None
+    listing_url = not rec_url and bool(_LISTING_URL_RE.search(url))
+    # A listing's pagination sits in chrome stripped below: on a listing URL it is read now,
+    # from the tree as parsed, rather than from a second tree of the page later.
+    next_page = next_page_from_tree(tree, url) if listing_url else _UNREAD
     content = _content_node(tree, one_post=rec_hint)
     markup = content.html or "" if content is not None else ""
     # A type label in the entry's meta line is chrome to the text: keep the markup it is in.
@@ -515,8 +521,6 @@ def _parse(html: str, url: str) -> ParsedPage:
             blocks = blocks[:start]
 
     # Classify from what the content shows; a recommendation URL is never a listing.
-    rec_url = recommendation_key(url) is not None
-    listing_url = not rec_url and bool(_LISTING_URL_RE.search(url))
     entries, title_nodes = (
         _listing_entries(content, url, listing_url)
         if content is not None and not rec_url
@@ -536,8 +540,10 @@ def _parse(html: str, url: str) -> ParsedPage:
             tuple(warnings),
             has_404_banner=has_404_banner,
             listing_entries=tuple(entries),
-            # The pagination sits in chrome stripped above, so read it from a fresh tree.
-            next_page=next_page_from_tree(LexborHTMLParser(data), url),
+            # The pagination sits in chrome stripped above: if not read then, from a fresh tree.
+            next_page=next_page_from_tree(LexborHTMLParser(data), url)
+            if next_page is _UNREAD
+            else next_page,
             content_text=content_text,
         )
 
