@@ -114,7 +114,19 @@ def _may_show_metadata(node: LexborNode) -> bool:
     if "hidden" in attrs or attrs.get("aria-hidden") == "true":
         return False
     style = "".join((attrs.get("style") or "").lower().split())
-    return "display:none" not in style and "visibility:hidden" not in style
+    if "display:none" in style or "visibility:hidden" in style:
+        return False
+    named = " ".join(str(attrs.get(k) or "") for k in ("class", "id", "role"))
+    return not (named and _NO_METADATA_NAMES_RE.search(named))
+
+
+# Names of chrome that never holds the page's metadata: comments, notices, share and skip
+# links, navigation, the site's own header and footer.
+_NO_METADATA_NAMES_RE = re.compile(
+    r"comment|respond|reply|cookie|consent|gdpr|skip|screen-reader|share|sharing|social"
+    r"|navigation|breadcrumb|menu|site-|masthead|colophon|branding",
+    re.I,
+)
 
 
 def _strip_chrome(
@@ -155,7 +167,7 @@ def _strip_chrome(
             if "entry-header" in classes or "page-header" in classes:
                 continue
             if node is not content and not _has_ancestor(node, _CONTENT_ANCESTORS):
-                node.remove()
+                node.remove()  # the site's header: no page's metadata
                 removed = True
     themed = [sel for trigger, sel in _THEME_CHROME_ATTRS if trigger in named]
     if themed and content.tag not in _CONTENT_ANCESTORS:
@@ -611,6 +623,20 @@ def narrow_body(content: LexborNode, banner: Callable[[str], bool]) -> tuple[Lex
     return current, left
 
 
+def _is_a_teaser(node: LexborNode, own: tuple[str, int] | None) -> bool:
+    """Whether a box that links one other recommendation is that one's teaser: the link
+    titles it (its text starts with the link's), and it holds no more than a teaser would."""
+    if _text_len(node) > _TEASER_CHARS:
+        return False
+    for a in node.css("a[href]"):
+        key = recommendation_key(a.attributes.get("href") or "")
+        if key is not None and key != own:
+            shown = "".join(a.text(deep=True, separator=" ", strip=True).split())
+            whole = "".join(node.text(deep=True, separator=" ", strip=True).split())
+            return bool(shown) and whole.startswith(shown)
+    return False
+
+
 def metadata_markup(node: LexborNode, own: tuple[str, int] | None) -> list[str]:
     """The markup of a box taken out as chrome that may show this page's metadata: a box
     that shows other recommendations (a sidebar of teasers) gives only its parts that show
@@ -623,7 +649,7 @@ def metadata_markup(node: LexborNode, own: tuple[str, int] | None) -> list[str]:
         if not others:
             out.append(node.html or "")
             return
-        if depth >= 4 or others == 1 and _text_len(node) <= _TEASER_CHARS:
+        if depth >= 4 or others == 1 and _is_a_teaser(node, own):
             return  # one teaser: whatever it shows is that recommendation's
         for child in node.iter():
             if child.tag not in _NO_META_TAGS and _may_show_metadata(child):

@@ -101,9 +101,11 @@ def _pair(line: str) -> tuple[str, str, str] | None:
     if m is None:
         return None
     label = " ".join(m.group("label").split())
-    # A label that ends in its own colon is marked too ("<b>Report:</b> <a>..."): the
-    # value is what follows both.
-    value = " ".join(m.group("value").lstrip(_MARKS + " \t").split())
+    # A label element that holds its own colon ("<strong>Report:</strong> <a ...>") is
+    # marked as run into its value too: the mark is no part of the value.
+    # A separator between labelled boxes on one line ("Force: X | Reference: Y") is no part
+    # of the value before it either.
+    value = " ".join(m.group("value").split()).lstrip(_MARKS).lstrip().rstrip(" |·")
     sep = m.group("sep")
     if not label or label[-1] in ",;!?" or len(label.split()) > 6:
         return None
@@ -150,6 +152,7 @@ def take_metadata(
     edges_only: bool = False,
     neutral: Callable[[str], bool] | None = None,
     force: str | None = None,
+    runs_only: bool = False,
 ) -> tuple[list[str], PageMetadata | None]:
     """(the blocks that are not metadata, what the metadata shows or None if there was none).
 
@@ -158,6 +161,8 @@ def take_metadata(
     `edges_only`, structural pairs too are metadata only before and after everything else (a
     listing entry). A lone "Label: value" line counts only there, before or after all content;
     blocks `neutral` says are not content (a banner, the page's title) do not end the edge.
+    With `runs_only` (blocks from chrome, where a line of several labels run together is no
+    field), a lone pair counts only where the markup pairs it.
     """
     tagged = [i for i, b in enumerate(blocks) if "[" in b and _LOG_TOKEN_RE.search(b)]
     first_tag, last_tag = (tagged[0], tagged[-1]) if tagged else (len(blocks), -1)
@@ -210,7 +215,7 @@ def take_metadata(
         is_meta = bool(real) and (
             (len(real) >= 2 and (structural or shortish))
             or (structural and (at_edge or not edges_only))
-            or (shortish and at_edge)
+            or (shortish and at_edge and not runs_only)
         )
         # A status pair the markup pairs (a label box beside its value) is a status summary
         # whatever else is around it: it reads "Label: value", as the structure knows it.

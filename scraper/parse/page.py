@@ -72,6 +72,7 @@ from scraper.parse.text import (
     SPLIT_PAIR,
     _html_to_marked_text,
     _marked_to_text,
+    split_inline_pairs,
     unmark_pairs,
 )
 
@@ -139,6 +140,7 @@ def _shows_listing(content: LexborNode, url: str) -> bool:
 
 
 _LOG_ENDS = ("[/on]", "[/comment]", "[/status]", "[on]")
+_UNREAD = "\x00unread"  # no URL: a next page not read yet
 _NO_METADATA = PageMetadata()
 
 
@@ -342,13 +344,19 @@ def _parse(html: str, url: str) -> ParsedPage:
     linked_data = _linked_data(tree, data, url) if rec_hint else None
     if rec_hint and b"itemprop" in data:
         linked_data = _merge(linked_data, microdata_metadata(tree, url))
+    rec_url = recommendation_key(url) is not None
+    listing_url = not rec_url and bool(_LISTING_URL_RE.search(url))
+    # A listing's pagination sits in chrome stripped below: on a listing URL it is read now,
+    # from the tree as parsed, rather than from a second tree of the page later.
+    next_page = next_page_from_tree(tree, url) if listing_url else _UNREAD
     content = _content_node(tree, one_post=rec_hint)
     markup = content.html or "" if content is not None else ""
     # A type label in the entry's meta line is chrome to the text: keep the markup it is in.
     unstripped = markup
-    # What chrome inside the content showed (an entry footer, a meta box): metadata, if any.
-    chrome_shown: list[str] = []
-    if content is not None and _strip_chrome(content, markup, chrome_shown, own):
+    # What chrome taken out of the content showed (an entry footer, a meta box): metadata, if
+    # any (on a page that is one recommendation).
+    chrome: list[str] = []
+    if content is not None and _strip_chrome(content, markup, chrome if rec_hint else None, own):
         markup = content.html or ""
     left_around: list[str] = []
     # Where the title is looked for when it stands apart from the content: the body around it.
@@ -370,7 +378,8 @@ def _parse(html: str, url: str) -> ParsedPage:
         content = tree.body
         title_scope = None
         markup = content.html or ""
-        if _strip_chrome(content, markup):
+        chrome.clear()
+        if _strip_chrome(content, markup, chrome if rec_hint else None, own):
             markup = content.html or ""
         marked = _html_to_marked_text(markup)
         warnings.append("content: empty main area, used body")
@@ -380,7 +389,10 @@ def _parse(html: str, url: str) -> ParsedPage:
         warnings.append("text: double-escaped entities")
     full = _marked_to_text(marked)
     report_title, title_shown = _title_from_tree(
-        title_scope if title_scope is not None else content, tree, rec_id
+        title_scope if title_scope is not None else content,
+        tree,
+        rec_id,
+        markup if title_scope is None else None,
     )
     # Metadata blocks, by their shape, wherever they sit in the content: read, then dropped.
     metadata = None
@@ -398,7 +410,7 @@ def _parse(html: str, url: str) -> ParsedPage:
     outside_status: str | None = None
     if rec_hint and content is not None and content.tag != "body":
         # A metadata block beside the content (in the article's header, an aside) says as much.
-        around = beside(content, own) + chrome_shown
+        around = beside(content, own)
         if around:
             kept_around, outside = take_metadata(
                 _marked_to_text(_html_to_marked_text("".join(around))).split("\n\n"),
@@ -411,7 +423,19 @@ def _parse(html: str, url: str) -> ParsedPage:
                 (_norm(unmark_pairs(b)) for b in kept_around if _is_status_line(unmark_pairs(b))),
                 None,
             )
-    # What the page's structured data says comes after what the page shows.
+    if chrome:
+        # A metadata block in chrome taken out of the content (an aside, the entry's footer).
+        _, in_chrome = take_metadata(
+            _marked_to_text(_html_to_marked_text(split_inline_pairs("".join(chrome)))).split(
+                "\n\n"
+            ),
+            anchors_of(chrome, url),
+            rec_id,
+            force=force,
+            runs_only=True,
+        )
+        metadata = _merge(metadata, in_chrome)
+    # What the page's JSON-LD says comes after what the page shows.
     metadata = _merge(metadata, linked_data) or _NO_METADATA
     # full has single spaces and no space beside a newline, so this equals _norm(full), cheaper.
     content_text = full.replace("\n\n", " ").replace("\n", " ")
@@ -503,8 +527,6 @@ def _parse(html: str, url: str) -> ParsedPage:
             blocks = blocks[:start]
 
     # Classify from what the content shows; a recommendation URL is never a listing.
-    rec_url = recommendation_key(url) is not None
-    listing_url = not rec_url and bool(_LISTING_URL_RE.search(url))
     entries, title_nodes = (
         _listing_entries(content, url, listing_url)
         if content is not None and not rec_url
@@ -524,8 +546,10 @@ def _parse(html: str, url: str) -> ParsedPage:
             tuple(warnings),
             has_404_banner=has_404_banner,
             listing_entries=tuple(entries),
-            # The pagination sits in chrome stripped above, so read it from a fresh tree.
-            next_page=next_page_from_tree(LexborHTMLParser(data), url),
+            # The pagination sits in chrome stripped above: if not read then, from a fresh tree.
+            next_page=next_page_from_tree(LexborHTMLParser(data), url)
+            if next_page is _UNREAD
+            else next_page,
             content_text=content_text,
         )
 

@@ -242,3 +242,15 @@ def parsed_page(**values: Any) -> ParsedPage:
     page = _new(ParsedPage)
     page.__dict__.update(d)
     return page
+
+
+def replaced_entry(entry: ListingEntry, **changes: Any) -> ListingEntry:
+    """dataclasses.replace(entry, **changes), built directly (see log_entry)."""
+    d = entry.__dict__.copy()
+    d.update(changes)
+    if len(d) != len(entry.__dict__):
+        unknown = sorted(set(changes) - set(entry.__dict__))
+        raise TypeError(f"ListingEntry fields unknown: {unknown}")
+    out = _new(ListingEntry)
+    out.__dict__.update(d)
+    return out

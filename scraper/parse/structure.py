@@ -414,13 +414,35 @@ def _title_from_headings(
     return candidates[0] if candidates else (None, None)
 
 
+# An open tag with "entry-title" in its class (in any case: a page in quirks mode matches
+# classes so), in lexbor's serialization, which escapes '"', "<" and ">" in attribute values.
+_ENTRY_TITLE_TAG_RE = re.compile(
+    r'<([a-z][a-z0-9-]*)(?=[\s/>])[^<>]*?\sclass="[^"<>]*?(?i:entry-title)'
+)
+_H1_H2 = ("h1", "h2")
+
+
+def _headings(content: LexborNode, markup: str | None) -> list[LexborNode]:
+    """content.css("h1, h2, .entry-title"). The first CSS query on a tree costs more than
+    the rest of the title's reading (lexbor sets up its selector engine), so where the
+    content's markup (`markup`, when it is current) shows no element but an h1 or h2 that the
+    class could match, its h1s and h2s are taken in a walk of the tree, in the same order."""
+    if markup is not None and all(t in _H1_H2 for t in _ENTRY_TITLE_TAG_RE.findall(markup)):
+        return [n for n in content.traverse() if n.tag in _H1_H2]
+    return content.css("h1, h2, .entry-title")
+
+
 def _title_from_tree(
-    content: LexborNode | None, tree: LexborHTMLParser, rec_id: int | None
+    content: LexborNode | None,
+    tree: LexborHTMLParser,
+    rec_id: int | None,
+    markup: str | None = None,
 ) -> tuple[str | None, str | None]:
     """(report title, the heading's full text as shown): a "<title> (<id>)" heading or the
-    page's h1, looked for in the content area first, then in the rest of the page."""
+    page's h1, looked for in the content area first, then in the rest of the page. `markup`
+    is the content's HTML as it stands, where the caller has it."""
     if content is not None:
-        headings = content.css("h1, h2, .entry-title")
+        headings = _headings(content, markup)
         found = _title_from_headings(headings, rec_id, outside=False)
         # An h1 inside the content is the page's own heading: nothing outside can do better.
         if found[0] is not None or content is tree.body or any(h.tag == "h1" for h in headings):

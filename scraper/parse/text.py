@@ -198,3 +198,17 @@ def _marked_to_text(text: str) -> str:
         text = _MARK_BEFORE_BULLET_RE.sub("", text)
         text = text.replace(_LI, "• ").replace(_SUB_LI, "◦ ")
     return text.strip()
+
+
+# Inline boxes side by side where the next starts with a label and its colon ("<span>Force: X
+# </span> <span>Reference: Y</span>", an entry footer's meta line): in a box of chrome read for
+# metadata, each is a line of its own.
+_INLINE_PAIR_GAP_RE = re.compile(
+    r"(</(?:span|small|em|i|b|strong|time)>)\s*"
+    r"(?=<(?:span|small|em|i|b|strong)(?:\s[^>]*)?>[^<>:]{1,48}:)"
+)
+
+
+def split_inline_pairs(markup: str) -> str:
+    """Markup with a line break between inline boxes that each hold a label and its value."""
+    return _INLINE_PAIR_GAP_RE.sub(r"\1<br>", markup) if "</" in markup else markup
