@@ -263,15 +263,17 @@ def take_metadata(
 def _is_label_box(block: str) -> bool:
     """A block that reads as a label of its own: a word or four, no digit, no punctuation."""
     return (
-        0 < len(block) <= 40
-        and block[0].isupper()
-        and "\n" not in block
-        and len(block.split()) <= 4
-        and not any(ch.isdigit() or ch in ".:;,!?[]()•◦●○▪‣" for ch in block)
-        and not any(mark in block for mark in _MARKS)
+        len(block) <= 40
+        and _LABEL_BOX_RE.match(block) is not None
         and _LABEL_RE.match(block) is None
         and _BANNER_RE.match(block) is None
     )
+
+
+# A word or four of letters, the first a capital: no digit, no punctuation but a hyphen or an
+# apostrophe inside a word, "&" or "/" between words.
+_WORD = r"[^\W\d_]+(?:['’-][^\W\d_]+)*"
+_LABEL_BOX_RE = re.compile(r"(?=[A-Z])" + _WORD + r"(?: (?:[&/]|" + _WORD + r")){0,3}$")
 
 
 def _is_value_box(block: str) -> bool:
@@ -293,9 +295,17 @@ def _label_runs(blocks: list[str], first_tag: int, last_tag: int) -> list[tuple[
     """(start, end) of each run of label box, value box, label box, value box ... of at least
     _MIN_LABEL_RUN pairs, outside the log."""
     runs: list[tuple[int, int]] = []
-    i = 0
+    # Labels are short: a run needs short blocks two apart, most texts have none.
+    short = {k for k, b in enumerate(blocks) if len(b) <= 40}
+    starts = [k for k in short if k + 2 in short and k + 4 in short]
+    if not starts:
+        return runs
+    i = min(starts)
     n = len(blocks)
     while i + 1 < n:
+        if i not in short:
+            i += 1
+            continue
         j = i
         while (
             j + 1 < n
