@@ -431,13 +431,15 @@ def _lone_link_block(link: LexborNode, content: LexborNode) -> LexborNode | None
 
 
 def _other_links(node: LexborNode, own: tuple[str, int] | None) -> int:
-    count = 0
+    """How many other recommendations a box links (a title and its "Read more" link to the
+    same one count once)."""
+    keys = set()
     for a in node.css("a[href]"):
         href = a.attributes.get("href") or ""
         key = recommendation_key(href) if "/recommendation" in href else None
         if key is not None and key != own:
-            count += 1
-    return count
+            keys.add(key)
+    return len(keys)
 
 
 def _is_one_teaser(node: LexborNode, own: tuple[str, int] | None) -> bool:
