@@ -67,6 +67,44 @@ _NEXT_LABELLED_SPAN_RE = re.compile(
     r"(" + _SPAN_LABEL + r"(?:(?!</?span[\s>]).){0,400}?</span>)[ \t\n]*(?=" + _SPAN_LABEL + ")",
     re.S,
 )
+# A table of one header row and one row of values ("Force | Reference | Report" over their
+# values): each column is a label and its value, read as a <dl> would be.
+_A = r"(?:\s[^>]*)?>"
+_HORIZONTAL_TABLE_RE = re.compile(
+    r"<table" + _A + r"\s*"
+    r"(?:<caption" + _A + r"(?P<caption>(?:(?!</?caption[\s>]).)*)</caption>\s*)?"
+    r"(?:<thead"
+    + _A
+    + r"\s*)?(?:<tbody"
+    + _A
+    + r"\s*)?<tr"
+    + _A
+    + r"(?P<head>(?:\s*<th"
+    + _A
+    + r"(?:(?!</?t[hdr][\s>]|<table).)*</th>){2,})\s*</tr>\s*"
+    r"(?:</thead>\s*)?(?:<tbody"
+    + _A
+    + r"\s*)?<tr"
+    + _A
+    + r"(?P<row>(?:\s*<td"
+    + _A
+    + r"(?:(?!</?t[hdr][\s>]|<table).)*</td>){2,})\s*</tr>\s*"
+    r"(?:</tbody>\s*)?</table>",
+    re.S,
+)
+_CELL_TEXT_RE = re.compile(r"<t[hd]" + _A + r"(.*?)</t[hd]>", re.S)
+
+
+def _horizontal_table(m: re.Match[str]) -> str:
+    heads = _CELL_TEXT_RE.findall(m.group("head"))
+    cells = _CELL_TEXT_RE.findall(m.group("row"))
+    if len(heads) != len(cells):
+        return m.group(0)
+    caption = f"<p>{m.group('caption')}</p>" if m.group("caption") else ""
+    pairs = "".join(f"<dt>{h}</dt><dd>{c}</dd>" for h, c in zip(heads, cells, strict=True))
+    return f"{caption}<dl>{pairs}</dl>"
+
+
 _PRE_RE = re.compile(r"<pre(?=[\s>])[^>]*>.*?</pre>", re.S)
 _LI_OPEN_RE = re.compile(r"<li(?=[\s/>])[^>]*>")
 _BR_TAG_RE = re.compile(r"<(?:br|/?td|/?th|/?option)(?=[\s/>])[^>]*>")
@@ -159,6 +197,8 @@ def _html_to_marked_text(markup: str) -> str:
         markup = _nested_list_marks(markup)
     elif "<li" in markup:
         markup = _LI_OPEN_RE.sub(_BLOCK + _LI, markup)
+    if "<th" in markup and "<table" in markup:
+        markup = _HORIZONTAL_TABLE_RE.sub(_horizontal_table, markup)
     if "<tr" in markup:
         markup = _TWO_CELL_ROW_RE.sub(_mark_two_cell_row, markup)
     if "<dt" in markup or "<th" in markup:
