@@ -29,7 +29,7 @@ from scraper.parse.dates import _DATE_RE, _date_from_match
 from scraper.parse.log import _LOG_TOKEN_RE
 from scraper.parse.records import PageMetadata
 from scraper.parse.structure import _BANNER_RE, _LABEL_RE, _RECOMMENDING_RE
-from scraper.parse.text import _ANY_TAG_RE, BR_PAIR, LABELLED, PAIR, SPLIT_PAIR
+from scraper.parse.text import _ANY_TAG_RE, BR_PAIR, CONTROL_RE, LABELLED, PAIR, SPLIT_PAIR
 
 _MARKS = PAIR + LABELLED + SPLIT_PAIR + BR_PAIR
 _PAIR_RE = re.compile(
@@ -106,6 +106,8 @@ def _pair(line: str) -> tuple[str, str, str] | None:
     # A separator between labelled boxes on one line ("Force: X | Reference: Y") is no part
     # of the value before it either.
     value = " ".join(m.group("value").split()).lstrip(_MARKS).lstrip().rstrip(" |·")
+    if not value.isprintable():  # control characters are no part of any field
+        value = " ".join(CONTROL_RE.sub("", value).split())
     sep = m.group("sep")
     if not label or label[-1] in ",;!?" or len(label.split()) > 6:
         return None

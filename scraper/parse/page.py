@@ -144,6 +144,7 @@ _UNREAD = "\x00unread"  # no URL: a next page not read yet
 _NO_METADATA = PageMetadata()
 
 
+_PUBLISHED_LINE_RE = re.compile(r"(?:first\s+)?published\b(?!\s+in\b)", re.I)
 _URL_TEXT_RE = re.compile(r"^(?:https?://|www\.|/)\S+$", re.I)
 
 
@@ -511,6 +512,12 @@ def _parse(html: str, url: str) -> ParsedPage:
                     report_title = report.group(1).strip()
                 continue
             if _META_LINE_RE.match(block):
+                if metadata.published_on is None and _PUBLISHED_LINE_RE.match(block):
+                    # "Published 1 February 2018": the date the page shows it was published.
+                    date_match = _DATE_RE.search(block)
+                    if date_match is not None:
+                        published = _date_from_match(date_match, date_match.group(0))[0]
+                        metadata = replace(metadata, published_on=published)
                 continue
         if report_title is None and rec_id is not None and not kept and ")" in block[-4:]:
             m = _TITLE_ID_RE.match(block)
