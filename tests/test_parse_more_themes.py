@@ -6,7 +6,9 @@ lines of labels, copies hidden by the page's style, teasers and tools after the 
 breadcrumb list and a metadata <dl> in the article's header and footer, a label/value table
 after the log, microdata on <meta>/<link>, a one-row table of column labels, label boxes and
 value boxes side by side with no mark between, a "Published <date>" line, a post footer beside
-the article, teaser cards with "Read more" links. Each renders the blind set's 20 contents and
+the article, teaser cards with "Read more" links, a labelled row of share links between the
+text and the log, metadata in an open <details>, "See also" and previous/next pointers to other
+recommendations, <em> labels, an unlabelled tag cloud, a kicker line above the title. Each renders the blind set's 20 contents and
 the whole record must be the one the content defines.
 """
 
@@ -19,6 +21,7 @@ from tests.blindthemes import (
     CONTENTS,
     FOOTER,
     NAV,
+    OLD,
     RenderingTheme,
     Theme,
     as_dict,
@@ -374,6 +377,137 @@ class CardsAfter(RenderingTheme):
         )
 
 
+class ShareBetween(Theme):
+    def source_parts(self, c):
+        parts = super().source_parts(c)
+        k = max(1, len(parts) - 1)
+        tools = (
+            '<div class="tools"><span>Share this</span> <a href="https://facebook.com/s">Facebook</a> '
+            '<a href="https://x.com/s">X</a> <a href="mailto:?s=1">Email</a></div>'
+        )
+        return parts[:k] + [tools] + parts[k:]
+
+    def page(self, c):
+        return doc(
+            c.title,
+            "",
+            (self.banner(c) if c.banner else "")
+            + f"<article><h1>{e(c.title)}</h1>{self.meta_block(c)}<div>{self.content(c)}</div></article>",
+        )
+
+
+class DetailsMeta(Theme):
+    def page(self, c):
+        mb = self.meta_block(c)
+        d = (
+            f"<details open><summary>About this recommendation</summary>{mb}</details>"
+            if mb
+            else ""
+        )
+        return doc(
+            c.title,
+            "",
+            (self.banner(c) if c.banner else "")
+            + f'<main><h1>{e(c.title)}</h1>{d}<div class="b">{self.content(c)}</div></main>',
+        )
+
+
+class PrevNext(Theme):
+    def page(self, c):
+        o1, o2 = others(c, 2)
+        pn = (
+            f'<div class="pn"><a href="{o1.url}">← Previous: {e(o1.title)}</a> '
+            f'<a href="{o2.url}">Next: {e(o2.title)} →</a></div>'
+        )
+        see = f'<div class="box"><p>See also: <a href="{o2.url}">{e(o2.title)}</a></p></div>'
+        return doc(
+            c.title,
+            "",
+            (self.banner(c) if c.banner else "")
+            + f"<main><article><h1>{e(c.title)}</h1>{self.meta_block(c)}{see}<div>{self.content(c)}</div>{pn}</article></main>",
+        )
+
+
+class EmLabels(Theme):
+    labels = {
+        "force": "Force",
+        "reference": "Reference",
+        "report": "Report",
+        "published": "Published",
+        "themes": "Themes",
+    }
+
+    def page(self, c):
+        pairs = meta_pairs(c, self.labels, "plain")
+        ps = "".join(f"<p><em>{k}:</em> {v}</p>" for k, v in pairs)
+        upd = "<p><em>Updated:</em> 3 March 2021</p>" if pairs else ""
+        return doc(
+            c.title,
+            "",
+            (self.banner(c) if c.banner else "")
+            + f'<main><h1>{e(c.title)}</h1><div class="entry-content">{ps}{upd}{self.content(c)}</div></main>',
+        )
+
+
+class TagCloud(Theme):
+    labels = {
+        "force": "Force",
+        "reference": "Reference",
+        "report": "Report",
+        "published": "Published",
+        "themes": "Themes",
+    }
+
+    def page(self, c):
+        pairs = [(k, v) for k, v in meta_pairs(c, self.labels, "plain") if k != "Themes"]
+        dl = (
+            "<dl>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in pairs) + "</dl>"
+            if pairs
+            else ""
+        )
+        tags = ""
+        if c.meta and c.meta.themes:
+            tags = (
+                '<div class="tags">'
+                + " ".join(
+                    f'<a rel="tag" href="{OLD}/hmicfrs/?recommendation-theme={t.lower().replace(" ", "-")}">{e(t)}</a>'
+                    for t in c.meta.themes
+                )
+                + "</div>"
+            )
+        return doc(
+            c.title,
+            "",
+            (self.banner(c) if c.banner else "")
+            + f"<main><article><h1>{e(c.title)}</h1>{dl}<div>{self.content(c)}</div>{tags}</article></main>",
+        )
+
+
+class KickerAbove(RenderingTheme):
+    labels = {
+        "force": "Force",
+        "reference": "Reference",
+        "report": "Report",
+        "published": "Published",
+        "themes": "Themes",
+    }
+
+    def page(self, c):
+        pairs = meta_pairs(c, self.labels, "plain")
+        kick = "".join(f'<p class="k">{k}: {v}</p>' for k, v in pairs[:1])
+        rest = (
+            "<ul>" + "".join(f"<li><b>{k}</b> {v}</li>" for k, v in pairs[1:]) + "</ul>"
+            if pairs[1:]
+            else ""
+        )
+        return doc(
+            c.title,
+            "",
+            (self.banner(c) if c.banner else "")
+            + f'<main><div class="head">{kick}<h1>{e(c.title)}</h1></div><div>{self.content(c)}</div>{rest}</main>',
+        )
+
+
 THEMES = [
     MetaAfterRendered("meta_after_rendered"),
     BrLinesInContent("br_lines"),
@@ -389,6 +523,12 @@ THEMES = [
     BylineNoColon("byline_nocolon"),
     FooterSibling("footer_sibling"),
     CardsAfter("cards_after"),
+    ShareBetween("share_between"),
+    DetailsMeta("details_meta"),
+    PrevNext("prev_next"),
+    EmLabels("em_labels"),
+    TagCloud("tag_cloud"),
+    KickerAbove("kicker_above"),
 ]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -341,7 +342,42 @@ def _within(node: LexborNode, root: LexborNode) -> bool:
     return False
 
 
-def strip_teasers(content: LexborNode, markup: str, own: tuple[str, int] | None) -> bool:
+# A link to a theme's (a tag's, a category's) listing of recommendations.
+THEME_URL_RE = re.compile(
+    r"[?&](?:recommendation[-_]theme|theme|tag|cat)=|/(?:theme|tag|category)/"
+)
+
+
+def _site_of(url: str) -> str:
+    """The site a page's address belongs to: its host less a first label ("www", "hmicfrs")."""
+    try:
+        host = (urlsplit(url).hostname or "") if "://" in url else ""
+    except ValueError:  # a malformed address ("http://[")
+        return ""
+    return host.split(".", 1)[1] if host.count(".") >= 2 else host
+
+
+def _points_away(href: str, site: str) -> bool:
+    """Whether a link leads off the page's site or is no page at all (mail, script, anchor)."""
+    href = href.strip().lower()
+    if href.startswith(("mailto:", "javascript:", "tel:", "#", "sms:", "whatsapp:")):
+        return True
+    if "://" not in href or not site:
+        return False
+    try:
+        host = urlsplit(href).hostname or ""
+    except ValueError:
+        return False
+    return not (host == site or host.endswith("." + site))
+
+
+def strip_teasers(
+    content: LexborNode,
+    markup: str,
+    own: tuple[str, int] | None,
+    url: str = "",
+    themes: list[str] | None = None,
+) -> bool:
     """Detach what shows other recommendations (a related-recommendations sidebar: their titles
     linked, their opening sentences) and link-dense navigation (menus, breadcrumbs, share
     links) inside the content area, whatever their names; True when anything went.
@@ -353,6 +389,7 @@ def strip_teasers(content: LexborNode, markup: str, own: tuple[str, int] | None)
     if markup.count("<a ") < 1:
         return False
     removed = False
+    site = _site_of(url)
     # Elements already found too big to be navigation, or to be all teasers: each is looked
     # at once however many links it holds, so the work stays linear in the page.
     seen: set[object] = set()
@@ -367,16 +404,27 @@ def strip_teasers(content: LexborNode, markup: str, own: tuple[str, int] | None)
                 _remove_with_heading(block, content)
                 removed = True
                 continue
-        block = _nav_block(link, content, seen)
+        block = _nav_block(link, content, seen) or _pointer_block(link, content, own, site)
         if block is not None:
+            _theme_links(block, themes)
             _remove_with_heading(block, content)
             removed = True
             continue
         block = _lone_link_block(link, content)
         if block is not None:
+            _theme_links(block, themes)
             block.remove()
             removed = True
     return removed
+
+
+def _theme_links(block: LexborNode, themes: list[str] | None) -> None:
+    """A row of links to theme listings (a tag cloud) names the page's themes."""
+    if themes is None:
+        return
+    links = block.css("a[href]")
+    if links and all(THEME_URL_RE.search(a.attributes.get("href") or "") for a in links):
+        themes.extend(_norm_text(a) for a in links)
 
 
 # The recommendation's own type headings, which never title a block of links.
@@ -407,6 +455,49 @@ def _remove_with_heading(block: LexborNode, content: LexborNode) -> None:
         and _TYPE_HEADING_RE.match(shown) is None
     ):
         prev.remove()
+
+
+def _norm_text(node: LexborNode) -> str:
+    return " ".join(node.text(deep=True, separator=" ", strip=True).split())
+
+
+# What a row of pointers holds beside its links at most: a short lead ("Share this:").
+_POINTER_LEAD_CHARS = 30
+
+
+def _pointer_block(
+    link: LexborNode, content: LexborNode, own: tuple[str, int] | None, site: str
+) -> LexborNode | None:
+    """The small block around a link that is a short lead and links that lead away from this
+    recommendation ("Share this: Facebook X Email", "See also: <another recommendation>"),
+    no sentence: a pointer elsewhere, not text. Links that stay on the site (a report, a
+    theme) are a label's value, and one link off the site may be the report too."""
+    block = _block_of(link)
+    if block.mem_id == content.mem_id or block.tag in ("body", "dd", "td", "th", "dt"):
+        return None
+    if block.tag in _HEADINGS:
+        return None
+    whole = _norm_text(block)
+    if not whole or len(whole) > _NAV_MAX_CHARS or _LOG_MARK_RE.search(whole):
+        return None
+    links = block.css("a[href]")
+    other = 0
+    for a in links:
+        href = a.attributes.get("href") or ""
+        key = recommendation_key(href) if "/recommendation" in href else None
+        if key is not None and key != own:
+            other += 1
+        elif key is not None or not _points_away(href, site):
+            return None
+    if other == 0 and len(links) < 2:
+        return None
+    rest = whole
+    for a in links:
+        rest = rest.replace(_norm_text(a), " ", 1)
+    rest = " ".join(rest.split())
+    if len(rest) > _POINTER_LEAD_CHARS or _SENTENCE_RE.search(rest + " "):
+        return None
+    return block
 
 
 # A link alone in its paragraph reads as a tool when it is this short and ends no sentence.

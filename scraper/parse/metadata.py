@@ -25,6 +25,7 @@ from datetime import date
 from urllib.parse import urljoin
 
 from scraper.discover import recommendation_key
+from scraper.parse.content import THEME_URL_RE as _THEME_URL_RE
 from scraper.parse.dates import _DATE_RE, _date_from_match
 from scraper.parse.log import _LOG_TOKEN_RE
 from scraper.parse.records import PageMetadata
@@ -47,9 +48,6 @@ _SLUG_SEP_RE = re.compile(r"[^a-z0-9]+")
 _RUN_SEP_RE = re.compile(r"\s+[|·]\s+")
 _DIGITS_RE = re.compile(r"^[#№]?\s*[A-Z]{0,4}[-/ ]?\d{1,9}$", re.I)
 _ANCHOR_RE = re.compile(r"<a\s[^>]*?href=\"([^\"]*)\"[^>]*>(.*?)</a>", re.S)
-_THEME_URL_RE = re.compile(
-    r"[?&](?:recommendation[-_]theme|theme|tag|cat)=|/(?:theme|tag|category)/"
-)
 
 # What a label is about: these pick the field a value fills, never whether it is metadata.
 _STATUS_LABEL = re.compile(r"\bstatus\b", re.I)

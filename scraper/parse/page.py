@@ -362,9 +362,11 @@ def _parse(html: str, url: str) -> ParsedPage:
     left_around: list[str] = []
     # Where the title is looked for when it stands apart from the content: the body around it.
     title_scope: LexborNode | None = None
+    # The names of a row of links to theme listings taken out with the navigation.
+    tag_themes: list[str] = []
     if rec_hint and content is not None and not _shows_listing(content, url):
         # Blocks that show other recommendations, and navigation, are no part of this one.
-        if strip_teasers(content, markup, own):
+        if strip_teasers(content, markup, own, url, tag_themes):
             markup = content.html or ""
         if content.tag == "body":
             narrowed, left_around = narrow_body(content, _is_banner_line)
@@ -438,6 +440,8 @@ def _parse(html: str, url: str) -> ParsedPage:
         metadata = _merge(metadata, in_chrome)
     # What the page's JSON-LD says comes after what the page shows.
     metadata = _merge(metadata, linked_data) or _NO_METADATA
+    if tag_themes and metadata.themes is None:
+        metadata = replace(metadata, themes=tuple(dict.fromkeys(t for t in tag_themes if t)))
     # full has single spaces and no space beside a newline, so this equals _norm(full), cheaper.
     content_text = full.replace("\n\n", " ").replace("\n", " ")
     if "  " in content_text:
