@@ -8,8 +8,9 @@ after the log, microdata on <meta>/<link>, a one-row table of column labels, lab
 value boxes side by side with no mark between, a "Published <date>" line, a post footer beside
 the article, teaser cards with "Read more" links, a labelled row of share links between the
 text and the log, metadata in an open <details>, "See also" and previous/next pointers to other
-recommendations, <em> labels, an unlabelled tag cloud, a kicker line above the title. Each renders the blind set's 20 contents and
-the whole record must be the one the content defines.
+recommendations, <em> labels, an unlabelled tag cloud, a kicker line above the title. Each
+renders the blind set's 20 contents and a listing of three, and the whole record must be the
+one the content defines.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ import pytest
 
 from scraper import parse_page
 from tests.blindthemes import (
+    BY_NAME,
     CONTENTS,
     FOOTER,
+    LISTED,
     NAV,
     OLD,
     RenderingTheme,
@@ -30,6 +33,7 @@ from tests.blindthemes import (
     expected_record,
     first_sentence,
     fmt_date,
+    listing_expected,
     meta_pairs,
     normalised,
     others,
@@ -537,3 +541,12 @@ def test_every_content_reads_whole_in_a_theme_of_our_own(theme: Theme) -> None:
     got = {c.name: normalised(as_dict(parse_page(theme.page(c), c.url))) for c in CONTENTS}
     want = {c.name: expected_record(c) for c in CONTENTS}
     assert got == want
+
+
+@pytest.mark.parametrize("theme", THEMES, ids=lambda t: t.name)
+def test_a_listing_in_a_theme_of_our_own_reads_every_entry_whole(theme: Theme) -> None:
+    url = f"{OLD}/hmicfrs/?recommendation-theme=plan"
+    next_url = f"{OLD}/hmicfrs/page/2/?recommendation-theme=plan"
+    entries = [BY_NAME[n] for n in LISTED]
+    parsed = parse_page(theme.listing(entries, next_url), url)
+    assert normalised(as_dict(parsed)) == listing_expected(theme, entries, url, next_url)

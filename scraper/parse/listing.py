@@ -18,7 +18,7 @@ from scraper.discover import (
     canonical_url,
     recommendation_key,
 )
-from scraper.parse.content import _has_ancestor
+from scraper.parse.content import _has_ancestor, _points_away, _site_of
 from scraper.parse.log import (
     _current_status,
     _LogReader,
@@ -234,6 +234,35 @@ _PAGINATION_RE = re.compile(
 )
 
 
+_ENTRY_ANCHOR_RE = re.compile(r"<a\s[^>]*?href=\"([^\"]*)\"[^>]*>(.*?)</a>", re.S)
+
+
+def _without_pointers(blocks: list[str], markup: str, base: str) -> list[str]:
+    """An entry's blocks less rows of links that lead away from it (a share row: "Share this
+    Facebook X Email"), as a page's content loses them: a short lead and two or more links,
+    each off the site or no page at all, and no sentence."""
+    site = _site_of(base)
+    away: list[str] = []
+    for href, inner in _ENTRY_ANCHOR_RE.findall(markup):
+        shown = " ".join(htmllib.unescape(_ANY_TAG_RE.sub("", inner)).split())
+        if shown and _points_away(htmllib.unescape(href), site):
+            away.append(shown)
+    if len(away) < 2:
+        return blocks
+    kept = []
+    for block in blocks:
+        rest, found = block, 0
+        for shown in away:
+            if shown in rest:
+                rest = rest.replace(shown, " ", 1)
+                found += 1
+        rest = " ".join(rest.split())
+        if found >= 2 and "\n" not in block and len(rest) <= 30 and not rest.endswith("."):
+            continue
+        kept.append(block)
+    return kept
+
+
 def _read_entry(entry: ListingEntry, markup: str, base: str) -> ListingEntry:
     """A listing entry with the text, log and metadata its markup shows, read as a page's
     content is."""
@@ -244,6 +273,8 @@ def _read_entry(entry: ListingEntry, markup: str, base: str) -> ListingEntry:
         for b in _marked_to_text(_html_to_marked_text(markup)).split("\n\n")
         if b.strip() and not _GENERIC_LINK_RE.match(b) and not _PAGINATION_RE.match(b)
     ]
+    if shown and "<a " in markup:
+        shown = _without_pointers(shown, markup, base)
     if not shown:
         return entry
     key = recommendation_key(entry.url) if entry.url else None
