@@ -8,9 +8,11 @@ after the log, microdata on <meta>/<link>, a one-row table of column labels, lab
 value boxes side by side with no mark between, a "Published <date>" line, a post footer beside
 the article, teaser cards with "Read more" links, a labelled row of share links between the
 text and the log, metadata in an open <details>, "See also" and previous/next pointers to other
-recommendations, <em> labels, an unlabelled tag cloud, a kicker line above the title. Each
-renders the blind set's 20 contents and a listing of three, and the whole record must be the
-one the content defines.
+recommendations, <em> labels, an unlabelled tag cloud, a kicker line above the title, a notice
+box of buttons with no name, other recommendations as table rows, a trail of links and a span,
+readers' comments and their form after the article. Each renders the blind set's 20 contents
+and a listing of three, and the whole record must be the one the content defines. (A theme's
+listing names its <main> after the theme, so no theme is named like chrome.)
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from tests.blindthemes import (
     expected_record,
     first_sentence,
     fmt_date,
+    last_status,
     listing_expected,
     meta_pairs,
     normalised,
@@ -512,6 +515,64 @@ class KickerAbove(RenderingTheme):
         )
 
 
+class UnnamedCookie(RenderingTheme):
+    def page(self, c):
+        bar = (
+            '<div class="bar-x"><p>We use small files to understand how people use this site and to '
+            'remember your choices.</p><button type="button">Accept</button> <button type="button">Reject</button></div>'
+        )
+        return doc(
+            c.title,
+            "",
+            (self.banner(c) if c.banner else "")
+            + f"<main><h1>{e(c.title)}</h1>{self.meta_block(c)}<div>{self.content(c)}</div>{bar}</main>",
+        )
+
+
+class RelatedTable(Theme):
+    def page(self, c):
+        rows = "".join(
+            f'<tr><td><a href="{o.url}">{e(o.title)}</a></td><td>{last_status(o)}</td></tr>'
+            for o in others(c, 3)
+        )
+        t = f'<h3>Other recommendations in this report</h3><table class="r"><tr><th>Recommendation</th><th>Status</th></tr>{rows}</table>'
+        return doc(
+            c.title,
+            "",
+            (self.banner(c) if c.banner else "")
+            + f"<main><article><h1>{e(c.title)}</h1>{self.meta_block(c)}<div>{self.content(c)}</div>{t}</article></main>",
+        )
+
+
+class SpanCrumbs(Theme):
+    def page(self, c):
+        crumbs = (
+            f'<div class="where"><a href="/hmicfrs/">Home</a> › <a href="/hmicfrs/recommendations/">Recommendations</a> › '
+            f"<span>{e(c.force.replace('-', ' ').title())}</span></div>"
+        )
+        return doc(
+            c.title,
+            "",
+            (self.banner(c) if c.banner else "")
+            + f"<main><article>{crumbs}<h1>{e(c.title)}</h1>{self.meta_block(c)}<div>{self.content(c)}</div></article></main>",
+        )
+
+
+class CommentsAfter(RenderingTheme):
+    def page(self, c):
+        com = (
+            '<section class="talk"><h2>2 responses</h2><ol><li><p><b>Alex</b> says:</p><p>Is there an update on this?</p></li>'
+            "<li><p><b>Sam</b> says:</p><p>Thanks for publishing this.</p></li></ol>"
+            "<form><textarea></textarea><button>Post</button></form></section>"
+        )
+        return doc(
+            c.title,
+            "",
+            (self.banner(c) if c.banner else "")
+            + f"<main><article><h1>{e(c.title)}</h1>{self.meta_block(c)}<div>{self.content(c)}</div></article>{com}</main>",
+        )
+
+
 THEMES = [
     MetaAfterRendered("meta_after_rendered"),
     BrLinesInContent("br_lines"),
@@ -533,6 +594,10 @@ THEMES = [
     EmLabels("em_labels"),
     TagCloud("tag_cloud"),
     KickerAbove("kicker_above"),
+    UnnamedCookie("unnamed_notice"),
+    RelatedTable("related_table"),
+    SpanCrumbs("span_crumbs"),
+    CommentsAfter("readers_talk"),
 ]
 
 

@@ -154,6 +154,8 @@ def _strip_chrome(
         named += " hidden"
     attrs = [sel for trigger, sel in _CHROME_ATTRS if trigger in named]
     removed = False
+    if "button" in present and _drop_control_boxes(content):
+        removed = True
     if tags or attrs:
         for node in content.css(", ".join(tags + attrs)):
             if node is not content:
@@ -200,6 +202,38 @@ def _strip_chrome(
             if node is not content and node.css_first("article, main, .entry-content") is None:
                 node.remove()
                 removed = True
+    return removed
+
+
+# What a box of controls says beside its buttons at most: a notice of a sentence or two.
+_CONTROL_BOX_CHARS = 300
+
+
+def _drop_control_boxes(content: LexborNode) -> bool:
+    """Detach the boxes whose point is their buttons (a cookie notice: a sentence and "Accept",
+    "Reject"; a feedback prompt): the nearest block around two or more buttons, small beside
+    the content and holding no log."""
+    removed = False
+    whole = None
+    done: set[int] = set()
+    for button in content.css("button"):
+        box = button.parent
+        while box is not None and box.tag not in _BLOCK_TAGS and box.tag != "form":
+            box = box.parent
+        if box is None or box.mem_id == content.mem_id or box.mem_id in done:
+            continue
+        done.add(box.mem_id)
+        if not _within(box, content) or len(box.css("button")) < 2:
+            continue
+        shown = box.text(deep=True, separator=" ", strip=True)
+        if _LOG_MARK_RE.search(shown) or box.css_first("h1, article, main") is not None:
+            continue
+        size = len("".join(shown.split()))
+        if whole is None:
+            whole = _text_len(content)
+        if size <= _CONTROL_BOX_CHARS and size * 2 < whole:
+            box.remove()
+            removed = True
     return removed
 
 
@@ -548,6 +582,8 @@ def _teaser_block(
     child of the next element up is a heading or itself shows other recommendations, and the
     teaser itself stays what a title and an opening sentence or two hold."""
     current = _block_of(link)
+    if current.tag in ("td", "th") and current.parent is not None and current.parent.tag == "tr":
+        current = current.parent  # a table's row is one teaser, its cells the teaser's parts
     if current.mem_id == content.mem_id or current.tag == "body":
         return None
     text = current.text(deep=True, separator=" ", strip=True)
@@ -571,8 +607,10 @@ def _teaser_block(
                 if (child.text() or "").strip():
                     return best
                 continue
-            if child.tag in _HEADINGS or child.tag == "_comment":
+            if child.tag in _HEADINGS or child.tag in ("_comment", "caption", "thead"):
                 continue
+            if child.tag == "tr" and all(c.tag == "th" for c in child.iter()):
+                continue  # the column labels of a table of teasers
             shown = child.text(deep=True, separator=" ", strip=True)
             if not shown:
                 continue
