@@ -444,7 +444,7 @@ def strip_teasers(
             _remove_with_heading(block, content)
             removed = True
             continue
-        block = _lone_link_block(link, content)
+        block = _lone_link_block(link, content, own, site)
         if block is not None:
             _theme_links(block, themes)
             block.remove()
@@ -538,9 +538,25 @@ def _pointer_block(
 _LONE_LINK_MAX_CHARS = 120
 
 
-def _lone_link_block(link: LexborNode, content: LexborNode) -> LexborNode | None:
+def _lone_link_block(
+    link: LexborNode, content: LexborNode, own: tuple[str, int] | None, site: str
+) -> LexborNode | None:
     """The paragraph a link is alone in, when it says nothing but the link ("Download this
-    recommendation as a PDF", "Print this page"): a tool, no sentence of the text."""
+    recommendation as a PDF", "Print this page", "Back to top") and the link is a tool: it
+    leads off the site or to no page, to this recommendation itself (a print or PDF view),
+    to another one, or to a theme's listing. A link alone to a document on the site (an
+    action plan in a comment) is what the page says."""
+    href = link.attributes.get("href") or ""
+    key = recommendation_key(href) if "/recommendation" in href else None
+    # A view of this recommendation ("<its address>pdf/", "?print=1") is this page's own.
+    own_view = own is not None and f"/{own[0]}/{own[1]}" in href
+    if (
+        key is None
+        and not own_view
+        and not _points_away(href, site)
+        and not THEME_URL_RE.search(href)
+    ):
+        return None
     block = link.parent
     while block is not None and block.tag not in _BLOCK_TAGS:
         block = block.parent

@@ -210,7 +210,7 @@ def take_metadata(
             j += 1
         at_edge = i < first_content or i > last_content
         real = [p for p in pairs if not _STATUS_LABEL.search(p[0])]
-        structural = any(sep in (PAIR, SPLIT_PAIR, BR_PAIR) for _, sep, _ in real)
+        structural = any(sep in (PAIR, SPLIT_PAIR) for _, sep, _ in real)
         shortish = all(_short_value(v) or not v for _, _, v in real)
         is_meta = bool(real) and (
             (len(real) >= 2 and (structural or shortish))

@@ -32,6 +32,7 @@ _PAGE_LEVEL_TYPES = frozenset(
 )  # fmt: skip
 _ISO_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 _KEYWORD_SPLIT_RE = re.compile(r"\s*[,;]\s*")
+_SLUG_SEP_RE = re.compile(r"[^a-z0-9]+")
 _FIELDS = ("identifier", "about", "recipient", "ispartof", "datepublished", "keywords")
 
 
@@ -101,7 +102,11 @@ def microdata_metadata(tree: LexborHTMLParser, url: str) -> PageMetadata | None:
                 inner = node.css_first("[itemprop~=name]") if "itemscope" in attrs else None
                 shown_by = inner if inner is not None else node
                 value = shown_by.attributes.get("content") or _shown(shown_by)
-                if value:
+                # What the page is about is a force only as an organisation, or when it names
+                # the force the page's address files it under (else it is a topic).
+                kind = (attrs.get("itemtype") or "").lower()
+                named = own is not None and own[0] in _SLUG_SEP_RE.sub("-", value.lower())
+                if value and ("organization" in kind or named):
                     found.setdefault("force_name", value)
             elif name == "ispartof":
                 # The item's own address (<a>, <link>), else a link inside it.
