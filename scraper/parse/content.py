@@ -645,8 +645,14 @@ def _is_labelled(node: LexborNode) -> bool:
     if prev.css_first("a") is not None:
         return False
     shown = prev.text(deep=True, separator=" ", strip=True)
-    # The log's closing tags ("[/comment][/on]") are no label.
-    return 0 < len(shown) <= 48 and not shown.endswith(".") and "[" not in shown
+    # The log's closing tags ("[/comment][/on]") and its entries ("2nd February 2018
+    # awaiting-review") are no label.
+    return (
+        0 < len(shown) <= 48
+        and not shown.endswith(".")
+        and "[" not in shown
+        and not any(ch.isdigit() for ch in shown)
+    )
 
 
 def _nav_block(link: LexborNode, content: LexborNode, seen: set[object]) -> LexborNode | None:

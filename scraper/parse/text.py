@@ -152,12 +152,14 @@ def _mark_label_element(m: re.Match[str]) -> str:
     label = m.group("label").strip()
     if not label or label[-1] in ".,;!?" or len(label.split()) > 6:
         return m.group(0)
+    if ":" in label[:-1]:
+        return m.group(0)  # a box that holds a label and its value ("Force: X") is no label
     return m.group(1) + m.group("label") + m.group(4) + LABELLED
 
 
 def _mark_label_br(m: re.Match[str]) -> str:
     label = m.group("label").strip()
-    if not label or label[-1] in ".,;!?" or len(label.split()) > 6:
+    if not label or label[-1] in ".,;!?" or len(label.split()) > 6 or ":" in label[:-1]:
         return m.group(0)
     return m.group(1) + BR_PAIR
 
