@@ -3,11 +3,12 @@
 Eleven ways a theme may show the page's metadata (a <dl>, a row-headed table, "<strong>Label:
 </strong> value" paragraphs, <br>-split "Label: value" lines, labelled spans side by side,
 label and value boxes with no mark, <h4> labels, a one-row column table, <b> labels in list
-items, <b> labels over a line break, " | "-separated spans), each at five places (opening the
+items, <b> labels over a line break, " | "-separated spans), each at six places (opening the
 entry content, closing it after the log, in the article's footer, in an aside beside the
-article, under the title), beside each of six pieces of chrome in the entry content (a
-labelled share row, a lone print link, related recommendations, a notice of buttons, a
-breadcrumb list, none), with the log as markup or rendered, the labels in one of three
+article, under the title, in the article's header), beside each of ten pieces of chrome in
+the entry content (a labelled share row, a lone print link, related recommendations, a notice
+of buttons, a breadcrumb list, none, a hidden copy with wrong values, a "See also" pointer,
+"Back to top" and print/share links, teaser cards with "Read more"), with the log as markup or rendered, the labels in one of three
 wordings: the blind set's 20 contents in each, every record whole. A combination the parser
 gets wrong names its form, place and chrome.
 """
@@ -96,8 +97,22 @@ CHROME = {
     "buttons": "<div><p>We use cookies to make this site work.</p><button>Accept</button><button>Reject</button></div>",
     "crumbs": '<ol><li><a href="/">Home</a></li><li><a href="/hmicfrs/recommendations/">Recommendations</a></li></ol>',
     "none": "",
+    "hidden": lambda c: (
+        '<div style="display:none"><dl><dt>Force</dt><dd>Wrong Police</dd><dt>Reference</dt><dd>ZZ/1</dd></dl></div>'
+    ),
+    "seealso": lambda c: (
+        f'<p>See also: <a href="{others(c, 1)[0].url}">{e(others(c, 1)[0].title)}</a></p>'
+    ),
+    "backtop": '<p><a href="#top">Back to top</a></p><p class="x"><a href="javascript:window.print()">Print</a> <a href="https://www.facebook.com/sharer.php">Facebook</a></p>',
+    "cards": lambda c: (
+        "<h2>More</h2>"
+        + "".join(
+            f'<div><h3><a href="{o.url}">{e(o.title)}</a></h3><p>{e(first_sentence(o))}</p><p><a href="{o.url}">Read more</a></p></div>'
+            for o in others(c, 2)
+        )
+    ),
 }
-POS = ["content_top", "content_end", "article_footer", "aside_beside", "under_title"]
+POS = ["content_top", "content_end", "article_footer", "aside_beside", "under_title", "header"]
 
 
 class Combo(RenderingTheme):
@@ -133,9 +148,14 @@ class Combo(RenderingTheme):
             foot = f"<footer>{m}</footer>"
         elif self.pos == "aside_beside":
             side = f"<aside>{m}</aside>"
-        else:
+        elif self.pos == "under_title":
             under = m
-        art = f'<article><h1>{e(c.title)}</h1>{under}<div class="entry-content">{top}{body}{end}{ch}</div>{foot}</article>'
+        hdr = (
+            f"<header><h1>{e(c.title)}</h1>{m}</header>"
+            if self.pos == "header"
+            else f"<h1>{e(c.title)}</h1>"
+        )
+        art = f'<article>{hdr}{under}<div class="entry-content">{top}{body}{end}{ch}</div>{foot}</article>'
         return doc(
             c.title,
             "",
