@@ -169,6 +169,8 @@ def _strip_chrome(
             classes = node.attributes.get("class") or ""
             if "entry-header" in classes or "page-header" in classes:
                 continue
+            if _holds_the_title(node, own):
+                continue  # the post's own header, whatever holds it
             if node is not content and not _has_ancestor(node, _CONTENT_ANCESTORS):
                 node.remove()  # the site's header: no page's metadata
                 removed = True
@@ -275,6 +277,17 @@ def _drop_log_table_headers(content: LexborNode) -> bool:
             header.remove()
             removed = True
     return removed
+
+
+def _holds_the_title(header: LexborNode, own: tuple[str, int] | None) -> bool:
+    """Whether a <header> holds this recommendation's title: an h1 that ends in its id."""
+    if own is None:
+        return False
+    for h1 in header.css("h1"):
+        shown = " ".join(h1.text(deep=True, separator=" ", strip=True).split())
+        if shown.endswith(f"({own[1]})"):
+            return True
+    return False
 
 
 # Lexbor serializes every attribute as name="value" (a bare `hidden` as hidden=""), escaping

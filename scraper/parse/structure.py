@@ -404,10 +404,14 @@ def _title_from_headings(
         shown = _node_text(node)
         if not shown or _is_not_found_line(shown) or _LABEL_RE.match(shown):
             continue
+        m = _TITLE_ID_RE.match(shown)
+        # The page's own title ("<report> (<its id>)") is the title wherever it stands, a bare
+        # <header> included; any other heading counts outside the content only beyond chrome.
+        if m is not None and rec_id is not None and int(m.group("id")) == rec_id:
+            return m.group("title").strip(), shown
         if outside and _in_site_chrome(node):
             continue
-        m = _TITLE_ID_RE.match(shown)
-        if m is not None and (rec_id is None or int(m.group("id")) == rec_id):
+        if m is not None and rec_id is None:
             return m.group("title").strip(), shown
         if node.tag == "h1" or "entry-title" in (node.attributes.get("class") or ""):
             candidates.append((shown, shown))
