@@ -17,15 +17,7 @@ from scraper import parse_page
 from tests.blindthemes import THEMES, as_dict, normalised, pages
 
 NOT_YET: dict[str, str] = {
-    "classic": "metadata as labelled spans in the entry footer is not read as fields",
-    "divi": "the report link in <br>-split labelled lines is not read as report_url",
-    "amp": "metadata in the article footer's <li> items is not read as fields",
-    "jsonld_meta": "metadata shown only as JSON-LD in the head is not read as fields",
-    "dl_aside_hero": "the metadata <dl> in an <aside> is not read as fields",
-    "accordion_details": "metadata in labelled <p>s is not read as fields",
     # the second set (written by another author who had not read the parser either)
-    "sections_toc": "report_url is None on the 4 pages whose 'About this recommendation' "
-    "section has a '<strong>Report:</strong> <a href>' item (the other fields are read)",
     "key_facts_box": "the 'Key facts' box of label/value spans opening the entry content is "
     "kept as text on 10 pages: text begins 'Key facts\\n\\nCurrent status <Status>\\n\\n' on "
     "8, 'Current status Complete\\n\\n' on prose_considered_for_closure_meta, and on "

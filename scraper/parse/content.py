@@ -94,20 +94,34 @@ def _has_ancestor(node: LexborNode, tags: frozenset[str]) -> bool:
 _CONTENT_ANCESTORS = frozenset(("article", "main"))
 
 
-def _strip_chrome(content: LexborNode, markup: str) -> bool:
+def _strip_chrome(
+    content: LexborNode, markup: str, keep: Callable[[LexborNode], None] | None = None
+) -> bool:
     """Detach chrome (site header, nav, footer, scripts, forms, cookie banners, share links ...)
-    inside the content area; True when anything went. `markup` is the content's HTML."""
+    inside the content area; True when anything went. `markup` is the content's HTML. Each
+    outermost box about to go that may hold the page's metadata (an aside, a footer, a meta
+    line: never scripts, controls, navigation, comments or the site's own header and footer)
+    is handed to `keep` first."""
     # Lexbor serializes tag names in lower case and escapes "<" in text, so a scan of the
     # markup says which tags occur; most content areas hold none of them.
     present = set(_CHROME_TAG_RE.findall(markup))
     tags = [name for name in _CHROME_TAGS if name in present]
-    named = " ".join(_NAMED_ATTR_RE.findall(markup)).lower()
+    # Each selector below can match only where its trigger is in a class, id or role: the
+    # triggers are looked for in every attribute value (a superset, far cheaper to gather than
+    # those three alone), so a selector is left out only when it cannot match.
+    named = " ".join(_ATTR_VALUE_RE.findall(markup)).lower()
+    if "role=" in markup:  # triggers in the attributes' names
+        named += " role="
+    if "hidden=" in markup:
+        named += " hidden"
     attrs = [sel for trigger, sel in _CHROME_ATTRS if trigger in named]
     removed = False
     if tags or attrs:
-        for node in content.css(", ".join(tags + attrs)):
+        found = content.css(", ".join(tags + attrs))
+        if keep is not None:
+            _keep_outermost(found, content, keep)
+        for node in found:
             if node is not content:
-                # remove() detaches without freeing, so nested matches stay safe to touch
                 node.remove()
                 removed = True
     if "header" in present:
@@ -116,7 +130,7 @@ def _strip_chrome(content: LexborNode, markup: str) -> bool:
             if "entry-header" in classes or "page-header" in classes:
                 continue
             if node is not content and not _has_ancestor(node, _CONTENT_ANCESTORS):
-                node.remove()
+                node.remove()  # the site's header: no page's metadata
                 removed = True
     themed = [sel for trigger, sel in _THEME_CHROME_ATTRS if trigger in named]
     if themed and content.tag not in _CONTENT_ANCESTORS:
@@ -142,8 +156,50 @@ def _strip_chrome(content: LexborNode, markup: str) -> bool:
     return removed
 
 
-# Lexbor serializes attributes as name="value"; "hidden" may stand alone.
-_NAMED_ATTR_RE = re.compile(r' ((?:class|id|role|aria-hidden)="[^"]*"|hidden(?=[ =>]))')
+# Chrome that never holds a page's metadata: code, controls, navigation, other people's words.
+_NO_METADATA_TAGS = frozenset(
+    ("script", "style", "noscript", "template", "svg", "iframe", "object", "nav", "button",
+     "select", "input", "textarea", "dialog", "form")
+)  # fmt: skip
+_NO_METADATA_NAMES_RE = re.compile(
+    r"comment|respond|reply|cookie|consent|gdpr|skip|screen-reader|share|sharing|social"
+    r"|navigation|breadcrumb|menu|site-|masthead|colophon|branding",
+    re.I,
+)
+
+
+def _may_show_metadata(node: LexborNode) -> bool:
+    """Whether a box of chrome about to go may show the page's metadata: not code, a control,
+    navigation or comments by tag or name."""
+    if node.tag in _NO_METADATA_TAGS:
+        return False
+    attrs = node.attributes
+    named = " ".join(str(attrs.get(k) or "") for k in ("class", "id", "role"))
+    return not (named and _NO_METADATA_NAMES_RE.search(named))
+
+
+def _keep_outermost(
+    nodes: list[LexborNode], content: LexborNode, keep: Callable[[LexborNode], None]
+) -> None:
+    """Hand `keep` each of the boxes about to go that is inside no other of them and may show
+    the page's metadata (read now: remove() frees a box and all it holds)."""
+    ids = {n.mem_id for n in nodes}
+    for node in nodes:
+        if node.mem_id == content.mem_id or not _may_show_metadata(node):
+            continue
+        parent = node.parent
+        while parent is not None and parent.mem_id != content.mem_id:
+            if parent.mem_id in ids:
+                break
+            parent = parent.parent
+        else:
+            keep(node)
+
+
+# Lexbor serializes every attribute as name="value" (a bare `hidden` as hidden=""), escaping
+# '"', "<" and ">" inside values: a value never spans a tag's end, so a stray '="' in the text
+# cannot swallow a real attribute's.
+_ATTR_VALUE_RE = re.compile(r'="([^"<>]*)"')
 
 
 _SITE_CHROME_RE = re.compile(
@@ -494,4 +550,22 @@ def beside(content: LexborNode, own: tuple[str, int] | None) -> list[str]:
                 continue
             out.append(markup)
         current = parent
+    return out
+
+
+def chrome_metadata_markups(box: LexborNode, own: tuple[str, int] | None) -> list[str]:
+    """The markup of a box of chrome about to be taken out (see _strip_chrome) where it may
+    show this page's metadata: the box whole, or where it also shows other recommendations (a
+    widget of related ones beside the metadata), those of its parts that show none, a few
+    levels down."""
+    out: list[str] = []
+    stack = [(box, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if not _other_links(node, own):
+            if (node.text(deep=True, strip=True) or "").strip():
+                out.append(node.html or "")
+        elif depth < 4:
+            children = [c for c in node.iter() if c.tag not in ("-text", "_comment")]
+            stack.extend((c, depth + 1) for c in reversed(children))
     return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html as htmllib
 import re
-from dataclasses import replace
+from functools import lru_cache
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -27,7 +27,7 @@ from scraper.parse.log import (
     rendered_log_start,
 )
 from scraper.parse.metadata import anchors_of, take_metadata
-from scraper.parse.records import ListingEntry, PageMetadata
+from scraper.parse.records import ListingEntry, PageMetadata, replaced_entry
 from scraper.parse.structure import (
     _META_LINE_RE,
     _RECOMMENDING_RE,
@@ -51,6 +51,16 @@ _GENERIC_LINK_RE = re.compile(
 _HEADING_TAGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6", "dt"))
 
 
+@lru_cache(maxsize=4096)  # a listing links each entry more than once, and pages repeat links
+def _resolve(base: str, href: str) -> str | None:
+    """The canonical absolute http(s) URL of a link, or None."""
+    try:
+        link = canonical_url(urljoin(base, href))
+    except ValueError:
+        return None
+    return link if link.startswith(("http://", "https://")) else None
+
+
 def _listing_entries(
     content: LexborHTMLParser | LexborNode, base: str, listing_url: bool = False
 ) -> tuple[list[ListingEntry], list[LexborNode | None]]:
@@ -66,11 +76,7 @@ def _listing_entries(
     def resolve(href: str | None) -> str | None:
         if not href or not href.strip():
             return None
-        try:
-            link = canonical_url(urljoin(base, href.strip()))
-        except ValueError:
-            return None
-        return link if link.startswith(("http://", "https://")) else None
+        return _resolve(base, href.strip())
 
     def titled(node: LexborNode) -> None:
         shown = _node_text(node)
@@ -266,7 +272,7 @@ def _read_entry(entry: ListingEntry, markup: str, base: str) -> ListingEntry:
         status, status_date = _map_closing(structure.closing), None
     else:
         status = status_date = None
-    return replace(
+    return replaced_entry(
         entry,
         report_title=entry.report_title or metadata.report_title,
         **metadata.record_fields(),

@@ -10,14 +10,18 @@ block never reaches `text`; the labels only decide which field a value fills, an
 label is understood the value's own shape (a date, a link to a report or a theme, an id) does.
 
 It works on the marked text of text.py (blocks still carrying the PAIR, LABELLED and
-SPLIT_PAIR marks) and never touches the tree.
+SPLIT_PAIR marks) and never touches the tree. It also reads what a page's schema.org JSON-LD
+says of the page itself into the same fields (jsonld_metadata), given the scripts' text.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html as htmllib
+import json
 import re
 from collections.abc import Callable
+from datetime import date
 from urllib.parse import urljoin
 
 from scraper.discover import recommendation_key
@@ -96,7 +100,11 @@ def _pair(line: str) -> tuple[str, str, str] | None:
     if m is None:
         return None
     label = " ".join(m.group("label").split())
-    value = " ".join(m.group("value").split())
+    # A label element that holds its own colon ("<strong>Report:</strong> <a ...>") is
+    # marked as run into its value too: the mark is no part of the value.
+    # A separator between labelled boxes on one line ("Force: X | Reference: Y") is no part
+    # of the value before it either.
+    value = " ".join(m.group("value").split()).lstrip(_MARKS).lstrip().rstrip(" |·")
     sep = m.group("sep")
     if not label or label[-1] in ",;!?" or len(label.split()) > 6:
         return None
@@ -137,6 +145,7 @@ def take_metadata(
     edges_only: bool = False,
     neutral: Callable[[str], bool] | None = None,
     force: str | None = None,
+    runs_only: bool = False,
 ) -> tuple[list[str], PageMetadata | None]:
     """(the blocks that are not metadata, what the metadata shows or None if there was none).
 
@@ -145,6 +154,8 @@ def take_metadata(
     `edges_only`, structural pairs too are metadata only before and after everything else (a
     listing entry). A lone "Label: value" line counts only there, before or after all content;
     blocks `neutral` says are not content (a banner, the page's title) do not end the edge.
+    With `runs_only` (blocks from chrome, where a line of several labels run together is no
+    field), a lone pair counts only where the markup pairs it.
     """
     tagged = [i for i, b in enumerate(blocks) if "[" in b and _LOG_TOKEN_RE.search(b)]
     first_tag, last_tag = (tagged[0], tagged[-1]) if tagged else (len(blocks), -1)
@@ -190,7 +201,7 @@ def take_metadata(
         is_meta = bool(real) and (
             (len(real) >= 2 and (structural or shortish))
             or (structural and (at_edge or not edges_only))
-            or (shortish and at_edge)
+            or (shortish and at_edge and not runs_only)
         )
         if is_meta:
             for k in range(i, j):
@@ -319,3 +330,115 @@ def _theme_names(values: list[str]) -> tuple[str, ...]:
             if name and name not in names:
                 names.append(name)
     return tuple(names)
+
+
+# schema.org JSON-LD (<script type="application/ld+json">): what it says of the page itself.
+# Nodes of these types describe the site, its navigation or its publisher, never the page.
+_LD_SITE_TYPES = frozenset(
+    ("WebSite", "BreadcrumbList", "ListItem", "SiteNavigationElement", "ImageObject", "Person",
+     "SearchAction", "ReadAction", "EntryPoint", "Organization")
+)  # fmt: skip
+_ISO_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:$|[T ])")
+
+
+def _ld_nodes(data: object) -> list[dict]:
+    """Every node of a JSON-LD document (@graph members, lists, nested values), in order."""
+    out: list[dict] = []
+    stack = [data]
+    while stack and len(out) < 500:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            out.append(item)
+            stack.extend(reversed([v for v in item.values() if isinstance(v, dict | list)]))
+    return out
+
+
+def _ld_types(node: dict) -> set[str]:
+    kind = node.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {k.rsplit("/", 1)[-1] for k in kinds if isinstance(k, str)}
+
+
+def _ld_text(value: object) -> str | None:
+    """A property's text: a string, a number, or a node's name or value."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("name", value.get("value"))
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str):
+        shown = " ".join(value.split())
+        return shown or None
+    return None
+
+
+def _is_page(node: dict, url: str) -> bool:
+    """Whether a node is about the page at `url` (its url or @id is the page's address)."""
+    own = recommendation_key(url)
+    for key in ("url", "@id", "mainEntityOfPage"):
+        value = node.get(key)
+        if isinstance(value, dict):
+            value = value.get("@id", value.get("url"))
+        if not isinstance(value, str) or not value.strip():
+            continue
+        value = value.split("#", 1)[0].strip()
+        if own is not None and recommendation_key(value) == own:
+            return True
+        if value.rstrip("/") == url.split("#", 1)[0].strip().rstrip("/"):
+            return True
+    return False
+
+
+def jsonld_metadata(scripts: list[str], url: str) -> PageMetadata | None:
+    """What the page's schema.org JSON-LD says of the page itself, as metadata fields: the
+    nodes whose url or @id is the page's own (never the site's, its breadcrumbs or its
+    publisher); `about` an organisation -> force_name, `identifier` -> reference, `isPartOf`
+    a work that is no website -> report_url and report_title, `datePublished` -> published_on,
+    `keywords` -> themes. None when no such node shows any. A script that is no valid JSON is
+    passed over."""
+    found: dict[str, object] = {}
+
+    def put(name: str, value: object) -> None:
+        if value is not None and value != "" and value != () and name not in found:
+            found[name] = value
+
+    for script in scripts:
+        try:
+            data = json.loads(script)
+        except (ValueError, RecursionError):
+            continue
+        for node in _ld_nodes(data):
+            if _ld_types(node) & _LD_SITE_TYPES or not _is_page(node, url):
+                continue
+            about = node.get("about")
+            for item in about if isinstance(about, list) else [about]:
+                if isinstance(item, dict) and any("Organization" in t for t in _ld_types(item)):
+                    put("force_name", _ld_text(item))
+            put("reference", _ld_text(node.get("identifier")))
+            part = node.get("isPartOf")
+            for item in part if isinstance(part, list) else [part]:
+                if (
+                    isinstance(item, dict)
+                    and not _ld_types(item) & (_LD_SITE_TYPES | {"WebPage"})
+                    and isinstance(item.get("url"), str)
+                    and item["url"].strip()
+                ):
+                    try:
+                        put("report_url", urljoin(url, item["url"].strip()))
+                    except ValueError:
+                        continue
+                    put("report_title", _ld_text(item.get("name")))
+            published = node.get("datePublished")
+            m = _ISO_DATE_RE.match(published.strip()) if isinstance(published, str) else None
+            if m is not None:
+                with contextlib.suppress(ValueError):  # no such day: no date
+                    put("published_on", date(*map(int, m.groups())).isoformat())
+            keywords = node.get("keywords")
+            if isinstance(keywords, str):
+                keywords = keywords.split(",")
+            if isinstance(keywords, list):
+                put("themes", _theme_names([k for k in map(_ld_text, keywords) if k]))
+    return PageMetadata(**found) if found else None  # type: ignore[arg-type]

@@ -131,7 +131,7 @@ def _html_to_marked_text(markup: str) -> str:
     # Lexbor serializes tag names in lower case, so the tag patterns need no re.I.
     if markup.count("<ul") + markup.count("<ol") > 1:
         markup = _nested_list_marks(markup)
-    else:
+    elif "<li" in markup:
         markup = _LI_OPEN_RE.sub(_BLOCK + _LI, markup)
     if "<tr" in markup:
         markup = _TWO_CELL_ROW_RE.sub(_mark_two_cell_row, markup)
@@ -168,3 +168,17 @@ def _marked_to_text(text: str) -> str:
         text = _MARK_BEFORE_BULLET_RE.sub("", text)
         text = text.replace(_LI, "• ").replace(_SUB_LI, "◦ ")
     return text.strip()
+
+
+# Inline boxes side by side where the next starts with a label and its colon ("<span>Force: X
+# </span> <span>Reference: Y</span>", an entry footer's meta line): in a box of chrome read for
+# metadata, each is a line of its own.
+_INLINE_PAIR_GAP_RE = re.compile(
+    r"(</(?:span|small|em|i|b|strong|time)>)\s*"
+    r"(?=<(?:span|small|em|i|b|strong)(?:\s[^>]*)?>[^<>:]{1,48}:)"
+)
+
+
+def split_inline_pairs(markup: str) -> str:
+    """Markup with a line break between inline boxes that each hold a label and its value."""
+    return _INLINE_PAIR_GAP_RE.sub(r"\1<br>", markup) if "</" in markup else markup
