@@ -65,3 +65,10 @@ def test_buttons_inside_the_recommendations_own_text_box_leave_the_text() -> Non
         '<button type="button">Collapse</button></div>'
     )
     assert parse_page(html, URL).text == TEXT
+
+
+def test_a_line_that_leads_into_its_value_with_a_verb_is_text_not_a_label() -> None:
+    html = page(f"<div><p>{TEXT}</p><p>The deadline for this is: March 2021</p></div>")
+    parsed = parse_page(html, URL)
+    assert parsed.text == f"{TEXT}\n\nThe deadline for this is: March 2021"
+    assert parsed.published_on is None and parsed.reference is None

@@ -45,6 +45,13 @@ _SENTENCE_END_RE = re.compile(r"[.!?][\"'’”)]?\s+[A-Z]")
 _BULLET_ITEM_RE = re.compile(r"^[•◦●○▪‣]\s*(?P<item>[^\n]{1,80})$")
 _VALUE_SPLIT_RE = re.compile(r"\s*(?:[,;|•◦●○▪‣]|\s/\s)\s*")
 _SLUG_SEP_RE = re.compile(r"[^a-z0-9]+")
+# A label is a name: a line whose words before the colon end in a verb or a joining word
+# leads into the rest of a sentence.
+_LEAD_IN_ENDS = frozenset(
+    ("is", "are", "was", "were", "be", "been", "being", "include", "includes", "including",
+     "as", "of", "to", "the", "a", "an", "and", "or", "that", "which", "will", "would",
+     "should", "must", "can", "could", "has", "have", "had", "follows")
+)  # fmt: skip
 _RUN_SEP_RE = re.compile(r"\s+[|·]\s+")
 _DIGITS_RE = re.compile(r"^[#№]?\s*[A-Z]{0,4}[-/ ]?\d{1,9}$", re.I)
 _ANCHOR_RE = re.compile(r"<a\s[^>]*?href=\"([^\"]*)\"[^>]*>(.*?)</a>", re.S)
@@ -109,6 +116,8 @@ def _pair(line: str) -> tuple[str, str, str] | None:
     sep = m.group("sep")
     if not label or label[-1] in ",;!?" or len(label.split()) > 6:
         return None
+    if label.rsplit(None, 1)[-1].lower() in _LEAD_IN_ENDS:
+        return None  # "Your support ID is: ...", "The aims are: ...": a sentence, no label
     if _LABEL_RE.match(label) or _BANNER_RE.match(label) or _DATE_RE.fullmatch(label):
         return None  # "Recommendation 5", "Cause of concern", a log entry's date
     if len(value) > 250 or _SENTENCE_END_RE.search(value):
