@@ -10,9 +10,10 @@ the article, teaser cards with "Read more" links, a labelled row of share links 
 text and the log, metadata in an open <details>, "See also" and previous/next pointers to other
 recommendations, <em> labels, an unlabelled tag cloud, a kicker line above the title, a notice
 box of buttons with no name, other recommendations as table rows, a trail of links and a span,
-readers' comments and their form after the article. Each renders the blind set's 20 contents
-and a listing of three, and the whole record must be the one the content defines. (A theme's
-listing names its <main> after the theme, so no theme is named like chrome.)
+readers' comments and their form after the article, the post as one <article> among teaser
+articles. Each renders the blind set's 20 contents and a listing of three, and the whole record
+must be the one the content defines. (A theme's listing names its <main> after the theme, so no
+theme is named like chrome.)
 """
 
 from __future__ import annotations
@@ -573,6 +574,27 @@ class CommentsAfter(RenderingTheme):
         )
 
 
+class ManyArticles(RenderingTheme):
+    """No <main>: the post is one <article> of several, the others teaser cards in a box beside
+    it, some longer than a short post."""
+
+    def page(self, c):
+        teasers = "".join(
+            f'<article class="card"><h3><a href="{o.url}">{e(o.title)}</a></h3>'
+            f"<p>{e(first_sentence(o))}</p></article>"
+            for o in others(c, 3)
+        )
+        return doc(
+            c.title,
+            "",
+            f'<div class="top">{NAV}</div>'
+            + (self.banner(c) if c.banner else "")
+            + f'<div class="wrap"><article class="post"><h1>{e(c.title)}</h1>'
+            f"{self.meta_block(c)}<div>{self.content(c)}</div></article>"
+            f'<div class="side"><h2>Related</h2>{teasers}</div></div>',
+        )
+
+
 THEMES = [
     MetaAfterRendered("meta_after_rendered"),
     BrLinesInContent("br_lines"),
@@ -598,6 +620,7 @@ THEMES = [
     RelatedTable("related_table"),
     SpanCrumbs("span_crumbs"),
     CommentsAfter("readers_talk"),
+    ManyArticles("many_articles"),
 ]
 
 

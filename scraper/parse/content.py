@@ -332,6 +332,10 @@ def _content_node(tree: LexborHTMLParser, one_post: bool = False) -> LexborNode 
     if mains:
         return mains[0]
     if articles and one_post:
+        # The post holds the page's title (its one h1); teaser cards title themselves lower.
+        titled = [a for a in articles if a.css_first("h1") is not None]
+        if len(titled) == 1:
+            return titled[0]
         return max(articles, key=lambda a: len(a.text(deep=True, strip=True)))
     node = tree.css_first("[role=main], #main, #primary, #content, .site-content")
     if node is not None:
