@@ -72,3 +72,12 @@ def test_a_line_that_leads_into_its_value_with_a_verb_is_text_not_a_label() -> N
     parsed = parse_page(html, URL)
     assert parsed.text == f"{TEXT}\n\nThe deadline for this is: March 2021"
     assert parsed.published_on is None and parsed.reference is None
+
+
+def test_a_label_that_names_the_body_says_more_than_one_that_names_a_role() -> None:
+    html = page(
+        "<dl><dt>Lead inspector</dt><dd>Jo Bloggs</dd><dt>Force or service</dt>"
+        f"<dd>Tarnside Police</dd></dl><div><p>{TEXT}</p></div>"
+    )
+    parsed = parse_page(html, URL)
+    assert (parsed.force_name, parsed.text) == ("Tarnside Police", TEXT)

@@ -69,6 +69,12 @@ _THEMES_LABEL = re.compile(
 _REPORT_LABEL = re.compile(
     r"\b(?:report|inspection|publication|source|from|published\s+in)\b", re.I
 )
+# Labels that name the kind of body, not only its role ("Lead", "Owner"): these say more.
+_NAMED_BODY_LABEL = re.compile(
+    r"\b(?:forces?|services?|constabular\w*|police|fire|agenc\w*|organi[sz]ations?|bod(?:y|ies)"
+    r"|authorit\w*)\b",
+    re.I,
+)
 _FORCE_LABEL = re.compile(
     r"\b(?:forces?|services?|constabular\w*|police|fire|agenc\w*|organi[sz]ations?|addressees?"
     r"|recipients?|bod(?:y|ies)|authorit\w*|directed|lead|owner|made\s+to|for)\b",
@@ -361,6 +367,7 @@ def _fields(
     force: str | None,
 ) -> PageMetadata:
     found: dict[str, object] = {}
+    weak_force: list[str] = []
 
     def put(name: str, value: object) -> None:
         if value is not None and value != "" and name not in found:
@@ -387,9 +394,14 @@ def _fields(
             put("report_title", joined)
             put("report_url", anchors().get(joined))
         elif _FORCE_LABEL.search(label):
-            put("force_name", joined)
+            if _NAMED_BODY_LABEL.search(label):
+                put("force_name", joined)
+            else:
+                weak_force.append(joined)  # "Lead", "Owner", "Made to": only if nothing says more
         else:
             _by_value_shape(joined, values, anchors, rec_id, force, put)
+    if weak_force:
+        put("force_name", weak_force[0])
     return PageMetadata(**found)  # type: ignore[arg-type]
 
 
