@@ -28,6 +28,7 @@ import math
 import random
 import re
 import socket
+import sys
 import threading
 import time
 import zlib
@@ -39,8 +40,6 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import brotli
-import httpcore
-import httpx
 import tenacity
 from protego import Protego
 from tenacity.stop import stop_base
@@ -49,6 +48,19 @@ from tenacity.wait import wait_base
 from scraper.config import DEFAULTS, Config
 from scraper.errors import FetchAborted, SiteRefused, SiteUnreachable
 from scraper.fetched import Attempt, FetchOutcome, FetchResult, decode_text
+
+# httpcore imports trio when it is installed (selenium, in the test extra, brings it) for
+# async clients under trio, and httpx imports its own command line (pygments): this sync
+# client uses neither, and loading them was a third of a crawl's start-up. A None in
+# sys.modules makes their import fail as if they were absent, only while these two load.
+_HIDDEN = [name for name in ("trio", "httpx._main") if name not in sys.modules]
+sys.modules.update(dict.fromkeys(_HIDDEN))
+try:
+    import httpcore  # noqa: E402
+    import httpx  # noqa: E402
+finally:
+    for _name in _HIDDEN:
+        del sys.modules[_name]
 
 logger = logging.getLogger(__name__)
 
