@@ -804,18 +804,27 @@ class Archive(CaptureRecording):
         self, snapshot_id: int, url: str, entries: Sequence[Mapping[str, Any]]
     ) -> bool:
         """Swap a listing snapshot's entries for a new parse's; True if they read differently."""
-        columns = ("seq", "rec_id", "url", "report_title", *_ENTRY_CONTENT)
-        stored = [
-            {k: r[k] for k in columns}
-            for r in self.db.query(
-                "SELECT * FROM listing_entries WHERE snapshot_id = ? ORDER BY seq", [snapshot_id]
-            )
-        ]
-        if stored == [{k: e.get(k) for k in columns} for e in entries]:
+        conn = self.db.conn
+        if not entries:  # a recommendation page's parse: is there anything to drop?
+            if not conn.execute(
+                "SELECT 1 FROM listing_entry_rows WHERE snapshot_id = ? LIMIT 1", [snapshot_id]
+            ).fetchone():
+                return False
+        stored = conn.execute(
+            f"SELECT {', '.join(_ENTRY_COMPARED)} FROM listing_entries WHERE snapshot_id = ? "
+            "ORDER BY seq",
+            [snapshot_id],
+        ).fetchall()
+        if stored == [tuple(e.get(k) for k in _ENTRY_COMPARED) for e in entries]:
             if entries:
-                self.db.execute(
-                    "UPDATE listing_entry_rows SET parser_version = ? WHERE snapshot_id = ?",
-                    [entries[0].get("parser_version"), snapshot_id],
+                conn.execute(
+                    """UPDATE listing_entry_rows SET parser_version = ?
+                       WHERE snapshot_id = ? AND parser_version IS NOT ?""",
+                    [
+                        entries[0].get("parser_version"),
+                        snapshot_id,
+                        entries[0].get("parser_version"),
+                    ],
                 )
             return False
         self.db.execute("DELETE FROM listing_entry_rows WHERE snapshot_id = ?", [snapshot_id])
@@ -916,13 +925,17 @@ class Archive(CaptureRecording):
         with self._page_write():
             entries_changed = self._replace_entries(snapshot_id, url, parsed.entries)
             if self._parsed_as(snapshot_id) == _parsed_rows(parsed):
-                self.db.execute(
-                    "UPDATE recommendation_versions SET parser_version = ? WHERE snapshot_id = ?",
-                    [parsed.row.get("parser_version"), snapshot_id],
+                # Only what differs is written: a reparse by the same parser writes nothing.
+                version = parsed.row.get("parser_version")
+                self.db.conn.execute(
+                    """UPDATE recommendation_versions SET parser_version = ?
+                       WHERE snapshot_id = ? AND parser_version IS NOT ?""",
+                    [version, snapshot_id, version],
                 )
-                self.db.execute(
-                    "UPDATE snapshots SET normalised_sha256 = ? WHERE id = ?",
-                    [parsed.normalised_sha256, snapshot_id],
+                self.db.conn.execute(
+                    """UPDATE snapshots SET normalised_sha256 = ?
+                       WHERE id = ? AND normalised_sha256 IS NOT ?""",
+                    [parsed.normalised_sha256, snapshot_id, parsed.normalised_sha256],
                 )
                 return entries_changed
             self.db.execute("DELETE FROM status_events WHERE snapshot_id = ?", [snapshot_id])
@@ -953,16 +966,22 @@ class Archive(CaptureRecording):
 
     def _parsed_as(self, snapshot_id: int) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         """The stored parse of a snapshot, in the shape _parsed_rows gives a new one."""
-        found = list(
-            self.db.query(
-                "SELECT * FROM recommendation_versions WHERE snapshot_id = ?", [snapshot_id]
-            )
+        conn = self.db.conn
+        cursor = conn.execute(
+            "SELECT * FROM recommendation_versions WHERE snapshot_id = ?", [snapshot_id]
         )
+        found = cursor.fetchone()
         row = None
-        if found:
-            row = {k: v for k, v in found[0].items() if k not in _UNCOMPARED}
+        if found is not None:
+            names = [c[0] for c in cursor.description]
+            row = {k: v for k, v in zip(names, found, strict=True) if k not in _UNCOMPARED}
         events = [
-            {k: v for k, v in e.items() if k in _EVENT_COLUMNS} for e in self.events(snapshot_id)
+            dict(zip(_EVENT_COLUMNS, e, strict=True))
+            for e in conn.execute(
+                f"SELECT {', '.join(_EVENT_COLUMNS)} FROM status_events WHERE snapshot_id = ? "
+                "ORDER BY seq",
+                [snapshot_id],
+            )
         ]
         return row, events
 
@@ -1324,6 +1343,7 @@ _ENTRY_CONTENT = (
     "themes",
 )
 _EVENT_COLUMNS = ("seq", "on_date", "raw_date", "kind", "status", "comment")
+_ENTRY_COMPARED = ("seq", "rec_id", "url", "report_title", *_ENTRY_CONTENT)
 
 
 def _chunks(values: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
