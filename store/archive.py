@@ -805,11 +805,14 @@ class Archive(CaptureRecording):
     ) -> bool:
         """Swap a listing snapshot's entries for a new parse's; True if they read differently."""
         conn = self.db.conn
-        if not entries:  # a recommendation page's parse: is there anything to drop?
-            if not conn.execute(
+        # A recommendation page's parse has no entries: is there anything to drop?
+        if (
+            not entries
+            and not conn.execute(
                 "SELECT 1 FROM listing_entry_rows WHERE snapshot_id = ? LIMIT 1", [snapshot_id]
-            ).fetchone():
-                return False
+            ).fetchone()
+        ):
+            return False
         stored = conn.execute(
             f"SELECT {', '.join(_ENTRY_COMPARED)} FROM listing_entries WHERE snapshot_id = ? "
             "ORDER BY seq",
