@@ -146,3 +146,45 @@ def test_a_parser_change_outside_the_rows_does_not_pose_as_a_change_on_the_site(
     assert rows(db, "SELECT COUNT(*) AS n FROM snapshots WHERE normalised_sha256 = 'stale'") == [
         {"n": 0}
     ]
+
+
+def spoil(db: Path) -> None:
+    """As if an older parser had read every page differently and diffed the logs wrongly."""
+    rows(db, "UPDATE recommendation_versions SET parser_version = '0', text = 'old'")
+    rows(db, "DELETE FROM status_events WHERE seq % 3 = 1")
+    rows(db, "UPDATE log_changes SET change = 'stale'")
+    rows(db, "UPDATE listing_entry_rows SET parser_version = '0', report_title = 'old'")
+    rows(
+        db,
+        """UPDATE snapshots SET normalised_sha256 = 'stale' WHERE url IN
+           (SELECT url FROM pages WHERE kind IN ('recommendation', 'listing'))""",
+    )
+
+
+def test_a_reparse_on_worker_processes_writes_what_an_inline_one_does(
+    crawled, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, db = crawled
+    # Small blocks and chunks: many blocks in flight at once, each split between workers.
+    monkeypatch.setattr("scraper.reparse.BLOCK", 7)
+    monkeypatch.setattr("scraper.reparse.CHUNK", 2)
+    dumps, outputs = {}, {}
+    for workers in ("1", "3"):
+        copy = tmp_path / f"workers-{workers}.sqlite"
+        copy.write_bytes(db.read_bytes())
+        spoil(copy)
+        result = hmicfrs(
+            "reparse", "--workers", workers, "--config", str(config), "--db", str(copy)
+        )
+        assert result.exit_code == 0, result.output
+        outputs[workers] = result.output
+        dumps[workers] = dump(copy)
+    assert f"{workers} worker(s)" in outputs["3"] and "1 worker(s)" in outputs["1"]
+    assert outputs["1"].split("(")[0] == outputs["3"].split("(")[0]
+    assert "0 parsed differently" not in outputs["1"]
+    assert dumps["1"] == dumps["3"]
+    versions = dumps["1"]["recommendation_versions"]
+    assert {r["parser_version"] for r in versions} == {parse.PARSER_VERSION}
+    assert "old" not in {r["text"] for r in versions}
+    assert "stale" not in {r["change"] for r in dumps["1"]["log_changes"]}
+    assert "stale" not in {s["normalised_sha256"] for s in dumps["1"]["snapshots"]}
