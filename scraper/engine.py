@@ -47,6 +47,12 @@ DISCOVERY_SHARE = 0.5  # discovery may spend at most this share of the request/t
 OUTAGE_STOP_AFTER = 10  # pages in a row with no usable answer: the site is down (exit 4)
 REFUSALS_STOP_AFTER = 5  # pages in a row refused (401/403/429/451): the site refused us
 GRACE_ROUNDS = 4  # a stop waits this many 0.25 s rounds for pages in hand, then leaves them
+# The page phase writes in batched transactions (Archive.batch: each page whole, in a savepoint)
+# of at most this many pages or seconds: a kill loses at most those pages, never part of one,
+# and the next run asks for them again. 16 pages saves as much as 200 did (one commit per
+# page was a quarter of the crawl's time at delay 0) and keeps a killed run's progress.
+BATCH_PAGES = 16
+BATCH_SECONDS = 1.0
 
 
 @dataclass
@@ -273,22 +279,25 @@ class Crawler:
         pending: dict[Future[Any], tuple[PageIdentity, KnownPage]] = {}
         pool, idle_rounds = Workers(workers), 0
         try:
-            while True:
-                while len(pending) < workers and not self._stopping(len(pending)):
-                    page = schedule.next_page()
-                    if page is None:
+            with self.archive.batch(BATCH_PAGES, BATCH_SECONDS):
+                while True:
+                    while len(pending) < workers and not self._stopping(len(pending)):
+                        page = schedule.next_page()
+                        if page is None:
+                            break
+                        known = self.archive.known(page.url)
+                        pending[pool.submit(self.visitor.fetch, page, known)] = (page, known)
+                    if not pending:
                         break
-                    known = self.archive.known(page.url)
-                    pending[pool.submit(self.visitor.fetch, page, known)] = (page, known)
-                if not pending:
-                    break
-                finished, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    self._settle(future, *pending.pop(future), job)
-                idle_rounds = idle_rounds + 1 if self.stop.is_set() and not finished else 0
-                if idle_rounds >= GRACE_ROUNDS:  # a worker deep in a parse: leave it
-                    self.abandoned = len(pending)
-                    break
+                    finished, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        self._settle(future, *pending.pop(future), job)
+                    # A slow site's pages are committed as soon as the batch is due too.
+                    self.archive.flush(due_only=True)
+                    idle_rounds = idle_rounds + 1 if self.stop.is_set() and not finished else 0
+                    if idle_rounds >= GRACE_ROUNDS:  # a worker deep in a parse: leave it
+                        self.abandoned = len(pending)
+                        break
         except BaseException as e:
             self.stop.request()
             why = f"run stopped: {e or type(e).__name__}"
