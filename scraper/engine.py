@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -289,7 +289,7 @@ class Crawler:
                         pending[pool.submit(self.visitor.fetch, page, known)] = (page, known)
                     if not pending:
                         break
-                    finished, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+                    finished = [f for f in pool.finished(timeout=0.25) if f in pending]
                     for future in finished:
                         self._settle(future, *pending.pop(future), job)
                     # A slow site's pages are committed as soon as the batch is due too.

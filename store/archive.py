@@ -653,19 +653,27 @@ class Archive(CaptureRecording):
 
     def known(self, url: str) -> KnownPage:
         """What the archive knows of `url` before a visit (KnownPage() if nothing)."""
-        row = self.page(url)
+        # One plain row, not page()'s dict of every column: asked before every visit.
+        row = self.db.conn.execute(
+            """SELECT state, current_snapshot_id, last_checked_at, last_listed_at,
+                      last_in_sitemap_at, etag, last_modified, page_kind, rec_id, force
+               FROM pages WHERE url = ?""",
+            [url],
+        ).fetchone()
         if row is None:
             return KnownPage()
+        state, snapshot_id, checked, listed, in_sitemap, etag, modified, kind, rec_id, force = row
         return KnownPage(
-            state=row["state"],
-            snapshot_id=row["current_snapshot_id"],
-            last_checked_at=row["last_checked_at"],
-            vouched=_vouched(row),
-            etag=row["etag"],
-            last_modified=row["last_modified"],
-            page_kind=row["page_kind"],
-            rec_id=row["rec_id"],
-            force=row["force"],
+            state=state,
+            snapshot_id=snapshot_id,
+            last_checked_at=checked,
+            # _vouched's rule: it had a body, or a listing or sitemap named it.
+            vouched=bool(snapshot_id or listed or in_sitemap),
+            etag=etag,
+            last_modified=modified,
+            page_kind=kind,
+            rec_id=rec_id,
+            force=force,
         )
 
     def _ensure_page(self, r: PageResult) -> dict[str, Any]:
