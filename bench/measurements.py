@@ -154,12 +154,14 @@ def crawl_scrapy(site: FixtureServer, db: Path, *, concurrency: int = 8) -> dict
 # --- 1. crawl throughput ----------------------------------------------------------------------
 
 
-def fetch_ceiling(site: FixtureServer, urls: Path, *, concurrency: int = 8) -> dict[str, Any]:
+def fetch_ceiling(
+    site: FixtureServer, urls: Path, *, concurrency: int = 8, client: str = "stdlib"
+) -> dict[str, Any]:
     """bench/ceiling.py in its own process: the requests a crawl sent, fetched by a plain
     client with no parse and no store; its figures, timed as the crawlers are."""
     command = [
         sys.executable, "-m", "bench.ceiling", "--base-url", site.base_url,
-        "--urls", str(urls), "--concurrency", str(concurrency),
+        "--urls", str(urls), "--concurrency", str(concurrency), "--client", client,
     ]  # fmt: skip
     m = run_measured(command)
     if m.returncode != 0:
@@ -167,7 +169,7 @@ def fetch_ceiling(site: FixtureServer, urls: Path, *, concurrency: int = 8) -> d
     counts = json.loads(m.stdout.strip().splitlines()[-1])
     pages = counts["recommendation_requests"]
     return {
-        "crawler": "ceiling",
+        "crawler": "ceiling" if client == "stdlib" else f"ceiling-{client}",
         "wall_seconds": round(m.wall_seconds, 3),
         "recommendation_pages": pages,
         "pages_per_second": round(pages / m.wall_seconds, 1) if m.wall_seconds else None,
@@ -201,9 +203,14 @@ def throughput(sizes: Sizes, say: Say) -> tuple[dict[str, Any], list[Row]]:
         r = fetch_ceiling(site, urls)
         say(f"  warm-up ceiling: {r['pages_per_second']} pages/s")
         for pair in range(1, sizes.pairs + 1):
-            for name, crawl in (("ours", crawl_ours), ("scrapy", crawl_scrapy), ("ceiling", None)):
+            for name, crawl in (
+                ("ours", crawl_ours),
+                ("scrapy", crawl_scrapy),
+                ("ceiling", None),
+                ("ceiling-httpx", None),
+            ):
                 if crawl is None:
-                    r = fetch_ceiling(site, urls)
+                    r = fetch_ceiling(site, urls, client=name.partition("-")[2] or "stdlib")
                 else:
                     db = _fresh(work / f"{name}-{pair}.sqlite")
                     r = crawl(site, db)
@@ -219,6 +226,7 @@ def throughput(sizes: Sizes, say: Say) -> tuple[dict[str, Any], list[Row]]:
     ours = [r for r in runs if r["crawler"] == "hmicfrs"]
     theirs = [r for r in runs if r["crawler"] == "scrapy"]
     ceiling = [r for r in runs if r["crawler"] == "ceiling"]
+    with_httpx = [r for r in runs if r["crawler"] == "ceiling-httpx"]
     ratios = [
         a["pages_per_second"] / b["pages_per_second"] for a, b in zip(ours, theirs, strict=True)
     ]
@@ -240,13 +248,20 @@ def throughput(sizes: Sizes, say: Say) -> tuple[dict[str, Any], list[Row]]:
         "scrapy_cpu_ms_per_page_median": statistics.median(r["cpu_ms_per_page"] for r in theirs),
         "cpu_ratio_median": round(_median_ratio(ours, theirs, "cpu_ms_per_page"), 3),
         "ceiling_share_median": round(_median_ratio(ours, ceiling, "pages_per_second"), 3),
+        "ceiling_httpx_pages_per_second_median": statistics.median(
+            r["pages_per_second"] for r in with_httpx
+        ),
+        "ceiling_httpx_share_median": round(_median_ratio(ours, with_httpx, "pages_per_second"), 3),
         "ours_peak_rss_mb_median": statistics.median(r["peak_rss_mb"] for r in ours),
         "scrapy_peak_rss_mb_median": statistics.median(r["peak_rss_mb"] for r in theirs),
         "rss_ratio_median": round(_median_ratio(ours, theirs, "peak_rss_mb"), 3),
         # Both crawlers should have fetched the same pages and kept the same versions, and
         # the ceiling asked for as many recommendation pages.
         "same_job": len(same_job) == 1
-        and all(c["recommendation_pages"] == ours[0]["recommendation_pages"] for c in ceiling),
+        and all(
+            c["recommendation_pages"] == ours[0]["recommendation_pages"]
+            for c in ceiling + with_httpx
+        ),
     }
     if not result["same_job"]:
         say(f"  WARNING: the crawlers did different jobs: {sorted(same_job)}")
@@ -278,6 +293,14 @@ def throughput(sizes: Sizes, say: Say) -> tuple[dict[str, Any], list[Row]]:
             f"{share:.0%}",
             ">= 60%",
             _yes(share >= 0.60),
+        ),
+        Row(
+            "crawl pages/s vs the same with a plain httpx.Client (our HTTP library)",
+            f"{result['ours_pages_per_second_median']:.0f}",
+            f"{result['ceiling_httpx_pages_per_second_median']:.0f}",
+            f"{result['ceiling_httpx_share_median']:.0%}",
+            "(none)",
+            "-",
         ),
         Row(
             "crawl peak RSS (MB, median) vs Scrapy",

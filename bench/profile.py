@@ -45,6 +45,8 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("pages: Archive.record (main thread)", ("Crawler._visit_all", "Archive.record")),
     ("pages: Archive.known lookups (main thread)", ("Crawler._visit_all", "Archive.known")),
     ("pages: Workers.submit / wait", ("Crawler._visit_all", "concurrent/futures")),
+    ("pages: Workers.submit / wait", ("Crawler._visit_all", "Workers.")),
+    ("pages: batch commits (main thread)", ("Crawler._visit_all", "Archive.flush")),
     ("pages: main-thread other", ("Crawler._visit_all",)),
     ("pages: worker-thread overhead", ("scraper/workers.py",)),
     ("run: robots, stats, finish", ("Crawler",)),
