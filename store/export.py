@@ -40,8 +40,10 @@ CSV_FILES = ("recommendations.csv", "status_events.csv")
 HISTORY_CSV_FILES = ("versions.csv", "version_logs.csv")
 VERSION_COLUMNS = (
     "url", "rec_id", "force", "version", "snapshot_id", "captured_at", "last_seen_at",
-    "http_status", "report_title", "rec_type", "cause_of_concern", "text", "current_status",
-    "status_date", "has_404_banner", "parse_warnings", "page_kind",
+    "source", "source_url", "imported_at", "http_status", "report_title", "rec_type",
+    "cause_of_concern", "text", "current_status", "status_date", "has_404_banner",
+    "parse_warnings", "page_kind", "force_name", "reference", "report_url", "published_on",
+    "themes",
 )  # fmt: skip
 VERSION_LOG_COLUMNS = (
     "url", "rec_id", "version", "snapshot_id", "seq", "on_date", "raw_date", "kind", "status",
@@ -191,9 +193,11 @@ def _versions(db: sqlite_utils.Database, of_recommendations: bool = False) -> It
     """Every parsed version of every recommendation page, in id, url and version order; with
     `of_recommendations`, those of the recommendations view's pages, in its export order."""
     columns = """s.url, rv.rec_id, rv.force, s.version, s.id AS snapshot_id, s.captured_at,
-                 s.last_seen_at, s.http_status, rv.report_title, rv.rec_type,
+                 s.last_seen_at, s.source, s.source_url, s.imported_at, s.http_status,
+                 rv.report_title, rv.rec_type,
                  rv.cause_of_concern, rv.text, rv.current_status, rv.status_date,
-                 rv.has_404_banner, rv.parse_warnings, rv.page_kind"""
+                 rv.has_404_banner, rv.parse_warnings, rv.page_kind, rv.force_name,
+                 rv.reference, rv.report_url, rv.published_on, rv.themes"""
     if of_recommendations:
         return db.query(
             f"""SELECT {columns} FROM recommendations r
@@ -276,6 +280,8 @@ def _history_records(db: sqlite_utils.Database, counts: dict[str, int]) -> Itera
         for v in versions.take(rec["url"]):
             v = {k: value for k, value in v.items() if k not in ("url", "rec_id")}
             v["parse_warnings"] = json.loads(v["parse_warnings"] or "[]")
+            if isinstance(v["themes"], str):
+                v["themes"] = json.loads(v["themes"])
             v["log"] = [
                 {c: e[c] for c in ("seq", "on_date", "raw_date", "kind", "status", "comment")}
                 for e in logs.take(v["snapshot_id"])
@@ -394,7 +400,7 @@ def _write_warc(db: sqlite_utils.Database, f: BinaryIO, filename: str) -> dict[s
     # sorter hold (or spill) every body of the archive.
     responses = db.query(
         """SELECT 'response' AS type, captured_at AS at, id AS snapshot_id, url, version,
-                  captured_at, content_sha256, http_status, content_type
+                  captured_at, content_sha256, http_status, content_type, source, source_url
            FROM snapshots ORDER BY captured_at, id"""
     )
     marks = ", ".join("?" for _ in REVISITED_OUTCOMES)
@@ -429,6 +435,12 @@ def _write_warc(db: sqlite_utils.Database, f: BinaryIO, filename: str) -> dict[s
             lengths[r["snapshot_id"]] = len(body)
             if len(lengths) > LENGTHS_KEPT:
                 lengths.popitem(last=False)
+            provenance = {}
+            if r["source"] not in (None, "live"):
+                # A capture imported from a web archive says where it was read.
+                provenance = {"HMICFRS-Source": r["source"]}
+                if r["source_url"]:
+                    provenance["HMICFRS-Source-URI"] = r["source_url"]
             record = writer.create_warc_record(
                 r["url"],
                 "response",
@@ -441,6 +453,7 @@ def _write_warc(db: sqlite_utils.Database, f: BinaryIO, filename: str) -> dict[s
                     "WARC-Date": r["captured_at"],
                     "WARC-Target-URI": r["url"],
                     "WARC-Payload-Digest": _payload_digest(r["content_sha256"]),
+                    **provenance,
                 },
             )
         else:

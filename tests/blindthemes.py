@@ -1207,6 +1207,532 @@ class Microdata(Theme):
         return doc(c.title, "", body)
 
 
+# ---------------------------------------------------------------- more themes (second blind set)
+#
+# Eight more, written by a second author who has read neither the parser nor the first set's
+# reasoning, only SITE.md and this generator's helpers. Each puts a different real-world
+# construction around the same contents.
+
+
+def status_words(slug: str) -> str:
+    """A status slug as a theme's summary box writes it: being-progressed -> Being progressed."""
+    return slug.replace("-", " ").capitalize()
+
+
+def current_status_shown(c: Content) -> str | None:
+    """The status a summary box shows: the last status entry's, or the closing line's."""
+    if c.log_form == "prose":
+        return c.closing_status
+    if c.log_form == "none":
+        return None
+    statuses = [ev.status for ev in c.log if ev.status]
+    return statuses[-1] if statuses else None
+
+
+def renders_log(c: Content) -> bool:
+    """Whether a theme that runs the [on] shortcode shows this content's log as HTML entries.
+
+    Well-formed markup renders, and so does the rendered form; markup with tags missing is left
+    as the literal text the editor stored (a shortcode that does not close renders nothing).
+    """
+    return bool(c.log) and c.log_form in ("markup", "rendered")
+
+
+class RenderingTheme(Theme):
+    """A theme whose [on] shortcode renders: well-formed markup shows as the rendered log."""
+
+    def source_parts(self, c: Content) -> list[str]:
+        if c.log_form != "markup" or not c.log:
+            return super().source_parts(c)
+        return super().source_parts(dataclasses.replace(c, log_form="rendered"))
+
+
+class SectionsToc(Theme):
+    """Nested <section>s, one per heading, and a sticky "On this page" contents list in the
+    article linking to them; metadata in the article's last section as labelled list items."""
+
+    labels = {"force": "Force", "reference": "Reference", "report": "Report",
+              "published": "Report published", "themes": "Themes"}  # fmt: skip
+    log_heading = "Status log"
+    meta_date_style = "ordinal"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self._ids: list[tuple[str, str]] = []
+        self._rec = 0
+
+    def heading(self, text: str) -> str:
+        anchor = f"s{self._rec}-{len(self._ids) + 1}"
+        self._ids.append((anchor, text))
+        return f'<h2 id="{anchor}" class="section-heading">{e(text)}</h2>'
+
+    def rendered_log(self, c: Content) -> str:
+        items = []
+        for (d, status, paras), ev in zip(rendered_entries(c), c.log, strict=True):
+            inner = (
+                f'<p class="entry-status">{status}</p>'
+                if status
+                else "".join(f"<p>{e(p)}</p>" for p in paras)
+            )
+            items.append(
+                f'<section class="log-entry"><h3 class="log-entry__date">'
+                f'<time datetime="{ev.on}">{d}</time></h3>{inner}</section>'
+            )
+        return '<section class="log-entries">' + "".join(items) + "</section>"
+
+    def sections(self, c: Content) -> tuple[str, list[tuple[str, str]]]:
+        """The content as nested sections, and the (anchor, heading) pairs it holds."""
+        self._ids, self._rec = [], c.rec_id
+        groups: list[list[str]] = [[]]
+        for part in self.source_parts(c):
+            if part.startswith("<h2") and groups[-1]:
+                groups.append([])
+            groups[-1].append(part)
+        inner = "".join(
+            f'<section class="rec-section__part">{"".join(g)}</section>' for g in groups if g
+        )
+        return f'<section class="rec-section">{inner}</section>', list(self._ids)
+
+    def content(self, c: Content) -> str:
+        return self.sections(c)[0]
+
+    def page(self, c: Content) -> str:
+        content, toc = self.sections(c)
+        pairs = meta_pairs(c, self.labels, self.meta_date_style)
+        about = ""
+        if pairs:
+            anchor = f"s{c.rec_id}-about"
+            toc.append((anchor, "About this recommendation"))
+            items = "".join(f"<li><strong>{k}:</strong> {v}</li>" for k, v in pairs)
+            about = (
+                f'<section class="rec-about"><h2 id="{anchor}">About this recommendation</h2>'
+                f"<ul>{items}</ul></section>"
+            )
+        links = "".join(f'<li><a href="#{a}">{e(t)}</a></li>' for a, t in toc)
+        nav = (
+            '<nav class="toc" aria-label="On this page" style="position:sticky;top:1rem">'
+            f'<h2 class="toc__title">On this page</h2><ol>{links}</ol></nav>'
+            if links
+            else ""
+        )
+        body = (
+            f'<header class="site-header">{NAV}</header>'
+            + (self.banner(c) if c.banner else "")
+            + '<main id="content"><article class="post">'
+            f'<header class="post-header"><h1 class="post-title">{e(c.title)}</h1></header>'
+            f'<div class="post-layout">{nav}<div class="post-main">'
+            f'<section class="post-content">{content}{about}</section></div></div>'
+            f"</article></main><footer>{FOOTER}</footer>"
+        )
+        return doc(c.title, "", body)
+
+    def listing(self, entries: list[Content], next_url: str) -> str:
+        toc = "".join(f'<li><a href="#entry-{c.rec_id}">{e(c.title)}</a></li>' for c in entries)
+        sections = "".join(
+            f'<section class="entry" id="entry-{c.rec_id}"><h2 class="entry__title">'
+            f'<a href="{c.url}">{e(c.title)}</a></h2>{self.content(c)}</section>'
+            for c in entries
+        )
+        main = (
+            '<main id="content"><h1>Recommendations: Plan</h1><div class="post-layout">'
+            '<nav class="toc" aria-label="On this page" style="position:sticky;top:1rem">'
+            f'<h2 class="toc__title">On this page</h2><ol>{toc}</ol></nav>'
+            f'<div class="post-main">{sections}</div></div>'
+            f'<p class="more"><a rel="next" href="{next_url}">Next page</a></p></main>'
+        )
+        return doc("Plan", "", f'<header class="site-header">{NAV}</header>{main}{FOOTER}')
+
+
+class KeyFacts(Theme):
+    """A "Key facts" box of label/value spans at the top of the entry content, then the text."""
+
+    labels = {"force": "Force or service", "reference": "Our reference", "report": "Report",
+              "published": "Report published", "themes": "Themes"}  # fmt: skip
+    meta_date_style = "ordinal"
+
+    def facts(self, c: Content) -> str:
+        pairs = meta_pairs(c, self.labels, self.meta_date_style)
+        status = current_status_shown(c)
+        if status:
+            pairs.append(("Current status", e(status_words(status))))
+        if not pairs:
+            return ""
+        rows = "".join(
+            f'<div class="key-facts__row"><span class="key-facts__label">{k}</span> '
+            f'<span class="key-facts__value">{v}</span></div>'
+            for k, v in pairs
+        )
+        return (
+            '<div class="key-facts" role="region" aria-label="Key facts">'
+            f'<h2 class="key-facts__title">Key facts</h2>{rows}</div>'
+        )
+
+    def page(self, c: Content) -> str:
+        body = (
+            f'<div id="page"><header id="masthead" class="site-header">{NAV}</header>'
+            '<div id="content" class="site-content"><div id="primary" class="content-area">'
+            '<main id="main" class="site-main"><article class="post type-post">'
+            + (self.banner(c) if c.banner else "")
+            + f'<header class="entry-header"><h1 class="entry-title">{e(c.title)}</h1></header>'
+            f'<div class="entry-content">{self.facts(c)}{self.content(c)}</div>'
+            "</article></main></div></div>"
+            f'<footer id="colophon">{FOOTER}</footer></div>'
+        )
+        return doc(c.title, "", body)
+
+    def listing(self, entries: list[Content], next_url: str) -> str:
+        options = "".join(
+            f'<option value="{slug}"{" selected" if slug == "plan" else ""}>{slug}</option>'
+            for slug in ("harm", "audit", "call-handling", "plan")
+        )
+        body = "\n".join(self.entry(c) for c in entries)
+        main = (
+            '<main id="main" class="site-main"><header class="page-header">'
+            '<h1 class="page-title">Recommendation theme: Plan</h1></header>'
+            '<form class="filter" method="get" action="/hmicfrs/"><label for="theme">Theme'
+            f'</label><select id="theme" name="recommendation-theme">{options}</select> '
+            '<button type="submit">Filter</button></form>'
+            f'<p class="result-count">Showing 1–{len(entries)} of 27 recommendations</p>{body}'
+            '<nav class="navigation posts-navigation"><div class="nav-links"><div class="nav-'
+            f'previous"><a href="{next_url}">Older posts</a></div></div></nav></main>'
+        )
+        return doc("Plan", "", f'<header id="masthead">{NAV}</header>{main}{FOOTER}')
+
+
+class BreadcrumbSectionNav(Theme):
+    """A "You are here" trail and a "Last updated" line in the article header, metadata as
+    pipe-separated labelled spans under the title, and an "In this section" list of other
+    recommendations with their opening sentences before the content (this one marked current)."""
+
+    labels = {"force": "Force", "reference": "Ref", "report": "Report",
+              "published": "Report date", "themes": "Topics"}  # fmt: skip
+
+    def updated(self, c: Content) -> str:
+        dates = [ev.on for ev in c.log] or ["2019-07-11"]
+        return fmt_date(max(dates), "plain")
+
+    def page(self, c: Content) -> str:
+        pairs = meta_pairs(c, self.labels, self.meta_date_style)
+        meta = " | ".join(f'<span class="meta"><span class="meta__k">{k}:</span> {v}</span>'
+                          for k, v in pairs)  # fmt: skip
+        i = CONTENTS.index(c)
+        near = [CONTENTS[(i + k) % len(CONTENTS)] for k in (-1, 0, 1, 2)]
+        items = []
+        for o in near:
+            current = ' aria-current="page" class="is-current"' if o is c else ""
+            items.append(
+                f'<li{current}><a href="{o.url}">{e(o.title)}</a>'
+                f'<p class="section-nav__excerpt">{e(first_sentence(o))}</p></li>'
+            )
+        force = c.force.replace("-", " ").title()
+        body = (
+            f'<header class="site">{NAV}</header>'
+            '<div class="wrapper"><nav class="section-nav" aria-label="In this section">'
+            f"<h2>In this section</h2><ul>{''.join(items)}</ul></nav>"
+            '<main class="main">'
+            + (self.banner(c) if c.banner else "")
+            + '<article class="rec"><header class="rec__header">'
+            '<div class="trail"><span class="trail__lead">You are here:</span> '
+            '<a href="/hmicfrs/">Home</a> › <a href="/hmicfrs/recommendations/">'
+            f'Recommendations</a> › <a href="/hmicfrs/recommendation/{c.force}/">{e(force)}</a>'
+            f" › <span>{e(c.title)}</span></div>"
+            f'<h1 class="rec__title">{e(c.title)}</h1>'
+            + (f'<p class="rec__meta">{meta}</p>' if meta else "")
+            + f'<p class="rec__updated">Last updated: {self.updated(c)}</p></header>'
+            f'<div class="rec__body">{self.content(c)}</div></article></main></div>'
+            f"<footer>{FOOTER}</footer>"
+        )
+        return doc(c.title, "", body)
+
+
+class LogTable(RenderingTheme):
+    """The log rendered as a table with Date, Status and Comment columns; metadata in a
+    row-headed details table above the text."""
+
+    labels = {"force": "Force", "reference": "Reference", "report": "Report",
+              "published": "Published", "themes": "Themes"}  # fmt: skip
+    log_heading = "Status history"
+    meta_date_style = "numeric"
+
+    def rendered_log(self, c: Content) -> str:
+        rows = []
+        for d, status, paras in rendered_entries(c):
+            comment = "".join(f"<p>{e(p)}</p>" for p in paras)
+            rows.append(
+                f'<tr><td class="log__date">{d}</td><td class="log__status">{status or ""}</td>'
+                f'<td class="log__comment">{comment}</td></tr>'
+            )
+        return (
+            '<table class="log"><thead><tr><th scope="col">Date</th><th scope="col">Status</th>'
+            f'<th scope="col">Comment</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        )
+
+    def page(self, c: Content) -> str:
+        pairs = meta_pairs(c, self.labels, self.meta_date_style)
+        rows = "".join(f'<tr><th scope="row">{k}</th><td>{v}</td></tr>' for k, v in pairs)
+        details = (
+            f'<table class="rec-details"><caption>Details</caption><tbody>{rows}</tbody></table>'
+            if rows
+            else ""
+        )
+        body = (
+            f'<header class="header">{NAV}</header><main class="container">'
+            + (self.banner(c) if c.banner else "")
+            + f'<article><h1>{e(c.title)}</h1>{details}<div class="entry-content">'
+            f"{self.content(c)}</div></article></main><footer>{FOOTER}</footer>"
+        )
+        return doc(c.title, "", body)
+
+    def listing(self, entries: list[Content], next_url: str) -> str:
+        rows = "".join(
+            f'<tr><td class="recs__title"><a href="{c.url}">{e(c.title)}</a></td>'
+            f'<td class="recs__body">{self.content(c)}</td></tr>'
+            for c in entries
+        )
+        main = (
+            '<main class="container"><h1>Plan</h1><table class="recs"><thead><tr>'
+            '<th scope="col">Recommendation</th><th scope="col">Text and progress</th></tr>'
+            f'</thead><tbody>{rows}</tbody></table><p class="pager">Page 1 · '
+            f'<a href="{next_url}">Next</a></p></main>'
+        )
+        return doc("Plan", "", f'<header class="header">{NAV}</header>{main}{FOOTER}')
+
+
+FEEDBACK = (
+    '<div class="feedback"><form class="feedback__useful" action="/feedback/" method="post">'
+    '<h2 class="feedback__q">Was this page useful?</h2>'
+    '<button type="submit" name="useful" value="yes">Yes</button> '
+    '<button type="submit" name="useful" value="no">No</button></form>'
+    '<details class="feedback__problem"><summary>Report a problem with this page</summary>'
+    '<form action="/feedback/problem/" method="post"><label for="fb-doing">What were you '
+    'doing?</label><input id="fb-doing" name="doing" type="text">'
+    '<label for="fb-wrong">What went wrong?</label><textarea id="fb-wrong" name="wrong">'
+    '</textarea><button type="submit">Send</button></form></details></div>'
+)
+
+
+class FeedbackInMain(RenderingTheme):
+    """A cookie banner and a "Was this page useful?" form inside <main>; metadata as a <dl> of
+    div-wrapped pairs; the log rendered as a definition list of dates and entries."""
+
+    labels = {"force": "Force or service", "reference": "Reference", "report": "Report",
+              "published": "Date of report", "themes": "Themes"}  # fmt: skip
+    meta_date_style = "plain"
+
+    def rendered_log(self, c: Content) -> str:
+        out = []
+        for d, status, paras in rendered_entries(c):
+            if status:
+                out.append(f'<dt>{d}</dt><dd class="log-status">{status}</dd>')
+            else:
+                out.append(f"<dt>{d}</dt><dd>" + "".join(f"<p>{e(p)}</p>" for p in paras) + "</dd>")
+        return '<dl class="status-log">' + "".join(out) + "</dl>"
+
+    def page(self, c: Content) -> str:
+        pairs = meta_pairs(c, self.labels, self.meta_date_style)
+        meta = "".join(f'<div class="pair"><dt>{k}</dt><dd>{v}</dd></div>' for k, v in pairs)
+        body = (
+            f'<header role="banner">{NAV}</header><main id="main-content" role="main">'
+            f"{COOKIE}"
+            + (self.banner(c) if c.banner else "")
+            + f'<div class="post"><h1>{e(c.title)}</h1>'
+            + (f'<dl class="post-details">{meta}</dl>' if meta else "")
+            + f'<div class="post-text">{self.content(c)}</div></div>{FEEDBACK}</main>'
+            f"<footer>{FOOTER}</footer>"
+        )
+        return doc(c.title, "", body)
+
+    def listing(self, entries: list[Content], next_url: str) -> str:
+        body = "\n".join(self.entry(c) for c in entries)
+        nav = (
+            f'<div class="pagination"><a class="next page-numbers" href="{next_url}">Next</a></div>'
+        )
+        main = (
+            f'<main id="main-content">{COOKIE}<h1 class="archive-title">Plan</h1>{body}{nav}'
+            f"{FEEDBACK}</main>"
+        )
+        return doc("Plan", "", f"{NAV}{main}{FOOTER}")
+
+
+def print_tools(c: Content) -> str:
+    return (
+        '<div class="print-tools"><button type="button" class="print-tools__print" '
+        'onclick="window.print()">Print this page</button> '
+        f'<a class="print-tools__pdf" href="{c.url}pdf/">Download as PDF (96 KB)</a> '
+        '<span class="print-tools__share">Share: <a href="https://twitter.com/intent/tweet">'
+        'X</a> <a href="https://www.linkedin.com/sharing/share-offsite/">LinkedIn</a> '
+        '<a href="mailto:?subject=HMICFRS%20recommendation">Email</a></span></div>'
+    )
+
+
+class PrintSharePdf(Theme):
+    """Print, share and "Download as PDF" tools inside the entry content, above and below the
+    text; the metadata appended to the content after the log, label and value on two lines."""
+
+    labels = {"force": "Force", "reference": "Reference", "report": "Report",
+              "published": "Published", "themes": "Themes"}  # fmt: skip
+
+    def details(self, c: Content) -> str:
+        pairs = meta_pairs(c, self.labels, self.meta_date_style)
+        if not pairs:
+            return ""
+        rows = "".join(f'<p class="rec-detail"><b>{k}</b><br>{v}</p>' for k, v in pairs)
+        return f'<div class="rec-details"><h3>Recommendation details</h3>{rows}</div>'
+
+    def page(self, c: Content) -> str:
+        body = (
+            f'<div class="site"><header>{NAV}</header><div class="site-inner">'
+            + (self.banner(c) if c.banner else "")
+            + f'<article class="entry"><h1 class="entry-title">{e(c.title)}</h1>'
+            f'<div class="entry-content">{print_tools(c)}{self.content(c)}{self.details(c)}'
+            f'<p class="pdf-link"><a href="{c.url}pdf/">Download this recommendation as a PDF'
+            f"</a></p>{print_tools(c)}</div></article></div><footer>{FOOTER}</footer></div>"
+        )
+        return doc(c.title, "", body)
+
+
+class TitleOutsideMicrodata(Theme):
+    """The title in a page header outside the <article>, with a one-sentence byline carrying
+    the metadata as schema.org microdata; the article holds only the body."""
+
+    def byline(self, c: Content) -> str:
+        m = c.meta
+        if m is None:
+            return ""
+        parts = []
+        if m.reference:
+            parts.append(f'Reference <span itemprop="identifier">{e(m.reference)}</span>')
+        if m.force_name:
+            parts.append(
+                'made to <span itemprop="about" itemscope '
+                'itemtype="https://schema.org/GovernmentOrganization">'
+                f'<span itemprop="name">{e(m.force_name)}</span></span>'
+            )
+        if m.report_url:
+            parts.append(
+                f'in the report <a itemprop="isPartOf" href="{m.report_url}">'
+                f"{e(c.report_title)}</a>"
+            )
+        if m.published_on:
+            parts.append(
+                f'published <time itemprop="datePublished" datetime="{m.published_on}">'
+                f"{fmt_date(m.published_on, 'ordinal')}</time>"
+            )
+        sentence = ", ".join(parts)
+        sentence = sentence[0].upper() + sentence[1:] + "."
+        tags = ""
+        if m.themes:
+            tags = (
+                '<p class="tags">Themes: '
+                + ", ".join(
+                    f'<a rel="tag" itemprop="keywords" href="{OLD}/hmicfrs/?recommendation-theme='
+                    f'{t.lower().replace(" ", "-")}">{e(t)}</a>'
+                    for t in m.themes
+                )
+                + "</p>"
+            )
+        return f'<p class="byline">{sentence}</p>{tags}'
+
+    def page(self, c: Content) -> str:
+        body = (
+            f'<header class="masthead">{NAV}</header>'
+            '<div class="page" itemscope itemtype="https://schema.org/Article">'
+            + (self.banner(c) if c.banner else "")
+            + f'<header class="page-header"><h1 itemprop="headline">{e(c.title)}</h1>'
+            f"{self.byline(c)}</header>"
+            f'<article class="page-body"><div itemprop="articleBody">{self.content(c)}</div>'
+            f"</article></div><footer>{FOOTER}</footer>"
+        )
+        return doc(c.title, "", body)
+
+    def listing(self, entries: list[Content], next_url: str) -> str:
+        items = "".join(
+            '<li class="result" itemscope itemtype="https://schema.org/Article">'
+            f'<h3 itemprop="headline"><a itemprop="url" href="{c.url}">{e(c.title)}</a></h3>'
+            f'<div itemprop="articleBody">{self.content(c)}</div></li>'
+            for c in entries
+        )
+        main = (
+            '<div class="page"><header class="page-header"><h1>Plan</h1></header>'
+            f'<ul class="results">{items}</ul><nav class="pages"><span>Page 1</span> '
+            f'<a href="{next_url}" rel="next">Next</a></nav></div>'
+        )
+        head = f'<link rel="next" href="{html.escape(next_url)}">\n'
+        return doc("Plan", head, f'<header class="masthead">{NAV}</header>{main}{FOOTER}')
+
+
+class HiddenDuplicates(Theme):
+    """A Drupal-ish page: the menu twice (a display:none mobile copy), <noscript> and
+    <template> blocks, metadata as field label/item divs in a sidebar and again in a hidden
+    mobile summary above the text; a views listing."""
+
+    labels = {"force": "Force or service", "reference": "Reference", "report": "Source report",
+              "published": "Report published", "themes": "Themes"}  # fmt: skip
+    meta_date_style = "numeric"
+
+    def fields(self, c: Content) -> str:
+        pairs = meta_pairs(c, self.labels, self.meta_date_style)
+        return "".join(
+            f'<div class="field field--label-inline"><div class="field__label">{k}</div>'
+            f'<div class="field__item">{v}</div></div>'
+            for k, v in pairs
+        )
+
+    def page(self, c: Content) -> str:
+        fields = self.fields(c)
+        body = (
+            '<noscript><iframe src="https://www.googletagmanager.com/ns.html?id=GTM-XXXX" '
+            'height="0" width="0" style="display:none;visibility:hidden"></iframe></noscript>'
+            f'<div class="dialog-off-canvas-main-canvas"><header role="banner">'
+            f'<nav class="menu--main desktop-only">{NAV}</nav>'
+            '<button class="menu-toggle" aria-expanded="false">Menu</button>'
+            f'<nav class="menu--main mobile-only" style="display:none" aria-hidden="true">{NAV}</nav>'
+            "</header>"
+            '<template id="related-card"><div class="card"><h3 class="card__title"></h3>'
+            '<p class="card__excerpt"></p></div></template>'
+            '<main role="main"><div class="layout-content">'
+            + (self.banner(c) if c.banner else "")
+            + f'<h1 class="page-title"><span class="field field--name-title">{e(c.title)}</span></h1>'
+            + (
+                f'<div class="mobile-summary" style="display:none" aria-hidden="true">{fields}</div>'
+                if fields
+                else ""
+            )
+            + '<article class="node node--type-recommendation"><div class="node__content">'
+            f'<div class="clearfix text-formatted field field--name-body">{self.content(c)}</div>'
+            "<noscript><p>Turn on JavaScript to filter the status log by kind of entry.</p>"
+            "</noscript></div></article></div>"
+            + (
+                f'<aside class="layout-sidebar-second" role="complementary">{fields}</aside>'
+                if fields
+                else ""
+            )  # fmt: skip
+            + f"</main><footer>{FOOTER}</footer></div>"
+        )
+        return doc(c.title, "", body)
+
+    def listing(self, entries: list[Content], next_url: str) -> str:
+        rows = []
+        for c in entries:
+            rows.append(
+                '<div class="views-row"><div class="views-field views-field-title">'
+                f'<h2 class="field-content"><a href="{c.url}">{e(c.title)}</a></h2></div>'
+                '<div class="views-field views-field-body"><div class="field-content">'
+                f"{self.content(c)}</div></div></div>"
+            )
+        pager = (
+            '<nav class="pager" role="navigation"><ul class="pager__items js-pager__items">'
+            f'<li class="pager__item pager__item--next"><a href="{next_url}" rel="next">'
+            '<span aria-hidden="true">Next ›</span></a></li></ul></nav>'
+        )
+        main = (
+            '<main role="main"><h1 class="page-title">Plan</h1><div class="view view-recommendations">'
+            f'<div class="view-content">{"".join(rows)}</div>{pager}</div></main>'
+        )
+        mobile = f'<nav class="mobile-only" style="display:none" aria-hidden="true">{NAV}</nav>'
+        return doc("Plan", "", f"<header>{NAV}{mobile}</header>{main}{FOOTER}")
+
+
 THEMES: list[Theme] = [
     Classic("classic"),
     BlockTheme("block_fse"),
@@ -1223,6 +1749,14 @@ THEMES: list[Theme] = [
     Accordion("accordion_details"),
     Microdata("microdata"),
     Theme("bare_dl"),
+    SectionsToc("sections_toc"),
+    KeyFacts("key_facts_box"),
+    BreadcrumbSectionNav("trail_section_nav"),
+    LogTable("log_table"),
+    FeedbackInMain("feedback_in_main"),
+    PrintSharePdf("print_share_pdf"),
+    TitleOutsideMicrodata("title_outside_microdata"),
+    HiddenDuplicates("hidden_duplicates"),
 ]
 THEMES[2].link_titles = False  # GOV.UK listing: titles as plain headings
 THEMES[13].link_titles = False

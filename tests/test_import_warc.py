@@ -131,6 +131,67 @@ def test_an_older_capture_imported_after_a_crawl_is_slotted_in_and_renumbers(
     ]  # fmt: skip
 
 
+def test_a_capture_inside_a_versions_span_splits_it_in_two(tmp_path: Path) -> None:
+    """A page seen the same in 2016 and 2019, then a 2017 capture that differs: the 2016
+    version ends in 2016, the 2017 one follows, and the 2019 sighting becomes a version of its
+    own (the same bytes under a new snapshot id), so the log changes twice."""
+    with FixtureSite(state="initial") as site:
+        same = capture_states(site, (("initial", "20160301120000"), ("initial", "20190110093000")))
+        middle = capture_states(site, (("later", "20170615080000"),))
+        config = write_config(tmp_path / "config.yaml", site.base_url, tmp_path / "a.sqlite")
+    first = write_warc(tmp_path / "first.warc.gz", same)
+    second = write_warc(tmp_path / "second.warc.gz", middle)
+    assert hmicfrs("import", "warc", "--config", str(config), str(first)).exit_code == 0
+    db = tmp_path / "a.sqlite"
+    page = "%/east-fenland/3644/"
+    spans = """SELECT s.version, s.id, substr(s.captured_at, 1, 4) AS first,
+                      substr(s.last_seen_at, 1, 4) AS last, s.content_sha256 AS sha
+               FROM snapshots s WHERE s.url LIKE ? ORDER BY s.version"""
+    (one,) = rows(db, spans, [page])
+    assert (one["first"], one["last"]) == ("2016", "2019")
+
+    result = hmicfrs("import", "warc", "--config", str(config), str(second))
+    assert result.exit_code == 0, result.output
+    found = rows(db, spans, [page])
+    assert [(v["version"], v["first"], v["last"]) for v in found] == [
+        (1, "2016", "2016"),
+        (2, "2017", "2017"),
+        (3, "2019", "2019"),
+    ]
+    assert found[0]["id"] == one["id"] and found[0]["sha"] == one["sha"] == found[2]["sha"]
+    assert found[2]["id"] not in (one["id"], found[1]["id"])
+    # The 2019 capture now points at the copy; the copy has the parse and the log of the
+    # original, and the page's current version is the copy.
+    seen = rows(
+        db,
+        """SELECT substr(captured_at, 1, 4) AS year, snapshot_id FROM captures
+           WHERE url LIKE ? ORDER BY captured_at""",
+        [page],
+    )
+    assert [(c["year"], c["snapshot_id"]) for c in seen] == [
+        ("2016", one["id"]),
+        ("2017", found[1]["id"]),
+        ("2019", found[2]["id"]),
+    ]
+    logs = """SELECT seq, on_date, status, comment FROM status_events WHERE snapshot_id = ?
+              ORDER BY seq"""
+    assert rows(db, logs, [found[2]["id"]]) == rows(db, logs, [one["id"]])
+    current = rows(db, "SELECT current_snapshot_id AS id FROM pages WHERE url LIKE ?", [page])
+    assert current == [{"id": found[2]["id"]}]
+    changes = rows(
+        db,
+        """SELECT from_version, to_version, status_before, status_after FROM version_changes
+           WHERE url LIKE ? ORDER BY from_version""",
+        [page],
+    )
+    assert changes == [
+        {"from_version": 1, "to_version": 2, "status_before": "complete",
+         "status_after": "being-progressed"},
+        {"from_version": 2, "to_version": 3, "status_before": "being-progressed",
+         "status_after": "complete"},
+    ]  # fmt: skip
+
+
 def test_history_and_diff_show_each_versions_source(tmp_path: Path, live: tuple) -> None:
     _, captures = live
     base_url = captures[0].original.split("/hmicfrs/")[0]

@@ -5,6 +5,8 @@ server's request log shows the delay, every Retry-After and the User-Agent kept.
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import signal
 import subprocess
@@ -16,6 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
+from warcio.archiveiterator import ArchiveIterator
 
 from scraper import wayback
 from tests.archives import STATES, archive_dump, capture_states, page_states, versions
@@ -122,6 +125,54 @@ def test_import_then_live_crawl_reads_in_true_time_order(tmp_path: Path, world: 
         {"state": "redirected",
          "redirect_target": f"{site.base_url}/hmicfrs/recommendation/northshire/104/"}
     ]  # fmt: skip
+
+    # Exports carry each version's provenance, as the versions view shows it.
+    provenance = rows(
+        db,
+        """SELECT url, version, source, source_url, imported_at FROM versions
+           WHERE kind = 'recommendation' ORDER BY url, version""",
+    )
+    # The live crawl found each page as its latest capture showed it: no live version.
+    assert {p["source"] for p in provenance} == {"wayback"}
+    assert all("/web/" in p["source_url"] and p["imported_at"] for p in provenance)
+    assert hmicfrs("export", "--db", str(db), "--format", "csv", "--output",
+                   str(tmp_path / "csv")).exit_code == 0  # fmt: skip
+    with (tmp_path / "csv" / "versions.csv").open(encoding="utf-8", newline="") as f:
+        exported = [
+            {"url": r["url"], "version": int(r["version"]), "source": r["source"],
+             "source_url": r["source_url"] or None, "imported_at": r["imported_at"] or None}
+            for r in csv.DictReader(f)
+        ]  # fmt: skip
+    assert sorted(exported, key=lambda r: (r["url"], r["version"])) == provenance
+    assert hmicfrs("export", "--db", str(db), "--format", "json", "--output",
+                   str(tmp_path / "a.json")).exit_code == 0  # fmt: skip
+    records = json.loads((tmp_path / "a.json").read_text(encoding="utf-8"))
+    in_json = sorted(
+        (
+            {"url": r["url"], "version": v["version"], "source": v["source"],
+             "source_url": v["source_url"], "imported_at": v["imported_at"]}
+            for r in records for v in r["versions"]
+        ),
+        key=lambda r: (r["url"], r["version"]),
+    )  # fmt: skip
+    current_urls = {r["url"] for r in records}
+    assert in_json == [p for p in provenance if p["url"] in current_urls]
+    assert hmicfrs("export", "--db", str(db), "--format", "warc", "--output",
+                   str(tmp_path / "a.warc.gz")).exit_code == 0  # fmt: skip
+    with (tmp_path / "a.warc.gz").open("rb") as f:
+        sources = [
+            (r.rec_headers.get_header("HMICFRS-Source"),
+             r.rec_headers.get_header("HMICFRS-Source-URI"))
+            for r in ArchiveIterator(f) if r.rec_type == "response" and r.http_headers
+            and r.http_headers.get_statuscode() == "200"
+            and not r.rec_headers.get_header("HMICFRS-Outcome")  # a soft 404 keeps no body
+        ]  # fmt: skip
+    stored = rows(db, "SELECT source, source_url FROM snapshots WHERE http_status = 200")
+    # Live snapshots (the crawl's sitemaps and listings) carry no such headers.
+    expected = [(None, None) if s["source"] == "live" else (s["source"], s["source_url"])
+                for s in stored]  # fmt: skip
+    assert sorted(sources, key=repr) == sorted(expected, key=repr)
+    assert {s for s, _ in sources} == {None, "wayback"}
 
     # A second import adds nothing, and fetches no memento but the one still missing.
     before = archive_dump(db)
