@@ -44,10 +44,11 @@ class Sizes:
     incremental: int
     scale_small: int
     scale_large: int
+    reparse: int = 3000  # synthetic recommendations crawled for the reparse measurement
 
 
-FULL = Sizes(2000, 3, 200, 0.05, 2000, 10_000, 100_000)
-QUICK = Sizes(500, 3, 200, 0.05, 500, 2_000, 20_000)
+FULL = Sizes(2000, 3, 200, 0.05, 2000, 10_000, 100_000, 3000)
+QUICK = Sizes(500, 3, 200, 0.05, 500, 2_000, 20_000, 1000)
 
 
 @dataclass(frozen=True)
@@ -506,6 +507,50 @@ def parse(sizes: Sizes, say: Say, seconds: float = 4.0) -> tuple[dict[str, Any],
     return result, rows
 
 
+REPARSE_SNIPPET = "import json, bench.reparse as r; print(json.dumps(r.run({db!r}, {rounds})))"
+
+
+def reparse(sizes: Sizes, say: Say) -> tuple[dict[str, Any], list[Row]]:
+    """bench/reparse.py's run(), in a fresh process, on an archive of a crawl of `reparse`
+    synthetic pages: `reparse` on two workers against parse alone on one core."""
+    db = _fresh(OUT / "reparse" / "archive.sqlite")
+    with FixtureServer(synthetic=sizes.reparse) as site:
+        say(f"reparse: crawling {sizes.reparse} synthetic pages for the archive")
+        crawled = crawl_ours(site, db)
+    m = run_measured([sys.executable, "-c", REPARSE_SNIPPET.format(db=str(db), rounds=sizes.pairs)])
+    _drop(db)
+    if m.returncode != 0:
+        raise RuntimeError(f"bench/reparse.py failed:\n{m.stderr[-4000:]}")
+    result = json.loads(m.stdout.strip().splitlines()[-1])
+    result["recommendation_pages"] = crawled["recommendation_pages"]
+    say(
+        f"  {result['snapshots']} snapshots: reparse {result['reparse_median']:.0f}/s on "
+        f"{result['workers']} workers, inline {result['reparse_inline_median']:.0f}/s, parse "
+        f"alone {result['parse_only_median']:.0f}/s; ratios {result['round_ratios']}"
+    )
+    ratio = result["median_ratio"]
+    rows = [
+        Row(
+            f"reparse, {result['snapshots']} snapshots, {result['workers']} workers "
+            "(snapshots/s) vs parse alone on one core",
+            f"{result['reparse_median']:.0f}",
+            f"{result['parse_only_median']:.0f}",
+            f"{ratio:.2f}",
+            ">= 1.6",
+            _yes(ratio >= 1.6),
+        ),
+        Row(
+            "reparse inline, workers=1 (snapshots/s) vs parse alone on one core",
+            f"{result['reparse_inline_median']:.0f}",
+            f"{result['parse_only_median']:.0f}",
+            f"{result['inline_median_ratio']:.2f}",
+            "(none)",
+            "-",
+        ),
+    ]
+    return result, rows
+
+
 VIEWS_SNIPPET = "import json, bench.views as v; print(json.dumps(v.run({n})))"
 # The slowest query a recommendation page runs should leave Datasette's 10 s limit far away.
 PAGE_QUERY = "recommendation_group_members (all rows)"
@@ -581,6 +626,7 @@ MEASUREMENTS = {
     "incremental": incremental,
     "scale": scale,
     "parse": parse,
+    "reparse": reparse,
     "views": views,
     "datasette_pages": datasette_pages,
     "hostile": hostile,

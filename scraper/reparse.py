@@ -34,10 +34,10 @@ if TYPE_CHECKING:
     from scraper.config import Config
 
 # Snapshots read and sent to the workers at a time; blocks in flight at once.
-BLOCK = 256
+BLOCK = 512
 IN_FLIGHT = 3
 # Snapshots a worker takes per task: small enough to keep every worker busy to the end.
-CHUNK = 16
+CHUNK = 64
 # The writer commits every this many snapshots, or this often.
 BATCH_PAGES = 500
 BATCH_SECONDS = 2.0
@@ -107,9 +107,10 @@ def reparse_archive(archive: Archive, workers: int = 1) -> dict[str, Any]:
     seen = changed = 0
     with archive.batch(pages=BATCH_PAGES, seconds=BATCH_SECONDS):
         for block, parses in _parsed_blocks(archive, workers):
-            for snapshot, parsed in zip(block, parses, strict=True):
-                seen += 1
-                changed += archive.replace_parsed(snapshot[0], snapshot[1], parsed)
+            seen += len(block)
+            changed += archive.replace_parsed_many(
+                [(s[0], s[1], parsed) for s, parsed in zip(block, parses, strict=True)]
+            )
     archive.prune_listing_contents()
     return {
         "snapshots": seen,

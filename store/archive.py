@@ -339,9 +339,10 @@ class Archive(CaptureRecording):
         return pending
 
     @contextlib.contextmanager
-    def _page_write(self) -> Iterator[None]:
-        """One page's writes, whole or not at all: a transaction of its own, or inside a
-        batch a savepoint of the batch's transaction (opened here when none is open)."""
+    def _page_write(self, pages: int = 1) -> Iterator[None]:
+        """One page's writes (or `pages` pages' together), whole or not at all: a
+        transaction of its own, or inside a batch a savepoint of the batch's transaction
+        (opened here when none is open)."""
         batch = self._batch
         if batch is not None and not self.db.conn.in_transaction:
             self.db.conn.execute("BEGIN")
@@ -350,7 +351,7 @@ class Archive(CaptureRecording):
         with self.db.atomic():
             yield
         if batch is not None:
-            batch.written += 1
+            batch.written += pages
             if batch.due():
                 self.flush()
 
@@ -975,6 +976,80 @@ class Archive(CaptureRecording):
             )
             return True
 
+    def replace_parsed_many(self, parses: Sequence[tuple[int, str, ParsedRecord]]) -> int:
+        """replace_parsed for each (snapshot id, url, parse), in that order, with the same
+        result; returns how many changed rows.
+
+        The stored parses are read for all of them at once. A snapshot whose new parse reads
+        as the stored one (what a reparse meets almost everywhere) needs only its parser
+        version and normalised hash moved: those are written for all such snapshots
+        together, whole or not at all. The others, and every listing, go through
+        replace_parsed one by one. Nothing replace_parsed writes for one snapshot is read
+        for another's comparison, so the order of the two kinds does not matter.
+        """
+        conn = self.db.conn
+        ids = [p[0] for p in parses]
+        stored: dict[int, tuple[dict[str, Any], Any]] = {}
+        events: dict[int, list[dict[str, Any]]] = {}
+        listed: set[int] = set()
+        hashes: dict[int, str | None] = {}
+        for chunk in _chunks(ids):
+            marks = ", ".join("?" for _ in chunk)
+            cursor = conn.execute(
+                f"SELECT * FROM recommendation_versions WHERE snapshot_id IN ({marks})", chunk
+            )
+            names = [c[0] for c in cursor.description]
+            for found in cursor:
+                row = dict(zip(names, found, strict=True))
+                compared = {k: v for k, v in row.items() if k not in _UNCOMPARED}
+                stored[row["snapshot_id"]] = (compared, row["parser_version"])
+            for sid, *values in conn.execute(
+                f"""SELECT snapshot_id, {", ".join(_EVENT_COLUMNS)} FROM status_events
+                    WHERE snapshot_id IN ({marks}) ORDER BY snapshot_id, seq""",
+                chunk,
+            ):
+                events.setdefault(sid, []).append(dict(zip(_EVENT_COLUMNS, values, strict=True)))
+            listed.update(
+                r[0]
+                for r in conn.execute(
+                    f"SELECT DISTINCT snapshot_id FROM listing_entry_rows "
+                    f"WHERE snapshot_id IN ({marks})",
+                    chunk,
+                )
+            )
+            hashes.update(
+                conn.execute(
+                    f"SELECT id, normalised_sha256 FROM snapshots WHERE id IN ({marks})", chunk
+                ).fetchall()
+            )
+        changed = settled = 0
+        versions: list[tuple[Any, int]] = []
+        renewed: list[tuple[str, int]] = []
+        for snapshot_id, url, parsed in parses:
+            row = stored.get(snapshot_id)
+            same = (
+                not parsed.entries
+                and snapshot_id not in listed
+                and (row[0] if row else None, events.get(snapshot_id, [])) == _parsed_rows(parsed)
+            )
+            if not same:
+                changed += self.replace_parsed(snapshot_id, url, parsed)
+                continue
+            settled += 1
+            version = parsed.row.get("parser_version")
+            if row is not None and row[1] != version:
+                versions.append((version, snapshot_id))
+            if hashes.get(snapshot_id) != parsed.normalised_sha256:
+                renewed.append((parsed.normalised_sha256, snapshot_id))
+        if settled:
+            with self._page_write(settled):
+                conn.executemany(
+                    "UPDATE recommendation_versions SET parser_version = ? WHERE snapshot_id = ?",
+                    versions,
+                )
+                conn.executemany("UPDATE snapshots SET normalised_sha256 = ? WHERE id = ?", renewed)
+        return changed
+
     def _parsed_as(self, snapshot_id: int) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         """The stored parse of a snapshot, in the shape _parsed_rows gives a new one."""
         conn = self.db.conn
@@ -1357,7 +1432,7 @@ _EVENT_COLUMNS = ("seq", "on_date", "raw_date", "kind", "status", "comment")
 _ENTRY_COMPARED = ("seq", "rec_id", "url", "report_title", *_ENTRY_CONTENT)
 
 
-def _chunks(values: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+def _chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
 

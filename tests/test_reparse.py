@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from scraper import parse
+from scraper.reparse import parse_stored
+from store.archive import Archive
 from tests.fixturesite import FixtureSite
 from tests.support import hmicfrs, rows, write_config
 
@@ -183,6 +185,15 @@ def test_a_reparse_on_worker_processes_writes_what_an_inline_one_does(
     assert outputs["1"].split("(")[0] == outputs["3"].split("(")[0]
     assert "0 parsed differently" not in outputs["1"]
     assert dumps["1"] == dumps["3"]
+    # ... and what replace_parsed, snapshot by snapshot in archive order, writes.
+    copy = tmp_path / "one-by-one.sqlite"
+    copy.write_bytes(db.read_bytes())
+    spoil(copy)
+    with Archive(copy) as archive:
+        for snapshot in [s for block in archive.reparse_blocks() for s in block]:
+            archive.replace_parsed(snapshot[0], snapshot[1], parse_stored(snapshot))
+        archive.prune_listing_contents()
+    assert dump(copy) == dumps["1"]
     versions = dumps["1"]["recommendation_versions"]
     assert {r["parser_version"] for r in versions} == {parse.PARSER_VERSION}
     assert "old" not in {r["text"] for r in versions}
