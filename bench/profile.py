@@ -33,6 +33,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("discovery: fetching", ("Crawler._discover", "Fetcher")),
     ("discovery: other", ("Crawler._discover",)),
     ("pages: parse_page", ("Visitor.fetch", "parse_page")),
+    ("pages: parse_page", ("Crawler._visit_all", "parse_page")),
     ("pages: httpx / httpcore / h11", ("Visitor.fetch", "httpx/")),
     ("pages: httpx / httpcore / h11", ("Visitor.fetch", "httpcore/")),
     ("pages: fetch (gate, retries, result)", ("Visitor.fetch", "Fetcher")),

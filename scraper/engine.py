@@ -3,9 +3,10 @@ result to the store and ends the run as its guards say. It only coordinates.
 
 Each part it calls has one job: `walk` finds pages (through `cycle`), `scheduler` orders the
 visits, `fetch` asks the site, `parse` reads a body, `observe` decides what a visit means,
-`guards` say when to stop, `ledger` writes to the store. Workers fetch and parse; only this
-loop, on its own thread, touches the archive. Discovery may spend at most DISCOVERY_SHARE of
-the run's budget.
+`guards` say when to stop, `ledger` writes to the store. Workers fetch; this loop, on its own
+thread, parses what they fetched and is the only one to touch the archive (the threads share
+one GIL: parsing in the workers too only made them contend for it, a fifth slower at delay
+0). Discovery may spend at most DISCOVERY_SHARE of the run's budget.
 """
 
 from __future__ import annotations
@@ -286,7 +287,7 @@ class Crawler:
                         if page is None:
                             break
                         known = self.archive.known(page.url)
-                        pending[pool.submit(self.visitor.fetch, page, known)] = (page, known)
+                        pending[pool.submit(self.visitor.fetch_only, page, known)] = (page, known)
                     if not pending:
                         break
                     finished = [f for f in pool.finished(timeout=0.25) if f in pending]
@@ -295,7 +296,7 @@ class Crawler:
                     # A slow site's pages are committed as soon as the batch is due too.
                     self.archive.flush(due_only=True)
                     idle_rounds = idle_rounds + 1 if self.stop.is_set() and not finished else 0
-                    if idle_rounds >= GRACE_ROUNDS:  # a worker deep in a parse: leave it
+                    if idle_rounds >= GRACE_ROUNDS:  # a worker deep in a slow read: leave it
                         self.abandoned = len(pending)
                         break
         except BaseException as e:
@@ -328,6 +329,7 @@ class Crawler:
             if isinstance(e, RunInterrupted):
                 return
             raise
+        parsed = self.visitor.parse(page, fetched)
         result = self.visitor.observe(page, known, fetched, parsed)
         self.visited.add(result.url)
         target_known = known if result.url == page.url else self.archive.known(result.url)

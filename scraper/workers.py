@@ -1,7 +1,7 @@
 """The run's worker threads and its stop flag: how a run does pages side by side and ends on time.
 
-Workers are daemon threads, so a run asked to stop never waits for a worker deep in a long
-parse or a slow read: the run loop gives pages in hand a short grace, records what it can and
+Workers are daemon threads, so a run asked to stop never waits for a worker deep in a slow
+read: the run loop gives pages in hand a short grace, records what it can and
 returns, and the process exits with them still running (they hold no database handle: only
 the loop writes). StopFlag ends every wait of the fetcher as soon as a stop is asked for.
 """
