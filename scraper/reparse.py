@@ -38,8 +38,9 @@ BLOCK = 512
 IN_FLIGHT = 3
 # Snapshots a worker takes per task: small enough to keep every worker busy to the end.
 CHUNK = 64
-# The writer commits every this many snapshots, or this often.
-BATCH_PAGES = 500
+# The writer commits once this many snapshots are written, or this long after the first of
+# them (checked as each block or changed snapshot is written): about one commit per block.
+BATCH_PAGES = BLOCK
 BATCH_SECONDS = 2.0
 
 
