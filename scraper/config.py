@@ -82,9 +82,11 @@ FIELDS: tuple[Field, ...] = (
     _f("crawl", "defer_on_listing", "bool", True, None,
        "A page a listing shows as archived waits revisit_closed_hours, not "
        "revisit_open_hours (while that listing is trusted)."),
-    _f("crawl", "rotation_share", "number", 0.03, 0,
-       "Share of known recommendation pages a crawl verifies ahead of their interval, "
-       "longest unchecked first (0 to 1)."),
+    _f("crawl", "rotation_share", "number", 1.0, 0,
+       "Share (0 to 1) of the pages waiting revisit_closed_hours that the rotation verifies "
+       "per revisit_closed_hours, longest unchecked first, each crawl its part by the hours "
+       "since the last one (1: every page within its interval at an even nightly load; "
+       "0: none ahead of its interval, so pages checked together fall due together)."),
     _f("crawl", "max_requests", "int", 0, 0,
        "Request budget of one run (0: no limit); the next run continues."),
     _f("crawl", "max_runtime_seconds", "number", 0.0, 0,

@@ -1236,7 +1236,7 @@ class Archive(CaptureRecording):
                WHERE lp.kind = 'listing' AND lp.last_checked_at >= ? AND le.url IS NOT NULL
                ORDER BY le.snapshot_id, le.seq""",
             [since],
-        ).fetchall()
+        )  # read as it goes: a listing entry's text is never all held at once
         for url, listing_url, snapshot_id, captured_at, text, status, date, log in entries:
             page = self.db.execute(
                 """SELECT p.url, p.last_checked_at, rv.text, rv.current_status, rv.status_date,
@@ -1331,6 +1331,20 @@ class Archive(CaptureRecording):
                    WHERE run_id = ? AND url = ? AND outcome IS NULL""",
                 [outcome, int(changed), run_id, url],
             )
+
+    def recommendation_page_count(self) -> int:
+        """How many recommendation pages the archive knows."""
+        sql = "SELECT COUNT(*) FROM pages WHERE kind = 'recommendation'"
+        return int(self.db.execute(sql).fetchone()[0])
+
+    def previous_crawl_started(self, run_id: int) -> str | None:
+        """When the last crawl before run `run_id` that got through (ok or partial) began."""
+        row = self.db.execute(
+            """SELECT started_at FROM runs WHERE command = 'crawl' AND id < ?
+                 AND status IN ('ok', 'partial') ORDER BY id DESC LIMIT 1""",
+            [run_id],
+        ).fetchone()
+        return row[0] if row else None
 
     def distrusted_sources(self) -> set[str]:
         """Sitemaps and listings caught vouching for a page that had changed."""

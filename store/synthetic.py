@@ -10,6 +10,7 @@ they would after a crawl. Never used by the crawl; a test builds a small one.
 
 from __future__ import annotations
 
+import json
 import random
 import zlib
 from datetime import UTC, datetime, timedelta
@@ -161,3 +162,73 @@ def build(path: str | Path, n: int, versions: int = 3, now: datetime | None = No
     }
     archive.close()
     return counts
+
+
+def add_signals(path: str | Path, walk_at: datetime, per_listing: int = 10) -> dict:
+    """Make a built archive look as it does when a nightly crawl plans (bench/plan_memory.py):
+    every recommendation page named by a sitemap with an unmoved <lastmod> in the walk begun
+    `walk_at`, and shown by a listing page checked in that walk, `per_listing` entries a page,
+    each entry showing its page as archived (text, status, log). Returns counts."""
+    archive = Archive(path)
+    db = archive.db
+    walk = format_time(walk_at)
+    sitemap = "https://synthetic.test/wp-sitemap-posts-recommendation-1.xml"
+    lastmod = "2025-06-01T00:00:00+00:00"
+    with db.atomic():
+        db.execute(
+            """UPDATE pages SET sitemap_source = ?, sitemap_lastmod = ?, checked_lastmod = ?,
+                   last_in_sitemap_at = ?, listing_source = ?, last_listed_at = ?
+               WHERE kind = 'recommendation'""",
+            [sitemap, lastmod, lastmod, walk, "https://synthetic.test/hmicfrs/recommendations/",
+             walk],
+        )  # fmt: skip
+        rows = db.execute(
+            """SELECT p.url, p.rec_id, rv.text, rv.current_status, rv.status_date,
+                      p.current_snapshot_id
+               FROM pages p JOIN recommendation_versions rv
+                 ON rv.snapshot_id = p.current_snapshot_id
+               WHERE p.kind = 'recommendation' AND p.state = 'live' ORDER BY p.rec_id"""
+        ).fetchall()
+        sid = db.execute("SELECT MAX(id) FROM snapshots").fetchone()[0]
+        listing_pages = 0
+        for start in range(0, len(rows), per_listing):
+            sid += 1
+            listing_pages += 1
+            url = f"https://synthetic.test/hmicfrs/recommendations/?paged={listing_pages}"
+            db.execute(
+                """INSERT INTO snapshots (id, url, version, captured_at, last_seen_at,
+                       content_sha256, body, http_status) VALUES (?, ?, 1, ?, ?, ?, ?, 200)""",
+                [sid, url, walk, walk, f"{sid:064x}", zlib.compress(url.encode())],
+            )
+            db.execute(
+                """INSERT INTO pages (url, kind, state, first_seen_at, last_checked_at,
+                       current_snapshot_id) VALUES (?, 'listing', 'live', ?, ?, ?)""",
+                [url, walk, walk, sid],
+            )
+            for seq, (rec_url, rec_id, text, status, date, snapshot) in enumerate(
+                rows[start : start + per_listing]
+            ):
+                log = json.dumps(
+                    [
+                        {"on_date": on, "kind": kind, "status": st, "comment": comment}
+                        for on, kind, st, comment in db.execute(
+                            """SELECT on_date, kind, status, comment FROM status_events
+                               WHERE snapshot_id = ? ORDER BY seq""",
+                            [snapshot],
+                        )
+                    ]
+                )
+                sha = f"entry-{rec_id}-{snapshot}"
+                db.execute(
+                    """INSERT INTO listing_entry_contents (content_sha256, text,
+                           current_status, status_date, log) VALUES (?, ?, ?, ?, ?)""",
+                    [sha, text, status, date, log],
+                )
+                db.execute(
+                    """INSERT INTO listing_entry_rows (snapshot_id, seq, listing_url, rec_id,
+                           url, content_sha256, parser_version)
+                       VALUES (?, ?, ?, ?, ?, ?, 'synthetic-1')""",
+                    [sid, seq, url, rec_id, rec_url, sha],
+                )
+    archive.close()
+    return {"listing_pages": listing_pages, "entries": len(rows)}

@@ -33,7 +33,7 @@ def test_shipped_config_is_valid_and_aims_at_the_live_site() -> None:
     assert (crawl.defer_on_lastmod, crawl.defer_on_listing, crawl.rotation_share) == (
         True,
         True,
-        0.03,
+        1.0,
     )
 
 

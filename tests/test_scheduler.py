@@ -3,6 +3,7 @@ fetch_page: no server, no database."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from scraper.scheduler import (
     backfill_schedule,
     change_schedule,
     plan_crawl,
+    rotation_quota,
     with_slack,
 )
 from scraper.walk import DiscoveryWalk
@@ -58,6 +60,12 @@ class FakeArchive:
 
     def distrusted_sources(self) -> set[str]:
         return set()
+
+    def recommendation_page_count(self) -> int:
+        return len(self.candidates)
+
+    def previous_crawl_started(self, run_id: int) -> str | None:
+        return None
 
     def record_signals(self, run_id: int, signals: object) -> None:
         list(signals)  # type: ignore[call-overload]
@@ -251,7 +259,12 @@ def test_the_plan_ranks_pages_by_evidence_then_due_then_rotation() -> None:
         page_row(rec("kent", 6), 2),  # nothing: left to the rotation
     ]
     comparisons = [entry(rec("kent", 4), ["log"]), entry(rec("kent", 6), [])]
-    plans, counts = plan_of(pages, comparisons, policy=replace(POLICY, rotation_share=0.1))
+    # A share of a half per interval, a whole interval since the last crawl: of the two pages
+    # on the closed interval (kent/4, kent/6) the rotation takes one, the one not planned.
+    plans, counts = plan_of(
+        pages, comparisons, policy=replace(POLICY, rotation_share=0.5),
+        last_crawl=NOW - timedelta(hours=167),
+    )  # fmt: skip
     assert [(p.url, p.kind, [s["kind"] for s in p.signals], p.vouchers) for p in plans] == [
         (rec("kent", 5), "lastmod", ["lastmod"], ()),
         (rec("kent", 4), "listing", ["listing"], (("lastmod", MAP1),)),
@@ -350,23 +363,66 @@ def test_a_false_alarm_is_counted_and_takes_no_trust_away() -> None:
     assert watch.stats() == {"caught": {}, "lost_trust": []}
 
 
-def test_the_rotation_never_lets_a_page_wait_past_its_interval() -> None:
-    """Forty nights of nightly runs over 200 pages all vouched for by a trusted sitemap,
-    first fetched together: the rotation spreads them, none waits past 168 hours."""
-    policy = replace(POLICY, rotation_share=0.03)
-    checked = {rec("kent", n): NOW for n in range(200)}
-    longest = timedelta(0)
-    for night in range(1, 41):
+def nightly(policy: ChangePolicy, nights: int, arrivals: dict[int, int]) -> dict[str, object]:
+    """Nightly crawls exactly 24 hours apart over a population that grows: `arrivals[n]`
+    new pages appear on night n (night 0: the first crawl). Every other page is vouched for
+    by a trusted sitemap whose lastmod never moves, or is closed; nothing ever changes. What
+    each night verified on time grounds (due, rotation), and the longest any page waited."""
+    checked: dict[str, datetime | None] = {}
+    loads, longest = [], timedelta(0)
+    for night in range(nights + 1):
         now = NOW + timedelta(hours=24 * night)
+        for _ in range(arrivals.get(night, 0)):
+            checked[rec("kent", len(checked))] = None
         walk = format_time(now)
+        order = sorted(checked.items(), key=lambda kv: (kv[1] is not None, kv[1] or NOW, kv[0]))
         rows = [
-            {**page_row(url, 0), "last_checked_at": format_time(t), "last_in_sitemap_at": walk}
-            for url, t in sorted(checked.items(), key=lambda kv: (kv[1], kv[0]))
+            {
+                **page_row(url, None),
+                "last_checked_at": None if t is None else format_time(t),
+                "last_in_sitemap_at": walk,
+                "slow": int(url.endswith(("3/", "7/"))),  # a fifth are closed
+            }
+            for url, t in order
         ]
-        plans, counts = plan_crawl(rows, [], now, walk, policy)
-        assert counts["rotation"] == 6  # 3 % of 200, rounded up
+        last = None if night == 0 else now - timedelta(hours=24)
+        population = sum(t is not None for t in checked.values())
+        plans, counts = plan_crawl(rows, [], now, walk, policy, last_crawl=last)
+        loads.append((population, counts["due"] + counts["rotation"], counts["new"]))
         for plan in plans:
-            longest = max(longest, now - checked[plan.url])
+            if checked[plan.url] is not None:
+                longest = max(longest, now - checked[plan.url])  # type: ignore[operator]
             checked[plan.url] = now
-        assert max(now - t for t in checked.values()) <= timedelta(hours=168)
-    assert longest == timedelta(hours=168)
+        # After each night, nobody is older than the interval: none waits past it tomorrow.
+        oldest = max(now - t for t in checked.values() if t is not None)  # type: ignore[operator]
+        longest = max(longest, oldest)
+    return {"loads": loads, "longest": longest, "pages": len(checked)}
+
+
+def test_the_rotation_verifies_every_page_within_its_interval_at_an_even_nightly_load() -> None:
+    """Sixty nights over 200 pages first fetched together, 35 more on night 9 and 50 on
+    night 20: every page, the late ones too, is verified within 168 hours, and each night
+    verifies about a seventh of the pages, never all of those fetched together at once."""
+    policy = replace(POLICY, rotation_share=1.0)  # the default: every page per interval
+    arrivals = {0: 200, 9: 35, 20: 50}
+    run = nightly(policy, 60, arrivals)
+    assert run["pages"] == 285 and run["longest"] <= timedelta(hours=168)
+    for night, (population, load, new) in enumerate(run["loads"]):
+        assert new == arrivals.get(night, 0)
+        assert load <= math.ceil(population / 7) + 1, (night, population, load)
+        if night >= 1:  # the rotation works every night, not only when pages fall due
+            assert load >= population // 8, (night, population, load)
+    # Without the rotation the same pages wait the same interval, but fall due together:
+    # the 200 first fetched, the same night a week later.
+    spiky = nightly(replace(policy, rotation_share=0.0), 60, arrivals)
+    assert spiky["longest"] <= timedelta(hours=168)
+    assert max(load for _, load, _ in spiky["loads"]) == 200
+
+
+def test_the_rotation_is_paced_by_the_hours_since_the_last_crawl() -> None:
+    assert [rotation_quota(1.0, 700, h, 168.0) for h in (None, 0.1, 24, 48, 168, 500)] == [
+        700, 0, 100, 200, 700, 700,
+    ]  # fmt: skip
+    assert rotation_quota(0.5, 700, 24, 168.0) == 50
+    assert rotation_quota(1.0, 3, 1, 168.0) == 0  # under half a page owed: none
+    assert rotation_quota(0.0, 700, 168, 168.0) == 0

@@ -799,6 +799,27 @@ def test_due_pages_order_and_intervals() -> None:
     assert due("2026-11-02T00:00:00.000Z", kinds=("sitemap",)) == ["sitemap.xml"]
 
 
+def test_the_rotation_is_paced_from_the_last_crawl_that_got_through() -> None:
+    day = [1]
+    archive = Archive(":memory:", now=lambda: f"2026-11-0{day[0]}T02:00:00.000Z")
+    first = archive.start_run("crawl")  # 1 November
+    archive.finish_run(first, "partial", "request budget spent")
+    day[0] = 2
+    failed = archive.start_run("crawl")
+    archive.finish_run(failed, "failed", "site unreachable")
+    day[0] = 3
+    backfill = archive.start_run("backfill ids:1-9")
+    archive.finish_run(backfill, "ok")
+    day[0] = 4
+    tonight = archive.start_run("crawl")
+    # A failed crawl rotated nothing, and a backfill is no crawl: the pace runs from the 1st.
+    assert archive.previous_crawl_started(tonight) == "2026-11-01T02:00:00.000Z"
+    assert archive.previous_crawl_started(first) is None
+    assert archive.recommendation_page_count() == 0
+    archive.note_pages([Discovered(f"{BASE}/a/", "recommendation", 1, "kent")])
+    assert archive.recommendation_page_count() == 1
+
+
 # reports and missing-page rules -----------------------------------------------------------
 
 

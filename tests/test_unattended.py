@@ -201,10 +201,11 @@ def test_closed_recommendations_wait_longer_and_the_interval_has_slack(
         tmp_path,
         revisit_open_hours=24,
         revisit_closed_hours=168,
-        rotation_share=0,
         defer_on_lastmod=False,
         defer_on_listing=False,
-    )  # the intervals alone: no rotation, no deferral
+    )  # the intervals alone, with the default rotation (paced by the hours since the last
+    # crawl: none minutes after it); no deferral, or a sitemap's unmoved lastmod would hold
+    # the open pages to the closed interval
     assert a.crawl().exit_code == 0
     assert a.crawl().exit_code == 0
     assert [r.path for r in a.served if "recommendation/" in r.path] == []
