@@ -438,6 +438,7 @@ def reparse(sizes: Sizes, say: Say) -> tuple[dict[str, Any], list[Row]]:
         f"alone {result['parse_only_median']:.0f}/s; ratios {result['round_ratios']}"
     )
     ratio = result["median_ratio"]
+    cpu = result["cpu_ms_per_snapshot"]
     rows = [
         Row(
             f"reparse, {result['snapshots']} snapshots, {result['workers']} workers "
@@ -453,6 +454,17 @@ def reparse(sizes: Sizes, say: Say) -> tuple[dict[str, Any], list[Row]]:
             f"{result['reparse_inline_median']:.0f}",
             f"{result['parse_only_median']:.0f}",
             f"{result['inline_median_ratio']:.2f}",
+            "(none)",
+            "-",
+        ),
+        # CPU, unlike wall time, does not depend on the share of the machine others leave:
+        # what two workers could reach on two idle cores is 2 x parse CPU / reparse CPU.
+        Row(
+            f"reparse CPU per snapshot, all {result['workers'] + 1} processes (ms) vs parse "
+            f"alone; x{result['workers']} = {result['cpu_bound_ratio']:.2f} on idle cores",
+            f"{cpu['reparse']:.3f}",
+            f"{cpu['parse_only']:.3f}",
+            f"{cpu['reparse'] / cpu['parse_only']:.2f}",
             "(none)",
             "-",
         ),
