@@ -435,7 +435,8 @@ def reparse(sizes: Sizes, say: Say) -> tuple[dict[str, Any], list[Row]]:
     say(
         f"  {result['snapshots']} snapshots: reparse {result['reparse_median']:.0f}/s on "
         f"{result['workers']} workers, inline {result['reparse_inline_median']:.0f}/s, parse "
-        f"alone {result['parse_only_median']:.0f}/s; ratios {result['round_ratios']}"
+        f"alone {result['parse_only_median']:.0f}/s; ratios {result['round_ratios']}; "
+        f"cores in use {result['cores_used']}"
     )
     ratio = result["median_ratio"]
     cpu = result["cpu_ms_per_snapshot"]
