@@ -78,7 +78,8 @@ def reparse_one(item: tuple[Sequence[Any], StoredParse]) -> ParsedRecord | Settl
 
 def _pool(workers: int) -> Pool:
     # fork: a worker starts with the parser (and any patch of it) already imported, in
-    # milliseconds. Workers only parse: no database handle, no lock, no network.
+    # milliseconds. Workers only parse: no database handle, no network, and no run lock
+    # (store.lock closes a forked child's copy of it).
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     return context.Pool(workers, initializer=_ignore_interrupts)
