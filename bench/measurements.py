@@ -526,9 +526,11 @@ def reparse(sizes: Sizes, say: Say) -> tuple[dict[str, Any], list[Row]]:
     say(
         f"  {result['snapshots']} snapshots: reparse {result['reparse_median']:.0f}/s on "
         f"{result['workers']} workers, inline {result['reparse_inline_median']:.0f}/s, parse "
-        f"alone {result['parse_only_median']:.0f}/s; ratios {result['round_ratios']}"
+        f"alone {result['parse_only_median']:.0f}/s; ratios {result['round_ratios']}; "
+        f"cores in use {result['cores_used']}"
     )
     ratio = result["median_ratio"]
+    cpu = result["cpu_ms_per_snapshot"]
     rows = [
         Row(
             f"reparse, {result['snapshots']} snapshots, {result['workers']} workers "
@@ -544,6 +546,17 @@ def reparse(sizes: Sizes, say: Say) -> tuple[dict[str, Any], list[Row]]:
             f"{result['reparse_inline_median']:.0f}",
             f"{result['parse_only_median']:.0f}",
             f"{result['inline_median_ratio']:.2f}",
+            "(none)",
+            "-",
+        ),
+        # CPU, unlike wall time, does not depend on the share of the machine others leave:
+        # what two workers could reach on two idle cores is 2 x parse CPU / reparse CPU.
+        Row(
+            f"reparse CPU per snapshot, all {result['workers'] + 1} processes (ms) vs parse "
+            f"alone; x{result['workers']} = {result['cpu_bound_ratio']:.2f} on idle cores",
+            f"{cpu['reparse']:.3f}",
+            f"{cpu['parse_only']:.3f}",
+            f"{cpu['reparse'] / cpu['parse_only']:.2f}",
             "(none)",
             "-",
         ),

@@ -5,10 +5,13 @@ site, because versions are not touched: only their parsed rows are rewritten.
 
 Parsing is pure (scraper.parse.parse_page), so it runs on every core: worker processes are
 fed the stored bodies a block at a time, still compressed (the workers decompress and
-decode them too), and hand back the store's plain records. This process alone reads and
-writes the archive, in batches (Archive.batch: each snapshot's rows are swapped whole, and a
-kill loses nothing committed), in the order one process would have written them, so the
-result is the same row for row whatever the number of workers. `workers=1` parses inline.
+decode them too), with the parse stored for each in plain values; a worker hands back the
+store's record of a new parse, or only its hash and parser version when it reads as the
+stored one (store.archive.parse_unchanged), which is almost always. This process alone
+reads and writes the archive, in batches (Archive.batch: each snapshot's rows are swapped
+whole, and a kill loses nothing committed), in the order one process would have written
+them, so the result is the same row for row whatever the number of workers. `workers=1`
+parses inline. The live crawl does not use the pool (its own thread needs the CPU).
 """
 
 from __future__ import annotations
@@ -27,7 +30,15 @@ from typing import TYPE_CHECKING, Any
 from scraper.fetched import decode_text
 from scraper.observe import parsed_record
 from scraper.parse import PARSER_VERSION, parse_page
-from store.archive import Archive, ParsedRecord, decompress
+from store.archive import (
+    Archive,
+    ParsedRecord,
+    Settled,
+    StoredParse,
+    decompress,
+    parse_unchanged,
+    settle,
+)
 from store.lock import locked_archive
 
 if TYPE_CHECKING:
@@ -38,8 +49,9 @@ BLOCK = 512
 IN_FLIGHT = 3
 # Snapshots a worker takes per task: small enough to keep every worker busy to the end.
 CHUNK = 64
-# The writer commits every this many snapshots, or this often.
-BATCH_PAGES = 500
+# The writer commits once this many snapshots are written, or this long after the first of
+# them (checked as each block or changed snapshot is written): about one commit per block.
+BATCH_PAGES = BLOCK
 BATCH_SECONDS = 2.0
 
 
@@ -56,13 +68,18 @@ def parse_stored(snapshot: Sequence[Any]) -> ParsedRecord:
     return parsed_record(parse_page(text, url))
 
 
-def _parse_block(block: Sequence[Sequence[Any]]) -> list[ParsedRecord]:
-    return [parse_stored(s) for s in block]
+def reparse_one(item: tuple[Sequence[Any], StoredParse]) -> ParsedRecord | Settled:
+    """The parse of one stored snapshot, or, when it reads as the parse stored for it, only
+    what the writer needs of it (a few bytes to send back instead of the whole record)."""
+    snapshot, stored = item
+    parsed = parse_stored(snapshot)
+    return settle(parsed) if parse_unchanged(stored, parsed) else parsed
 
 
 def _pool(workers: int) -> Pool:
     # fork: a worker starts with the parser (and any patch of it) already imported, in
-    # milliseconds. Workers only parse: no database handle, no lock, no network.
+    # milliseconds. Workers only parse: no database handle, no network, and no run lock
+    # (store.lock closes a forked child's copy of it).
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     return context.Pool(workers, initializer=_ignore_interrupts)
@@ -73,27 +90,36 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+Parses = list[ParsedRecord | Settled]
+
+
 def _parsed_blocks(
     archive: Archive, workers: int
-) -> Iterator[tuple[list[tuple], list[ParsedRecord]]]:
-    """(block, its parses) in archive order; with workers > 1 the next blocks are parsed
-    while the caller writes this one."""
-    blocks = archive.reparse_blocks(BLOCK)
+) -> Iterator[tuple[list[tuple], dict[int, StoredParse], Parses]]:
+    """(block, its stored parses, its new parses) in archive order; with workers > 1 the
+    next blocks are parsed while the caller writes this one."""
+
+    def read() -> Iterator[tuple[list[tuple], dict[int, StoredParse]]]:
+        for block in archive.reparse_blocks(BLOCK):
+            yield block, archive.stored_parses([s[0] for s in block])
+
     if workers <= 1:
-        for block in blocks:
-            yield block, _parse_block(block)
+        for block, stored in read():
+            yield block, stored, [reparse_one((s, stored[s[0]])) for s in block]
         return
     pool = _pool(workers)
     try:
-        pending: deque[tuple[list[tuple], AsyncResult[list[ParsedRecord]]]] = deque()
-        for block in blocks:
-            pending.append((block, pool.map_async(parse_stored, block, chunksize=CHUNK)))
+        pending: deque[tuple[list[tuple], dict[int, StoredParse], AsyncResult[Parses]]]
+        pending = deque()
+        for block, stored in read():
+            items = [(s, stored[s[0]]) for s in block]
+            pending.append((block, stored, pool.map_async(reparse_one, items, chunksize=CHUNK)))
             if len(pending) >= IN_FLIGHT:
-                done, result = pending.popleft()
-                yield done, result.get()
+                done, done_stored, result = pending.popleft()
+                yield done, done_stored, result.get()
         while pending:
-            done, result = pending.popleft()
-            yield done, result.get()
+            done, done_stored, result = pending.popleft()
+            yield done, done_stored, result.get()
         pool.close()
     finally:
         pool.terminate()
@@ -106,10 +132,10 @@ def reparse_archive(archive: Archive, workers: int = 1) -> dict[str, Any]:
     processes (1: in this one)."""
     seen = changed = 0
     with archive.batch(pages=BATCH_PAGES, seconds=BATCH_SECONDS):
-        for block, parses in _parsed_blocks(archive, workers):
+        for block, stored, parses in _parsed_blocks(archive, workers):
             seen += len(block)
             changed += archive.replace_parsed_many(
-                [(s[0], s[1], parsed) for s, parsed in zip(block, parses, strict=True)]
+                [(s[0], s[1], parsed) for s, parsed in zip(block, parses, strict=True)], stored
             )
     archive.prune_listing_contents()
     return {

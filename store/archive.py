@@ -20,7 +20,7 @@ from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Se
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import sqlite_utils
@@ -80,6 +80,43 @@ class ParsedRecord:
     row: Mapping[str, Any]
     events: Sequence[Mapping[str, Any]] = ()
     entries: Sequence[Mapping[str, Any]] = ()
+
+
+class StoredParse(NamedTuple):
+    """A snapshot's stored parse in plain values (Archive.stored_parses): cheap to hand to
+    another process."""
+
+    columns: tuple[str, ...]  # recommendation_versions' columns, when it has a row
+    row: tuple | None
+    events: tuple[tuple, ...]  # status_events rows, _EVENT_COLUMNS' values in seq order
+    listed: bool  # it has listing entry rows
+    normalised_sha256: str | None
+    parser_version: str | None
+
+
+class Settled(NamedTuple):
+    """A new parse that reads as the stored one: all replace_parsed_many needs of it."""
+
+    normalised_sha256: str
+    parser_version: str | None
+
+
+def settle(parsed: ParsedRecord) -> Settled:
+    return Settled(parsed.normalised_sha256, parsed.row.get("parser_version"))
+
+
+def parse_unchanged(stored: StoredParse, parsed: ParsedRecord) -> bool:
+    """Whether a new parse reads as the stored one, so that replace_parsed would only move
+    its parser version and normalised hash (pure: a worker process may decide it)."""
+    if parsed.entries or stored.listed:
+        return False
+    row = None
+    if stored.row is not None:
+        row = {
+            k: v for k, v in zip(stored.columns, stored.row, strict=True) if k not in _UNCOMPARED
+        }
+    events = [dict(zip(_EVENT_COLUMNS, e, strict=True)) for e in stored.events]
+    return (row, events) == _parsed_rows(parsed)
 
 
 @dataclass(frozen=True)
@@ -976,21 +1013,14 @@ class Archive(CaptureRecording):
             )
             return True
 
-    def replace_parsed_many(self, parses: Sequence[tuple[int, str, ParsedRecord]]) -> int:
-        """replace_parsed for each (snapshot id, url, parse), in that order, with the same
-        result; returns how many changed rows.
-
-        The stored parses are read for all of them at once. A snapshot whose new parse reads
-        as the stored one (what a reparse meets almost everywhere) needs only its parser
-        version and normalised hash moved: those are written for all such snapshots
-        together, whole or not at all. The others, and every listing, go through
-        replace_parsed one by one. Nothing replace_parsed writes for one snapshot is read
-        for another's comparison, so the order of the two kinds does not matter.
-        """
+    def stored_parses(self, ids: Sequence[int]) -> dict[int, StoredParse]:
+        """What the archive holds of each snapshot's parse, in plain values, read for all of
+        them at once: what parse_unchanged compares a new parse with (in a worker process,
+        if need be) and what replace_parsed_many settles the unchanged ones by."""
         conn = self.db.conn
-        ids = [p[0] for p in parses]
-        stored: dict[int, tuple[dict[str, Any], Any]] = {}
-        events: dict[int, list[dict[str, Any]]] = {}
+        rows: dict[int, tuple] = {}
+        columns: tuple[str, ...] = ()
+        events: dict[int, list[tuple]] = {}
         listed: set[int] = set()
         hashes: dict[int, str | None] = {}
         for chunk in _chunks(ids):
@@ -998,17 +1028,14 @@ class Archive(CaptureRecording):
             cursor = conn.execute(
                 f"SELECT * FROM recommendation_versions WHERE snapshot_id IN ({marks})", chunk
             )
-            names = [c[0] for c in cursor.description]
-            for found in cursor:
-                row = dict(zip(names, found, strict=True))
-                compared = {k: v for k, v in row.items() if k not in _UNCOMPARED}
-                stored[row["snapshot_id"]] = (compared, row["parser_version"])
+            columns = tuple(c[0] for c in cursor.description)
+            rows.update((r[0], r) for r in cursor)
             for sid, *values in conn.execute(
                 f"""SELECT snapshot_id, {", ".join(_EVENT_COLUMNS)} FROM status_events
                     WHERE snapshot_id IN ({marks}) ORDER BY snapshot_id, seq""",
                 chunk,
             ):
-                events.setdefault(sid, []).append(dict(zip(_EVENT_COLUMNS, values, strict=True)))
+                events.setdefault(sid, []).append(tuple(values))
             listed.update(
                 r[0]
                 for r in conn.execute(
@@ -1022,32 +1049,60 @@ class Archive(CaptureRecording):
                     f"SELECT id, normalised_sha256 FROM snapshots WHERE id IN ({marks})", chunk
                 ).fetchall()
             )
+        version_at = columns.index("parser_version") if columns else 0
+        found = {}
+        for sid in ids:
+            row = rows.get(sid)
+            found[sid] = StoredParse(
+                columns if row is not None else (),
+                row,
+                tuple(events.get(sid, ())),
+                sid in listed,
+                hashes.get(sid),
+                row[version_at] if row is not None else None,
+            )
+        return found
+
+    def replace_parsed_many(
+        self,
+        parses: Sequence[tuple[int, str, ParsedRecord | Settled]],
+        stored: Mapping[int, StoredParse],
+    ) -> int:
+        """replace_parsed for each (snapshot id, url, parse), in that order, with the same
+        result; returns how many changed rows.
+
+        A parse that reads as the stored one (parse_unchanged: what a reparse meets almost
+        everywhere) may come as its Settled summary: such a snapshot needs only its parser
+        version and normalised hash moved, and those are written for all of them together,
+        whole or not at all. The others go through replace_parsed one by one. Nothing
+        replace_parsed writes for one snapshot is read for another's comparison, nor is any
+        snapshot's stored parse changed by another's, so `stored` may be read before the
+        writes of earlier parses and the order of the two kinds does not matter.
+        """
         changed = settled = 0
         versions: list[tuple[Any, int]] = []
         renewed: list[tuple[str, int]] = []
         for snapshot_id, url, parsed in parses:
-            row = stored.get(snapshot_id)
-            same = (
-                not parsed.entries
-                and snapshot_id not in listed
-                and (row[0] if row else None, events.get(snapshot_id, [])) == _parsed_rows(parsed)
-            )
-            if not same:
-                changed += self.replace_parsed(snapshot_id, url, parsed)
-                continue
+            before = stored[snapshot_id]
+            if isinstance(parsed, ParsedRecord):
+                if not parse_unchanged(before, parsed):
+                    changed += self.replace_parsed(snapshot_id, url, parsed)
+                    continue
+                parsed = settle(parsed)
             settled += 1
-            version = parsed.row.get("parser_version")
-            if row is not None and row[1] != version:
-                versions.append((version, snapshot_id))
-            if hashes.get(snapshot_id) != parsed.normalised_sha256:
+            if before.row is not None and before.parser_version != parsed.parser_version:
+                versions.append((parsed.parser_version, snapshot_id))
+            if before.normalised_sha256 != parsed.normalised_sha256:
                 renewed.append((parsed.normalised_sha256, snapshot_id))
         if settled:
             with self._page_write(settled):
-                conn.executemany(
+                self.db.conn.executemany(
                     "UPDATE recommendation_versions SET parser_version = ? WHERE snapshot_id = ?",
                     versions,
                 )
-                conn.executemany("UPDATE snapshots SET normalised_sha256 = ? WHERE id = ?", renewed)
+                self.db.conn.executemany(
+                    "UPDATE snapshots SET normalised_sha256 = ? WHERE id = ?", renewed
+                )
         return changed
 
     def _parsed_as(self, snapshot_id: int) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
