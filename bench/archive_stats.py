@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from store.archive import parse_time
 
@@ -81,3 +82,23 @@ def run_figures(path: Path, run_id: int) -> dict[str, Any]:
         "page_phase_seconds": phase,
         "versions_in_database": versions,
     }
+
+
+def fetched_paths(path: Path, run_id: int) -> list[tuple[str, str]]:
+    """(page kind, path and query) of every request a run sent, in the order it sent them
+    (the URLs robots.txt forbade were never sent and are left out)."""
+    conn = _connect(path)
+    try:
+        rows = conn.execute(
+            """SELECT coalesce(p.kind, 'other'), f.url FROM fetches f
+               LEFT JOIN pages p ON p.url = f.url
+               WHERE f.run_id = ? AND f.outcome IS NOT 'robots_disallowed' ORDER BY f.id""",
+            [run_id],
+        ).fetchall()
+    finally:
+        conn.close()
+    out = []
+    for kind, url in rows:
+        parts = urlsplit(url)
+        out.append((kind, (parts.path or "/") + (f"?{parts.query}" if parts.query else "")))
+    return out

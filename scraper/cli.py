@@ -463,16 +463,22 @@ def read_urls(config: Config, path: Path) -> list[str]:
 
 
 @main.command()
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Parsing processes (default store.parse_workers; 0: one per core; 1: inline).",
+)
 @common_options
-def reparse(ctx: Context) -> int:
+def reparse(ctx: Context, workers: int | None) -> int:
     """Rebuild the parsed tables from the stored raw bodies, without fetching."""
     from scraper.run import reparse as reparse_archive
 
-    counts = reparse_archive(ctx.config)
+    counts = reparse_archive(ctx.config, workers=workers)
     if not ctx.quiet:
         click.echo(
             f"reparse: {counts['snapshots']} snapshot(s) read, {counts['changed']} parsed "
-            f"differently (parser {counts['parser_version']})"
+            f"differently (parser {counts['parser_version']}, {counts['workers']} worker(s))"
         )
     return 0
 

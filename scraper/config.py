@@ -110,6 +110,9 @@ FIELDS: tuple[Field, ...] = (
        "The drift guard judges only once this many previously parsed pages were fetched."),
     _f("store", "path", "str", "data/hmicfrs.sqlite", None,
        "The SQLite database file (relative to the working directory)."),
+    _f("store", "parse_workers", "int", 0, 0,
+       "Processes that parse stored bodies for `reparse` (0: one per core; 1: parse "
+       "inline, in the one process that writes the archive)."),
     _f("wayback", "base_url", "url", "https://web.archive.org", None,
        "The Wayback Machine's origin, for `import wayback` (its CDX API and mementos)."),
     _f("wayback", "delay_seconds", "number", 5.0, 0,
@@ -174,6 +177,7 @@ class CrawlConfig:
 @dataclass(frozen=True)
 class StoreConfig:
     path: str
+    parse_workers: int = DEFAULTS["store.parse_workers"]
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,10 @@ result to the store and ends the run as its guards say. It only coordinates.
 
 Each part it calls has one job: `walk` finds pages (through `cycle`), `scheduler` orders the
 visits, `fetch` asks the site, `parse` reads a body, `observe` decides what a visit means,
-`guards` say when to stop, `ledger` writes to the store. Workers fetch and parse; only this
-loop, on its own thread, touches the archive. Discovery may spend at most DISCOVERY_SHARE of
-the run's budget.
+`guards` say when to stop, `ledger` writes to the store. Workers fetch; this loop, on its own
+thread, parses what they fetched and is the only one to touch the archive (the threads share
+one GIL: parsing in the workers too only made them contend for it, a fifth slower at delay
+0). Discovery may spend at most DISCOVERY_SHARE of the run's budget.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,7 @@ from scraper.errors import DriftDetected, FetchAborted, RunInterrupted, SiteRefu
 from scraper.fetch import Fetcher, Robots
 from scraper.guards import Budget, Drift, Outage, Refusals, Tally, enforce
 from scraper.identity import Identify, PageIdentity
+from scraper.interstitials import Held, Interstitials, answer_shape
 from scraper.ledger import Ledger, Report
 from scraper.parse import PARSER_VERSION
 from scraper.reparse import reparse_archive
@@ -45,8 +47,15 @@ from store.states import PageKind
 
 DISCOVERY_SHARE = 0.5  # discovery may spend at most this share of the request/time budget
 OUTAGE_STOP_AFTER = 10  # pages in a row with no usable answer: the site is down (exit 4)
+HELD_UNREADABLE = 64  # bare 200 answers held at once, waiting to see if another URL gets one
 REFUSALS_STOP_AFTER = 5  # pages in a row refused (401/403/429/451): the site refused us
 GRACE_ROUNDS = 4  # a stop waits this many 0.25 s rounds for pages in hand, then leaves them
+# The page phase writes in batched transactions (Archive.batch: each page whole, in a savepoint)
+# of at most this many pages or seconds: a kill loses at most those pages, never part of one,
+# and the next run asks for them again. 16 pages saves as much as 200 did (one commit per
+# page was a quarter of the crawl's time at delay 0) and keeps a killed run's progress.
+BATCH_PAGES = 16
+BATCH_SECONDS = 1.0
 
 
 @dataclass
@@ -108,6 +117,7 @@ class Crawler:
         self.watch: ChangeWatch | None = None  # a crawl's evidence of change, settled per visit
         self.signals: dict[str, int] = {}
         self.held_states: dict[str, str | None] = {}  # drift suspects' states before the visit
+        self.interstitials = Interstitials()  # this run's unreadable 200 answers, by shape
 
     def crawl(self) -> RunSummary:
         """The cron job: discover everything, then fetch what is due."""
@@ -155,6 +165,9 @@ class Crawler:
         except FetchAborted as e:
             status, message = "failed", str(e)
             ending = "refused" if isinstance(e, SiteRefused) else "unreachable"
+            # Bare pages held in case another URL got the same page: none did, so they are
+            # what the site said (the drift guard's suspects stay unwritten).
+            self.ledger.release_unsuspected(self.held_states)
             self.ledger.drop(f"run stopped: {e}")
         except DriftDetected as e:
             status, ending, message = "failed", "drift", str(e)
@@ -273,22 +286,25 @@ class Crawler:
         pending: dict[Future[Any], tuple[PageIdentity, KnownPage]] = {}
         pool, idle_rounds = Workers(workers), 0
         try:
-            while True:
-                while len(pending) < workers and not self._stopping(len(pending)):
-                    page = schedule.next_page()
-                    if page is None:
+            with self.archive.batch(BATCH_PAGES, BATCH_SECONDS):
+                while True:
+                    while len(pending) < workers and not self._stopping(len(pending)):
+                        page = schedule.next_page()
+                        if page is None:
+                            break
+                        known = self.archive.known(page.url)
+                        pending[pool.submit(self.visitor.fetch_only, page, known)] = (page, known)
+                    if not pending:
                         break
-                    known = self.archive.known(page.url)
-                    pending[pool.submit(self.visitor.fetch, page, known)] = (page, known)
-                if not pending:
-                    break
-                finished, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    self._settle(future, *pending.pop(future), job)
-                idle_rounds = idle_rounds + 1 if self.stop.is_set() and not finished else 0
-                if idle_rounds >= GRACE_ROUNDS:  # a worker deep in a parse: leave it
-                    self.abandoned = len(pending)
-                    break
+                    finished = [f for f in pool.finished(timeout=0.25) if f in pending]
+                    for future in finished:
+                        self._settle(future, *pending.pop(future), job)
+                    # A slow site's pages are committed as soon as the batch is due too.
+                    self.archive.flush(due_only=True)
+                    idle_rounds = idle_rounds + 1 if self.stop.is_set() and not finished else 0
+                    if idle_rounds >= GRACE_ROUNDS:  # a worker deep in a slow read: leave it
+                        self.abandoned = len(pending)
+                        break
         except BaseException as e:
             self.stop.request()
             why = f"run stopped: {e or type(e).__name__}"
@@ -299,6 +315,44 @@ class Crawler:
             raise
         finally:
             pool.close()
+
+    def _unreadable(
+        self, shape: str, page: PageIdentity, known: KnownPage, result: PageResult, job: str | None
+    ) -> None:
+        """A 200 the parser could not read: held until the run ends (then written, flagged),
+        unless another recommendation URL gets the same page, which makes every answer of
+        that shape a refusal (scraper.interstitials)."""
+        released, refusals = self.interstitials.see(shape, Held(result, known, (job, page.url)))
+        if not refusals:
+            if self.tally.watch_drift(result, known):
+                self.held_states[page.url] = known.state
+            self.ledger.hold(result, job, page.url)
+            enforce(self.drift, self.tally)
+            oldest = self.interstitials.overflow(HELD_UNREADABLE)
+            if oldest is not None and oldest.item[1] not in self.held_states:
+                # No twin came: written now as what it is (a drift suspect waits regardless).
+                self.ledger.unhold(oldest.result)
+                self._write(oldest.result, oldest.known, *oldest.item)
+            return
+        if released is not None:
+            self.ledger.unhold(released.result)
+            self.held_states.pop(released.item[1], None)
+        for refusal, (held_job, url) in refusals:
+            # The held answer was counted when it was held; this one is counted now.
+            counted = released is not None and refusal.url == released.result.url
+            self._write(refusal, None, held_job, url, counted=counted)
+
+    def _write(
+        self,
+        result: PageResult,
+        known: KnownPage | None,
+        job: str | None,
+        url: str,
+        counted: bool = True,
+    ) -> None:
+        outcome = self.ledger.record(result, job, url, counted=counted)
+        if self.watch is not None:
+            self.watch.settle(url, known.state if known else None, outcome, result.state)
 
     def _settle(
         self, future: Future[Any], page: PageIdentity, known: KnownPage, job: str | None
@@ -319,8 +373,13 @@ class Crawler:
             if isinstance(e, RunInterrupted):
                 return
             raise
+        parsed = self.visitor.parse(page, fetched)
         result = self.visitor.observe(page, known, fetched, parsed)
         self.visited.add(result.url)
+        shape = answer_shape(result, page.url, page.is_recommendation_url, known)
+        if shape is not None:
+            self._unreadable(shape, page, known, result, job)
+            return
         target_known = known if result.url == page.url else self.archive.known(result.url)
         if self.tally.watch_drift(result, target_known):
             self.held_states[page.url] = known.state

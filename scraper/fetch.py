@@ -23,11 +23,13 @@ It knows nothing of HTML structure, the database or the command line.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import random
 import re
 import socket
+import sys
 import threading
 import time
 import zlib
@@ -39,8 +41,6 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import brotli
-import httpcore
-import httpx
 import tenacity
 from protego import Protego
 from tenacity.stop import stop_base
@@ -49,6 +49,19 @@ from tenacity.wait import wait_base
 from scraper.config import DEFAULTS, Config
 from scraper.errors import FetchAborted, SiteRefused, SiteUnreachable
 from scraper.fetched import Attempt, FetchOutcome, FetchResult, decode_text
+
+# httpcore imports trio when it is installed (selenium, in the test extra, brings it) for
+# async clients under trio, and httpx imports its own command line (pygments): this sync
+# client uses neither, and loading them was a third of a crawl's start-up. A None in
+# sys.modules makes their import fail as if they were absent, only while these two load.
+_HIDDEN = [name for name in ("trio", "httpx._main") if name not in sys.modules]
+sys.modules.update(dict.fromkeys(_HIDDEN))
+try:
+    import httpcore  # noqa: E402
+    import httpx  # noqa: E402
+finally:
+    for _name in _HIDDEN:
+        del sys.modules[_name]
 
 logger = logging.getLogger(__name__)
 
@@ -381,13 +394,21 @@ def _origin(url: httpx.URL) -> str:
     return f"{url.scheme}://{url.host}{port}"
 
 
+@functools.lru_cache(maxsize=256)
+def _url(url: str) -> httpx.URL:
+    """httpx's reading of `url`, made once: a request's URL is read five times on its way out
+    (credentials, host, fragment, robots, gate), and each reading cost as much as a parse.
+    httpx.URL is immutable, so the threads share it."""
+    return httpx.URL(url)
+
+
 def _without_fragment(url: str) -> str:
-    return str(httpx.URL(url).copy_with(fragment=None))
+    return str(_url(url).copy_with(fragment=None))
 
 
 def _has_userinfo(url: str) -> bool:
     try:
-        return bool(httpx.URL(url).userinfo)
+        return bool(_url(url).userinfo)
     except httpx.InvalidURL:
         return "@" in url.partition("//")[2].partition("/")[0]
 
@@ -404,7 +425,7 @@ def _redacted(url: str) -> str:
 
 def _same_page(a: str, b: str) -> bool:
     """Whether a redirect from `a` to `b` only respells the URL (scheme, trailing slash)."""
-    ua, ub = httpx.URL(a), httpx.URL(b)
+    ua, ub = _url(a), _url(b)
     return (
         ua.host.lower() == ub.host.lower()
         and ua.path.rstrip("/") == ub.path.rstrip("/")
@@ -670,7 +691,7 @@ class Fetcher:
     def is_allowed_host(self, url: str) -> bool:
         """Whether `url` is http(s) on one of the allowed hosts (ports ignored)."""
         try:
-            parsed = httpx.URL(url)
+            parsed = _url(url)
         except httpx.InvalidURL:
             return False
         return (
@@ -700,7 +721,7 @@ class Fetcher:
 
     def robots_for(self, url: str) -> Robots:
         """The robots.txt in force for `url`'s origin, reading it first if not yet read."""
-        origin = _origin(httpx.URL(url))
+        origin = _origin(_url(url))
         with self._lock:
             robots = self._robots.get(origin)
         if robots is not None:
@@ -937,7 +958,7 @@ class Fetcher:
     ) -> _Answer:
         """Send exactly one request through the gate and record it."""
         self._raise_if_refused()
-        target = httpx.URL(url)
+        target = _url(url)
         gate = self._gate(target)
         jitter = self._policy.jitter_seconds * self._rand()
         with gate.slot(self._delay_now, jitter, self._clock, self._sleep) as confirm:
@@ -953,7 +974,7 @@ class Fetcher:
             over_deadline = _Answer(status, None, None, late, True)
             _REQUEST_DEADLINE.at = time.monotonic() + total
             try:
-                with self._client.stream("GET", url, headers=headers) as response:
+                with self._client.stream("GET", target, headers=headers) as response:
                     confirm(self._clock())
                     status = response.status_code
                     answered_url = str(response.url)

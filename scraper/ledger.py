@@ -8,7 +8,7 @@ fetch rows only, so no request goes unrecorded).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -39,21 +39,28 @@ class Ledger:
         job: str | None = None,
         job_url: str | None = None,
         counted: bool = False,
+        enforcing: bool = True,
     ) -> str:
-        """Write one page's result; raise if the halting guards trip on it."""
+        """Write one page's result; raise if the halting guards trip on it (unless not
+        `enforcing`: a page written after the run has already stopped)."""
         outcome = self.archive.record(self.run_id, result, job, job_url=job_url)
         if not counted:
             self.tally.add(result)
         self.failed_pages += outcome in FAILED
         data = {"url": result.url, "outcome": outcome, "state": result.state}
         self.report("page", {**data, "error": result.error})
-        enforce(self.halt, self.tally)
+        if enforcing:
+            enforce(self.halt, self.tally)
         return outcome
 
     def hold(self, result: PageResult, job: str | None, job_url: str | None) -> None:
         """Keep a drift suspect back until the run ends (counted now)."""
         self.held_back.append((result, job, job_url))
         self.tally.add(result)
+
+    def unhold(self, result: PageResult) -> None:
+        """Take a held-back page out of what waits (it is written otherwise)."""
+        self.held_back = [held for held in self.held_back if held[0] is not result]
 
     def release(self) -> list[tuple[str, PageResult, str]]:
         """Write the held-back pages: the run ended without drift. Returns (the URL asked
@@ -64,6 +71,17 @@ class Ledger:
             written.append((job_url or result.url, result, outcome))
         self.held_back.clear()
         return written
+
+    def release_unsuspected(self, suspects: Container[str]) -> None:
+        """As a stop ends the run: write the held-back pages whose URL is not among the drift
+        `suspects` (bare answers no other URL matched), guards no longer asked."""
+        kept = []
+        for result, job, job_url in self.held_back:
+            if (job_url or result.url) in suspects:
+                kept.append((result, job, job_url))
+            else:
+                self.record(result, job, job_url, counted=True, enforcing=False)
+        self.held_back = kept
 
     def drop(self, why: str) -> None:
         """Keep the requests of pages held back, but no version and no state."""

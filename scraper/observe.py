@@ -192,8 +192,8 @@ def events(known: KnownPage, after: PageState | None) -> tuple[PageEvent, ...]:
 
 def target(asked: PageIdentity, fetched: FetchResult, identify: Identify) -> PageIdentity:
     """The page a visit is recorded under: where an id URL or a moved recommendation led."""
-    if fetched.outcome != FetchOutcome.OK or not fetched.final_url:
-        return asked
+    if fetched.outcome != FetchOutcome.OK or fetched.final_url in (None, "", asked.url):
+        return asked  # (most answers come from the URL asked: nothing to work out)
     final = identify(fetched.final_url, asked.kind)
     if final.url == asked.url or not final.is_recommendation_url:
         return asked

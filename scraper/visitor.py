@@ -1,5 +1,6 @@
-"""One visit to one page: fetch and parse it (in a worker thread), then say what it amounts
-to (in the run loop's thread, where the archive may be read).
+"""One visit to one page: fetch it (in a worker thread, `fetch_only`), parse it and say what
+it amounts to (in the run loop's thread, where the archive may be read); `fetch` does both of
+the first two at once, for discovery, which visits one page at a time.
 
 The request sends the stored version's validators and no others; the result is recorded
 under the page an id URL or a moved recommendation led to, when it led to a live one.
@@ -39,14 +40,21 @@ class Visitor:
 
     def fetch(self, page: PageIdentity, known: KnownPage) -> Visit:
         """Fetch and parse one page; validators only of the stored body."""
+        fetched, _ = self.fetch_only(page, known)
+        return fetched, self.parse(page, fetched)
+
+    def fetch_only(self, page: PageIdentity, known: KnownPage) -> Visit:
+        """Fetch one page, to be parsed later (`parse`); validators only of the stored body."""
         etag, modified = (known.etag, known.last_modified) if known.has_body else (None, None)
         limits = {"max_bytes": self.sitemap_bytes} if page.kind == PageKind.SITEMAP else {}
-        fetched = self.fetcher.fetch(page.url, etag=etag, last_modified=modified, **limits)
-        parsed = None
+        return self.fetcher.fetch(page.url, etag=etag, last_modified=modified, **limits), None
+
+    def parse(self, page: PageIdentity, fetched: FetchResult) -> ParsedPage | None:
+        """What the parser reads in a fetched page, if it is a kind it reads."""
         readable = page.kind in (PageKind.RECOMMENDATION, PageKind.LISTING)
         if readable and fetched.outcome == FetchOutcome.OK and fetched.text is not None:
-            parsed = parse_page(fetched.text, fetched.final_url or page.url)
-        return fetched, parsed
+            return parse_page(fetched.text, fetched.final_url or page.url)
+        return None
 
     def observe(
         self, page: PageIdentity, known: KnownPage, fetched: FetchResult, parsed: ParsedPage | None

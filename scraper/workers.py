@@ -1,7 +1,7 @@
 """The run's worker threads and its stop flag: how a run does pages side by side and ends on time.
 
-Workers are daemon threads, so a run asked to stop never waits for a worker deep in a long
-parse or a slow read: the run loop gives pages in hand a short grace, records what it can and
+Workers are daemon threads, so a run asked to stop never waits for a worker deep in a slow
+read: the run loop gives pages in hand a short grace, records what it can and
 returns, and the process exits with them still running (they hold no database handle: only
 the loop writes). StopFlag ends every wait of the fetcher as soon as a stop is asked for.
 """
@@ -60,6 +60,9 @@ class Workers:
     def __init__(self, count: int) -> None:
         self._tasks: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple] | None]
         self._tasks = queue.SimpleQueue()
+        # Futures in the order they finished: cheaper to wait on than concurrent.futures.wait,
+        # which sets up and tears down a waiter on every pending future each time it is called.
+        self._finished: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
         self._threads = [
             threading.Thread(target=self._work, name=f"fetch-{i}", daemon=True)
             for i in range(max(1, count))
@@ -69,8 +72,22 @@ class Workers:
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
         future: Future[Any] = Future()
+        future.add_done_callback(self._finished.put)
         self._tasks.put((future, fn, args))
         return future
+
+    def finished(self, timeout: float) -> list[Future[Any]]:
+        """The calls that finished (or were cancelled) since the last look, waiting at most
+        `timeout` seconds for the first; [] if none did."""
+        try:
+            done = [self._finished.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                done.append(self._finished.get_nowait())
+            except queue.Empty:
+                return done
 
     def close(self) -> None:
         """Let the threads end once their call returns; queued calls are dropped."""

@@ -14,12 +14,13 @@ import errno
 import hashlib
 import json
 import sqlite3
+import time
 import zlib
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import sqlite_utils
@@ -79,6 +80,43 @@ class ParsedRecord:
     row: Mapping[str, Any]
     events: Sequence[Mapping[str, Any]] = ()
     entries: Sequence[Mapping[str, Any]] = ()
+
+
+class StoredParse(NamedTuple):
+    """A snapshot's stored parse in plain values (Archive.stored_parses): cheap to hand to
+    another process."""
+
+    columns: tuple[str, ...]  # recommendation_versions' columns, when it has a row
+    row: tuple | None
+    events: tuple[tuple, ...]  # status_events rows, _EVENT_COLUMNS' values in seq order
+    listed: bool  # it has listing entry rows
+    normalised_sha256: str | None
+    parser_version: str | None
+
+
+class Settled(NamedTuple):
+    """A new parse that reads as the stored one: all replace_parsed_many needs of it."""
+
+    normalised_sha256: str
+    parser_version: str | None
+
+
+def settle(parsed: ParsedRecord) -> Settled:
+    return Settled(parsed.normalised_sha256, parsed.row.get("parser_version"))
+
+
+def parse_unchanged(stored: StoredParse, parsed: ParsedRecord) -> bool:
+    """Whether a new parse reads as the stored one, so that replace_parsed would only move
+    its parser version and normalised hash (pure: a worker process may decide it)."""
+    if parsed.entries or stored.listed:
+        return False
+    row = None
+    if stored.row is not None:
+        row = {
+            k: v for k, v in zip(stored.columns, stored.row, strict=True) if k not in _UNCOMPARED
+        }
+    events = [dict(zip(_EVENT_COLUMNS, e, strict=True)) for e in stored.events]
+    return (row, events) == _parsed_rows(parsed)
 
 
 @dataclass(frozen=True)
@@ -199,6 +237,30 @@ OUTCOME_COUNTER = {
 }
 
 
+@dataclass
+class Batch:
+    """An open Archive.batch: its limits and what it has written and committed so far."""
+
+    pages: int  # commit once this many pages are written since the last commit
+    seconds: float  # ... or once this long has passed since the first of them
+    clock: Callable[[], float]
+    written: int = 0  # pages written in the batch
+    committed: int = 0  # of which committed
+    commits: int = 0
+    opened_at: float | None = None  # when the transaction now open began (None: none open)
+
+    @property
+    def pending(self) -> int:
+        """Pages written whole but not committed yet: what a kill now would lose."""
+        return self.written - self.committed
+
+    def due(self) -> bool:
+        return self.pending > 0 and (
+            self.pending >= self.pages
+            or (self.opened_at is not None and self.clock() - self.opened_at >= self.seconds)
+        )
+
+
 class Archive(CaptureRecording):
     """The SQLite archive. One instance per process; not shared between threads."""
 
@@ -221,6 +283,7 @@ class Archive(CaptureRecording):
         self.now = now
         self.counts: dict[int, RunCounts] = {}
         self._page_columns: tuple[str, ...] | None = None
+        self._batch: Batch | None = None
 
     def _open(self) -> None:
         if self.path != ":memory:":
@@ -253,6 +316,81 @@ class Archive(CaptureRecording):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # batched writing --------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def batch(
+        self, pages: int = 200, seconds: float = 1.0, *, clock: Callable[[], float] = time.monotonic
+    ) -> Iterator[Batch]:
+        """Group many pages' writes in one transaction: what a bulk writer (reparse, an
+        import) wraps its loop in, for one commit per `pages` pages instead of one per page.
+
+        Each page's write (record, record_capture, replace_parsed, ...) still goes in whole
+        or not at all: inside the batch it is a SAVEPOINT, released when the page is written
+        and rolled back alone when its write fails. The transaction commits once `pages`
+        pages are written or `seconds` have passed since its first (checked as each page
+        ends; `flush` commits at once), and when the batch ends, however it ends: what was
+        written whole is kept, and a kill loses only the pages written since the last
+        commit, never part of a page and never anything committed. Nested batches join the
+        outer one. Not for a loop that waits between pages (a live crawl), unless it calls
+        `flush(due_only=True)` while it waits.
+        """
+        if pages < 1 or not seconds > 0:
+            raise ValueError(f"a batch needs pages >= 1 and seconds > 0, not {pages}, {seconds}")
+        if self._batch is not None:
+            yield self._batch
+            return
+        if self.db.conn.in_transaction:
+            raise StoreError("a batch cannot start inside an open transaction")
+        self._batch = batch = Batch(pages, seconds, clock)
+        try:
+            yield batch
+        finally:
+            try:
+                self.flush()
+            finally:
+                self._batch = None
+
+    def flush(self, *, due_only: bool = False) -> int:
+        """Commit what the open batch has written (with `due_only`, only once its limits are
+        reached); returns how many pages that committed (0 outside a batch)."""
+        batch = self._batch
+        if batch is None or (due_only and not batch.due()):
+            return 0
+        pending = batch.pending
+        if self.db.conn.in_transaction:
+            try:
+                self.db.conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    self.db.conn.rollback()
+                batch.written = batch.committed
+                batch.opened_at = None
+                raise
+            batch.commits += 1
+        else:
+            pending = 0  # an error rolled the transaction back: nothing of it is kept
+        batch.written = batch.committed = batch.committed + pending
+        batch.opened_at = None
+        return pending
+
+    @contextlib.contextmanager
+    def _page_write(self, pages: int = 1) -> Iterator[None]:
+        """One page's writes (or `pages` pages' together), whole or not at all: a
+        transaction of its own, or inside a batch a savepoint of the batch's transaction
+        (opened here when none is open)."""
+        batch = self._batch
+        if batch is not None and not self.db.conn.in_transaction:
+            self.db.conn.execute("BEGIN")
+            batch.opened_at = batch.clock()
+            batch.written = batch.committed
+        with self.db.atomic():
+            yield
+        if batch is not None:
+            batch.written += pages
+            if batch.due():
+                self.flush()
 
     # what users ask (store.reports holds the queries) -----------------------------------
 
@@ -428,7 +566,7 @@ class Archive(CaptureRecording):
         not_modified, not_found, gone, soft_404, redirect, error, too_large,
         robots_disallowed).
         """
-        with self.db.atomic():
+        with self._page_write():
             page = self._ensure_page(result)
             outcome, snapshot_id = self._record(run_id, result, page)
             self._refresh_derived(result.url, page, outcome)
@@ -565,19 +703,27 @@ class Archive(CaptureRecording):
 
     def known(self, url: str) -> KnownPage:
         """What the archive knows of `url` before a visit (KnownPage() if nothing)."""
-        row = self.page(url)
+        # One plain row, not page()'s dict of every column: asked before every visit.
+        row = self.db.conn.execute(
+            """SELECT state, current_snapshot_id, last_checked_at, last_listed_at,
+                      last_in_sitemap_at, etag, last_modified, page_kind, rec_id, force
+               FROM pages WHERE url = ?""",
+            [url],
+        ).fetchone()
         if row is None:
             return KnownPage()
+        state, snapshot_id, checked, listed, in_sitemap, etag, modified, kind, rec_id, force = row
         return KnownPage(
-            state=row["state"],
-            snapshot_id=row["current_snapshot_id"],
-            last_checked_at=row["last_checked_at"],
-            vouched=_vouched(row),
-            etag=row["etag"],
-            last_modified=row["last_modified"],
-            page_kind=row["page_kind"],
-            rec_id=row["rec_id"],
-            force=row["force"],
+            state=state,
+            snapshot_id=snapshot_id,
+            last_checked_at=checked,
+            # _vouched's rule: it had a body, or a listing or sitemap named it.
+            vouched=bool(snapshot_id or listed or in_sitemap),
+            etag=etag,
+            last_modified=modified,
+            page_kind=kind,
+            rec_id=rec_id,
+            force=force,
         )
 
     def _ensure_page(self, r: PageResult) -> dict[str, Any]:
@@ -716,18 +862,30 @@ class Archive(CaptureRecording):
         self, snapshot_id: int, url: str, entries: Sequence[Mapping[str, Any]]
     ) -> bool:
         """Swap a listing snapshot's entries for a new parse's; True if they read differently."""
-        columns = ("seq", "rec_id", "url", "report_title", *_ENTRY_CONTENT)
-        stored = [
-            {k: r[k] for k in columns}
-            for r in self.db.query(
-                "SELECT * FROM listing_entries WHERE snapshot_id = ? ORDER BY seq", [snapshot_id]
-            )
-        ]
-        if stored == [{k: e.get(k) for k in columns} for e in entries]:
+        conn = self.db.conn
+        # A recommendation page's parse has no entries: is there anything to drop?
+        if (
+            not entries
+            and not conn.execute(
+                "SELECT 1 FROM listing_entry_rows WHERE snapshot_id = ? LIMIT 1", [snapshot_id]
+            ).fetchone()
+        ):
+            return False
+        stored = conn.execute(
+            f"SELECT {', '.join(_ENTRY_COMPARED)} FROM listing_entries WHERE snapshot_id = ? "
+            "ORDER BY seq",
+            [snapshot_id],
+        ).fetchall()
+        if stored == [tuple(e.get(k) for k in _ENTRY_COMPARED) for e in entries]:
             if entries:
-                self.db.execute(
-                    "UPDATE listing_entry_rows SET parser_version = ? WHERE snapshot_id = ?",
-                    [entries[0].get("parser_version"), snapshot_id],
+                conn.execute(
+                    """UPDATE listing_entry_rows SET parser_version = ?
+                       WHERE snapshot_id = ? AND parser_version IS NOT ?""",
+                    [
+                        entries[0].get("parser_version"),
+                        snapshot_id,
+                        entries[0].get("parser_version"),
+                    ],
                 )
             return False
         self.db.execute("DELETE FROM listing_entry_rows WHERE snapshot_id = ?", [snapshot_id])
@@ -785,12 +943,28 @@ class Archive(CaptureRecording):
     def snapshots_for_reparse(self) -> Iterable[dict[str, Any]]:
         """Every stored snapshot of a recommendation or listing page (both are parsed, and
         both are versioned by what the parser reads), oldest first, with its body."""
-        yield from self.db.query(
-            """SELECT s.id, s.url, s.version, s.body, s.body_compression, s.content_type,
-                      s.normalised_sha256
-               FROM snapshots s JOIN pages p ON p.url = s.url
-               WHERE p.kind IN ('recommendation', 'listing') ORDER BY s.url, s.version"""
-        )
+        columns = ("id", "url", "version", "body", "body_compression", "content_type")
+        for block in self.reparse_blocks():
+            yield from (dict(zip(columns, row, strict=True)) for row in block)
+
+    def reparse_blocks(self, size: int = 256) -> Iterator[list[tuple]]:
+        """snapshots_for_reparse as lists of at most `size` plain tuples (id, url, version,
+        body, body_compression, content_type), read a block at a time: memory stays flat in
+        the archive's size, and no cursor is left open while the caller writes between
+        blocks."""
+        last: tuple[str, int] = ("", 0)
+        while True:
+            block = self.db.execute(
+                """SELECT s.id, s.url, s.version, s.body, s.body_compression, s.content_type
+                   FROM snapshots s JOIN pages p ON p.url = s.url
+                   WHERE p.kind IN ('recommendation', 'listing') AND (s.url, s.version) > (?, ?)
+                   ORDER BY s.url, s.version LIMIT ?""",
+                [*last, size],
+            ).fetchall()
+            if not block:
+                return
+            last = (block[-1][1], block[-1][2])
+            yield block
 
     def stale_parses(self, parser_version: str) -> int:
         """How many parsed rows another parser version wrote."""
@@ -809,18 +983,22 @@ class Archive(CaptureRecording):
         a new version, and a parser that hashes differently must not make one. True if rows
         changed.
         """
-        with self.db.atomic():
+        with self._page_write():
             entries_changed = self._replace_entries(snapshot_id, url, parsed.entries)
             if entries_changed:
                 derived.refresh(self.db, [url])
             if self._parsed_as(snapshot_id) == _parsed_rows(parsed):
-                self.db.execute(
-                    "UPDATE recommendation_versions SET parser_version = ? WHERE snapshot_id = ?",
-                    [parsed.row.get("parser_version"), snapshot_id],
+                # Only what differs is written: a reparse by the same parser writes nothing.
+                version = parsed.row.get("parser_version")
+                self.db.conn.execute(
+                    """UPDATE recommendation_versions SET parser_version = ?
+                       WHERE snapshot_id = ? AND parser_version IS NOT ?""",
+                    [version, snapshot_id, version],
                 )
-                self.db.execute(
-                    "UPDATE snapshots SET normalised_sha256 = ? WHERE id = ?",
-                    [parsed.normalised_sha256, snapshot_id],
+                self.db.conn.execute(
+                    """UPDATE snapshots SET normalised_sha256 = ?
+                       WHERE id = ? AND normalised_sha256 IS NOT ?""",
+                    [parsed.normalised_sha256, snapshot_id, parsed.normalised_sha256],
                 )
                 return entries_changed
             self.db.execute("DELETE FROM status_events WHERE snapshot_id = ?", [snapshot_id])
@@ -850,18 +1028,116 @@ class Archive(CaptureRecording):
             derived.refresh(self.db, [url])
             return True
 
+    def stored_parses(self, ids: Sequence[int]) -> dict[int, StoredParse]:
+        """What the archive holds of each snapshot's parse, in plain values, read for all of
+        them at once: what parse_unchanged compares a new parse with (in a worker process,
+        if need be) and what replace_parsed_many settles the unchanged ones by."""
+        conn = self.db.conn
+        rows: dict[int, tuple] = {}
+        columns: tuple[str, ...] = ()
+        events: dict[int, list[tuple]] = {}
+        listed: set[int] = set()
+        hashes: dict[int, str | None] = {}
+        for chunk in _chunks(ids):
+            marks = ", ".join("?" for _ in chunk)
+            cursor = conn.execute(
+                f"SELECT * FROM recommendation_versions WHERE snapshot_id IN ({marks})", chunk
+            )
+            columns = tuple(c[0] for c in cursor.description)
+            rows.update((r[0], r) for r in cursor)
+            for sid, *values in conn.execute(
+                f"""SELECT snapshot_id, {", ".join(_EVENT_COLUMNS)} FROM status_events
+                    WHERE snapshot_id IN ({marks}) ORDER BY snapshot_id, seq""",
+                chunk,
+            ):
+                events.setdefault(sid, []).append(tuple(values))
+            listed.update(
+                r[0]
+                for r in conn.execute(
+                    f"SELECT DISTINCT snapshot_id FROM listing_entry_rows "
+                    f"WHERE snapshot_id IN ({marks})",
+                    chunk,
+                )
+            )
+            hashes.update(
+                conn.execute(
+                    f"SELECT id, normalised_sha256 FROM snapshots WHERE id IN ({marks})", chunk
+                ).fetchall()
+            )
+        version_at = columns.index("parser_version") if columns else 0
+        found = {}
+        for sid in ids:
+            row = rows.get(sid)
+            found[sid] = StoredParse(
+                columns if row is not None else (),
+                row,
+                tuple(events.get(sid, ())),
+                sid in listed,
+                hashes.get(sid),
+                row[version_at] if row is not None else None,
+            )
+        return found
+
+    def replace_parsed_many(
+        self,
+        parses: Sequence[tuple[int, str, ParsedRecord | Settled]],
+        stored: Mapping[int, StoredParse],
+    ) -> int:
+        """replace_parsed for each (snapshot id, url, parse), in that order, with the same
+        result; returns how many changed rows.
+
+        A parse that reads as the stored one (parse_unchanged: what a reparse meets almost
+        everywhere) may come as its Settled summary: such a snapshot needs only its parser
+        version and normalised hash moved, and those are written for all of them together,
+        whole or not at all. The others go through replace_parsed one by one. Nothing
+        replace_parsed writes for one snapshot is read for another's comparison, nor is any
+        snapshot's stored parse changed by another's, so `stored` may be read before the
+        writes of earlier parses and the order of the two kinds does not matter.
+        """
+        changed = settled = 0
+        versions: list[tuple[Any, int]] = []
+        renewed: list[tuple[str, int]] = []
+        for snapshot_id, url, parsed in parses:
+            before = stored[snapshot_id]
+            if isinstance(parsed, ParsedRecord):
+                if not parse_unchanged(before, parsed):
+                    changed += self.replace_parsed(snapshot_id, url, parsed)
+                    continue
+                parsed = settle(parsed)
+            settled += 1
+            if before.row is not None and before.parser_version != parsed.parser_version:
+                versions.append((parsed.parser_version, snapshot_id))
+            if before.normalised_sha256 != parsed.normalised_sha256:
+                renewed.append((parsed.normalised_sha256, snapshot_id))
+        if settled:
+            with self._page_write(settled):
+                self.db.conn.executemany(
+                    "UPDATE recommendation_versions SET parser_version = ? WHERE snapshot_id = ?",
+                    versions,
+                )
+                self.db.conn.executemany(
+                    "UPDATE snapshots SET normalised_sha256 = ? WHERE id = ?", renewed
+                )
+        return changed
+
     def _parsed_as(self, snapshot_id: int) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         """The stored parse of a snapshot, in the shape _parsed_rows gives a new one."""
-        found = list(
-            self.db.query(
-                "SELECT * FROM recommendation_versions WHERE snapshot_id = ?", [snapshot_id]
-            )
+        conn = self.db.conn
+        cursor = conn.execute(
+            "SELECT * FROM recommendation_versions WHERE snapshot_id = ?", [snapshot_id]
         )
+        found = cursor.fetchone()
         row = None
-        if found:
-            row = {k: v for k, v in found[0].items() if k not in _UNCOMPARED}
+        if found is not None:
+            names = [c[0] for c in cursor.description]
+            row = {k: v for k, v in zip(names, found, strict=True) if k not in _UNCOMPARED}
         events = [
-            {k: v for k, v in e.items() if k in _EVENT_COLUMNS} for e in self.events(snapshot_id)
+            dict(zip(_EVENT_COLUMNS, e, strict=True))
+            for e in conn.execute(
+                f"SELECT {', '.join(_EVENT_COLUMNS)} FROM status_events WHERE snapshot_id = ? "
+                "ORDER BY seq",
+                [snapshot_id],
+            )
         ]
         return row, events
 
@@ -1237,9 +1513,10 @@ _ENTRY_CONTENT = (
     "themes",
 )
 _EVENT_COLUMNS = ("seq", "on_date", "raw_date", "kind", "status", "comment")
+_ENTRY_COMPARED = ("seq", "rec_id", "url", "report_title", *_ENTRY_CONTENT)
 
 
-def _chunks(values: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+def _chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
 

@@ -39,6 +39,7 @@ class CaptureRecording:
 
     db: Any
     now: Any
+    _page_write: Any
 
     # listing and resuming ------------------------------------------------------------
 
@@ -119,7 +120,7 @@ class CaptureRecording:
         before existing ones, so their numbers moved.
         """
         archive: Any = self
-        with self.db.atomic():
+        with self._page_write():
             page = archive._ensure_page(result)
             at = result.observed_at
             self.db.execute(
@@ -142,7 +143,7 @@ class CaptureRecording:
         self, run_id: int, capture: CaptureRow, url: str, snapshot_id: int
     ) -> None:
         """A capture identical to the one before it: an observation of that version."""
-        with self.db.atomic():
+        with self._page_write():
             self._observe_at(snapshot_id, capture.captured_at)
             self._mark_capture(run_id, capture, url, Outcome.UNCHANGED, None, snapshot_id)
             derived.refresh(self.db, [url])
@@ -159,7 +160,7 @@ class CaptureRecording:
         """A capture that is no page result: not a page we archive, a redirect to the page
         itself, or one whose bytes could not be had (`done` False: ask again next time)."""
         archive: Any = self
-        with self.db.atomic():
+        with self._page_write():
             rows = tuple(fetches)
             if rows:
                 archive._write_fetches(run_id, rows, outcome, None)

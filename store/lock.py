@@ -6,9 +6,11 @@ The kernel drops an flock when its process dies, so a killed run never leaves a 
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +20,24 @@ from store.archive import Archive, utc_now
 from store.errors import LockBusy
 
 __all__ = ["LockBusy", "RunLock", "locked_archive"]
+
+
+# Every lock this process holds: a forked child (a reparse worker) closes its copies of
+# their descriptors at once, so that it never holds the lock (an flock belongs to every
+# descriptor of the open file) and a killed writer's lock is free the moment it dies.
+_HELD: weakref.WeakSet[RunLock] = weakref.WeakSet()
+
+
+def _drop_inherited() -> None:
+    for lock in list(_HELD):
+        if lock._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(lock._fd)
+            lock._fd = None
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_drop_inherited)
 
 
 class RunLock:
@@ -45,9 +65,11 @@ class RunLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(info).encode(), 0)
         self._fd = fd
+        _HELD.add(self)
         return self
 
     def release(self) -> None:
+        _HELD.discard(self)
         if self._fd is not None:
             os.ftruncate(self._fd, 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)

@@ -255,3 +255,20 @@ def recommendation_page(force: str, rec_id: int, text: str) -> bytes:
 def robots(sitemap_path: str = "/sitemap.xml") -> Route:
     body = f"User-agent: *\nAllow: /\nSitemap: {sitemap_path}\n".encode()
     return respond(200, body, Content_Type="text/plain")
+
+
+def interstitial(counter: list[int]) -> Route:
+    """A 200 "request rejected" page, as a web application firewall answers in place of the
+    page asked for: it echoes the path and carries a support id of its own each time."""
+
+    def route(exchange: Exchange) -> None:
+        counter[0] += 1
+        body = (
+            "<html><head><title>Request Rejected</title></head><body>"
+            f"<p>The requested URL {exchange.path} was rejected. Please consult with your "
+            f"administrator.</p><p>Your support ID is: {9_100_000_000 + counter[0] * 7919}</p>"
+            "<p><a href='javascript:history.back();'>[Go Back]</a></p></body></html>"
+        ).encode()
+        exchange.answer(200, {"Content-Type": "text/html; charset=utf-8"}, body)
+
+    return route

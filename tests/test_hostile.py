@@ -437,3 +437,78 @@ def test_a_sitemap_larger_than_a_page_may_be_is_read_up_to_the_protocols_50_mb(
         {"url": server.base_url + "/robots.txt", "state": "live"},
         {"url": server.base_url + "/sitemap.xml", "state": "live"},
     ]
+
+
+def _interstitial_site(server: hostile.HostileServer, rejected: set[int]) -> list[str]:
+    """Eight recommendations in a sitemap; those in `rejected` answered by a 200 interstitial."""
+    ids = list(range(401, 409))
+    paths = [f"/hmicfrs/recommendation/delta/{i}/" for i in ids]
+    server.routes["/robots.txt"] = hostile.robots("/sitemap.xml")
+    server.routes["/sitemap.xml"] = hostile.respond(
+        200, hostile.sitemap([server.base_url + p for p in paths]), Content_Type="application/xml"
+    )
+    counter = [0]
+    for i, path in zip(ids, paths, strict=True):
+        server.routes[path] = (
+            hostile.interstitial(counter)
+            if i in rejected
+            else hostile.respond(
+                200,
+                hostile.recommendation_page("delta", i, f"The force should publish plan {i}."),
+                Content_Type="text/html; charset=utf-8",
+            )
+        )
+    return [server.base_url + p for p in paths]
+
+
+PAGES_SQL = """SELECT p.url, p.state, (SELECT COUNT(*) FROM snapshots s WHERE s.url = p.url)
+                      AS versions,
+                      (SELECT group_concat(f.outcome) FROM fetches f WHERE f.url = p.url)
+                      AS outcomes
+               FROM pages p WHERE p.kind = 'recommendation' ORDER BY p.url"""
+
+
+def test_a_200_interstitial_answered_for_several_pages_is_a_refusal_not_a_version(
+    server: hostile.HostileServer, tmp_path: Path
+) -> None:
+    """A "request rejected" page with a 200, a support id of its own each time, for three of
+    eight new recommendations, and one bare page of its own (held like them, as bare as they
+    are): the three are refusals (no version, no state), the bare one is archived."""
+    urls = _interstitial_site(server, rejected={402, 405, 407})
+    server.routes["/hmicfrs/recommendation/delta/408/"] = hostile.respond(
+        200,
+        b"<html><body><div><span>Under construction.</span></div></body></html>",
+        Content_Type="text/html; charset=utf-8",
+    )
+    db, code = _crawl(server, tmp_path)
+    assert code == 0  # a refused page is not a failed one: the next run asks again
+    live = {"state": "live", "versions": 1, "outcomes": "new"}
+    refused = {"state": "error", "versions": 0, "outcomes": "refused"}  # as a fresh 403 is
+    assert rows(db, PAGES_SQL) == [
+        {"url": urls[0], **live},
+        {"url": urls[1], **refused},
+        {"url": urls[2], **live},
+        {"url": urls[3], **live},
+        {"url": urls[4], **refused},
+        {"url": urls[5], **live},
+        {"url": urls[6], **refused},
+        {"url": urls[7], **live},  # a bare page of its own: archived, as any other
+    ]
+    errors = rows(db, "SELECT DISTINCT error FROM fetches WHERE outcome = 'refused'")
+    assert len(errors) == 2  # two URLs, then three, had been answered with the same page
+    assert all("not a recommendation, answered" in e["error"] for e in errors)
+
+
+def test_a_site_wide_200_interstitial_stops_the_run_and_changes_nothing(
+    server: hostile.HostileServer, tmp_path: Path
+) -> None:
+    urls = _interstitial_site(server, rejected=set())
+    db, code = _crawl(server, tmp_path)
+    assert code == 0
+    before = rows(db, "SELECT url, version, content_sha256 FROM snapshots ORDER BY id")
+    _interstitial_site(server, rejected=set(range(401, 409)))
+    db, code = _crawl(server, tmp_path)
+    assert code == 4  # the site refused us
+    assert rows(db, "SELECT url, version, content_sha256 FROM snapshots ORDER BY id") == before
+    assert [p["state"] for p in rows(db, PAGES_SQL)] == ["live"] * len(urls)
+    assert rows(db, "SELECT COUNT(*) AS n FROM page_events WHERE event != 'appeared'") == [{"n": 0}]

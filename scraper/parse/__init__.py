@@ -25,6 +25,16 @@ Text conventions (stable; bump PARSER_VERSION when any of them changes):
   "Force", "Theme", "Type", "Reference" ... lines are dropped; a label beside its value (<dt>/<dd>,
   <th>/<td>) reads "Label: value". A status summary ("Status: Complete") repeats the log when
   there is one and is dropped; without a log it is the page's closing line.
+- Metadata is known by shape wherever it sits (in the content, in chrome taken out of it, beside
+  it below the site's level): pairs the markup makes (<dt>/<dd>, <th>/<td>, a one-row column
+  table, a label box beside or over a <br> from its value, spans side by side each opening with
+  a label, a run of three label and value boxes) or the text makes ("Label: value" lines, runs
+  set apart by " | "); schema.org JSON-LD and microdata too. A line whose words before the
+  colon end in a verb ("... is:") is a sentence. What the page's style hides is never read.
+- Chrome by what it is: controls (a box whose point is its buttons, a fold holding only a form),
+  rows of links that lead away (share, print, "See also" another recommendation), a paragraph
+  that is one such link, teasers (a table row or a card linking one other recommendation, and
+  the short heading over them), a log table's column labels.
 - A heading just above the log ("Status log", "Progress updates") belongs to the log.
 - rec_type: a "Recommendation N" heading (or "Recommendation N:" label) -> recommendation, also
   under a "Causes of concern" preamble; "Area for improvement" -> area_for_improvement; a single
@@ -46,6 +56,7 @@ Modules, one concern each (imports point down the list):
 - dates      the site's date forms -> ISO
 - text       serialized HTML -> text with paragraph, line and bullet marks
 - metadata   metadata blocks recognised by shape -> PageMetadata fields
+- structured schema.org microdata -> PageMetadata fields (JSON-LD: metadata)
 - content    the content area, and what is taken out of it (chrome, metadata, teasers)
 - log        the status log in all its forms -> LogEntry
 - structure  banner, type headings, cause of concern, text, closing line, title

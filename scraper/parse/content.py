@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.discover import recommendation_key
+from scraper.parse.dates import _DATE_AT_RE
 from scraper.parse.log import _entry_line
 
 # Page chrome: never part of what a page says. It is removed from the content area only (the
@@ -44,6 +46,9 @@ _CHROME_ATTRS: tuple[tuple[str, str], ...] = (
     ("role=", "[role=navigation i], [role=banner i], [role=contentinfo i], [role=complementary i]"),
     ("role=", "[role=search i], [role=dialog i], [role=alertdialog i]"),
     ("hidden", "[hidden], [aria-hidden=true]"),
+    # What the page's own style hides is no more shown than what the hidden attribute hides.
+    ("none", '[style*="display:none" i], [style*="display: none" i]'),
+    ("hidden", '[style*="visibility:hidden" i], [style*="visibility: hidden" i]'),
     ("masthead", "#masthead"),
     ("colophon", "#colophon"),
     ("site-header", ".site-header"),
@@ -94,19 +99,68 @@ def _has_ancestor(node: LexborNode, tags: frozenset[str]) -> bool:
 _CONTENT_ANCESTORS = frozenset(("article", "main"))
 
 
-def _strip_chrome(content: LexborNode, markup: str) -> bool:
+# Chrome that never shows the page's metadata: code, embeds, controls, navigation, what is hidden.
+_NO_META_TAGS = frozenset(
+    ("script", "style", "noscript", "template", "svg", "iframe", "object", "nav", "button",
+     "select", "input", "textarea", "dialog", "form")
+)  # fmt: skip
+
+
+def _may_show_metadata(node: LexborNode) -> bool:
+    """Whether a box taken out as chrome may still show the page's metadata (an entry footer,
+    a byline, a meta box): neither code nor controls nor navigation, and shown."""
+    if node.tag in _NO_META_TAGS:
+        return False
+    attrs = node.attributes
+    if "hidden" in attrs or attrs.get("aria-hidden") == "true":
+        return False
+    style = "".join((attrs.get("style") or "").lower().split())
+    if "display:none" in style or "visibility:hidden" in style:
+        return False
+    named = " ".join(str(attrs.get(k) or "") for k in ("class", "id", "role"))
+    return not (named and _NO_METADATA_NAMES_RE.search(named))
+
+
+# Names of chrome that never holds the page's metadata: comments, notices, share and skip
+# links, navigation, the site's own header and footer.
+_NO_METADATA_NAMES_RE = re.compile(
+    r"comment|respond|reply|cookie|consent|gdpr|skip|screen-reader|share|sharing|social"
+    r"|navigation|breadcrumb|menu|site-|masthead|colophon|branding",
+    re.I,
+)
+
+
+def _strip_chrome(
+    content: LexborNode,
+    markup: str,
+    shown: list[str] | None = None,
+    own: tuple[str, int] | None = None,
+) -> bool:
     """Detach chrome (site header, nav, footer, scripts, forms, cookie banners, share links ...)
-    inside the content area; True when anything went. `markup` is the content's HTML."""
+    inside the content area; True when anything went. `markup` is the content's HTML. The
+    markup of what went that may still show the page's metadata (see metadata_markup) is
+    added to `shown`."""
     # Lexbor serializes tag names in lower case and escapes "<" in text, so a scan of the
     # markup says which tags occur; most content areas hold none of them.
     present = set(_CHROME_TAG_RE.findall(markup))
     tags = [name for name in _CHROME_TAGS if name in present]
-    named = " ".join(_NAMED_ATTR_RE.findall(markup)).lower()
+    # Each selector below can match only where its trigger is in a class, id or role: the
+    # triggers are looked for in every attribute value (a superset, far cheaper to gather than
+    # those three alone), so a selector is left out only when it cannot match.
+    named = " ".join(_ATTR_VALUE_RE.findall(markup)).lower()
+    if "role=" in markup:  # triggers in the attributes' names
+        named += " role="
+    if "hidden=" in markup:
+        named += " hidden"
     attrs = [sel for trigger, sel in _CHROME_ATTRS if trigger in named]
     removed = False
+    if "button" in present and _drop_control_boxes(content):
+        removed = True
     if tags or attrs:
         for node in content.css(", ".join(tags + attrs)):
             if node is not content:
+                if shown is not None and _may_show_metadata(node) and _within(node, content):
+                    shown.extend(metadata_markup(node, own))
                 # remove() detaches without freeing, so nested matches stay safe to touch
                 node.remove()
                 removed = True
@@ -115,13 +169,24 @@ def _strip_chrome(content: LexborNode, markup: str) -> bool:
             classes = node.attributes.get("class") or ""
             if "entry-header" in classes or "page-header" in classes:
                 continue
+            if _holds_the_title(node, own):
+                continue  # the post's own header, whatever holds it
             if node is not content and not _has_ancestor(node, _CONTENT_ANCESTORS):
-                node.remove()
+                node.remove()  # the site's header: no page's metadata
                 removed = True
     themed = [sel for trigger, sel in _THEME_CHROME_ATTRS if trigger in named]
     if themed and content.tag not in _CONTENT_ANCESTORS:
         for node in content.css(", ".join(themed)):
             if node is not content and not _has_ancestor(node, _CONTENT_ANCESTORS):
+                node.remove()
+                removed = True
+    if "<th" in markup and _drop_log_table_headers(content):
+        removed = True
+    if "<details" in markup and "<form" in markup:
+        for node in content.css("details"):
+            # A fold that holds a form ("Report a problem with this page") is a control: its
+            # label goes with it.
+            if node is not content and _within(node, content) and _holds_only_a_form(node):
                 node.remove()
                 removed = True
     if "<summary" in markup:
@@ -142,8 +207,93 @@ def _strip_chrome(content: LexborNode, markup: str) -> bool:
     return removed
 
 
-# Lexbor serializes attributes as name="value"; "hidden" may stand alone.
-_NAMED_ATTR_RE = re.compile(r' ((?:class|id|role|aria-hidden)="[^"]*"|hidden(?=[ =>]))')
+# What a box of controls says beside its buttons at most: a notice of a sentence or two.
+_CONTROL_BOX_CHARS = 300
+
+
+def _drop_control_boxes(content: LexborNode) -> bool:
+    """Detach the boxes whose point is their buttons (a cookie notice: a sentence and "Accept",
+    "Reject"; a feedback prompt): the nearest block around two or more buttons, small beside
+    the content and holding no log."""
+    removed = False
+    whole = None
+    done: set[int] = set()
+    for button in content.css("button"):
+        box = button.parent
+        while box is not None and box.tag not in _BLOCK_TAGS and box.tag != "form":
+            box = box.parent
+        if box is None or box.mem_id == content.mem_id or box.mem_id in done:
+            continue
+        done.add(box.mem_id)
+        if not _within(box, content) or len(box.css("button")) < 2:
+            continue
+        shown = box.text(deep=True, separator=" ", strip=True)
+        if _LOG_MARK_RE.search(shown) or box.css_first("h1, article, main") is not None:
+            continue
+        size = len("".join(shown.split()))
+        if whole is None:
+            whole = _text_len(content)
+        if size <= _CONTROL_BOX_CHARS and size * 2 < whole:
+            box.remove()
+            removed = True
+    return removed
+
+
+def _holds_only_a_form(fold: LexborNode) -> bool:
+    """Whether a <details> holds a form and, beside its label and the form, nothing."""
+    if fold.css_first("form") is None or fold.css_first("article, main, .entry-content"):
+        return False
+    for child in fold.iter(include_text=True):
+        if child.tag in ("summary", "form", "_comment") or child.tag in _NO_META_TAGS:
+            continue
+        if child.tag == "-text":
+            if (child.text() or "").strip():
+                return False
+        elif child.css_first("form") is None and child.text(deep=True, strip=True):
+            return False
+    return True
+
+
+def _drop_log_table_headers(content: LexborNode) -> bool:
+    """Detach the header row of a table that is a log (its rows open with a date cell): its
+    column labels ("Date", "Status", "Comment") are the log's own, never text."""
+    removed = False
+    for table in content.css("table"):
+        rows = table.css("tr")
+        if len(rows) < 2:
+            continue
+        header = rows[0]
+        cells = [c for c in header.iter() if c.tag in ("th", "td")]
+        if len(cells) < 2 or any(c.tag != "th" for c in cells):
+            continue
+        body = rows[1:4]
+        dated = 0
+        for row in body:
+            first = next((c for c in row.iter() if c.tag in ("td", "th")), None)
+            shown = first.text(deep=True, separator=" ", strip=True) if first is not None else ""
+            if _DATE_AT_RE.fullmatch(shown) is not None:
+                dated += 1
+        if dated == len(body):
+            header.remove()
+            removed = True
+    return removed
+
+
+def _holds_the_title(header: LexborNode, own: tuple[str, int] | None) -> bool:
+    """Whether a <header> holds this recommendation's title: an h1 that ends in its id."""
+    if own is None:
+        return False
+    for h1 in header.css("h1"):
+        shown = " ".join(h1.text(deep=True, separator=" ", strip=True).split())
+        if shown.endswith(f"({own[1]})"):
+            return True
+    return False
+
+
+# Lexbor serializes every attribute as name="value" (a bare `hidden` as hidden=""), escaping
+# '"', "<" and ">" inside values: a value never spans a tag's end, so a stray '="' in the text
+# cannot swallow a real attribute's.
+_ATTR_VALUE_RE = re.compile(r'="([^"<>]*)"')
 
 
 _SITE_CHROME_RE = re.compile(
@@ -182,6 +332,10 @@ def _content_node(tree: LexborHTMLParser, one_post: bool = False) -> LexborNode 
     if mains:
         return mains[0]
     if articles and one_post:
+        # The post holds the page's title (its one h1); teaser cards title themselves lower.
+        titled = [a for a in articles if a.css_first("h1") is not None]
+        if len(titled) == 1:
+            return titled[0]
         return max(articles, key=lambda a: len(a.text(deep=True, strip=True)))
     node = tree.css_first("[role=main], #main, #primary, #content, .site-content")
     if node is not None:
@@ -239,7 +393,42 @@ def _within(node: LexborNode, root: LexborNode) -> bool:
     return False
 
 
-def strip_teasers(content: LexborNode, markup: str, own: tuple[str, int] | None) -> bool:
+# A link to a theme's (a tag's, a category's) listing of recommendations.
+THEME_URL_RE = re.compile(
+    r"[?&](?:recommendation[-_]theme|theme|tag|cat)=|/(?:theme|tag|category)/"
+)
+
+
+def _site_of(url: str) -> str:
+    """The site a page's address belongs to: its host less a first label ("www", "hmicfrs")."""
+    try:
+        host = (urlsplit(url).hostname or "") if "://" in url else ""
+    except ValueError:  # a malformed address ("http://[")
+        return ""
+    return host.split(".", 1)[1] if host.count(".") >= 2 else host
+
+
+def _points_away(href: str, site: str) -> bool:
+    """Whether a link leads off the page's site or is no page at all (mail, script, anchor)."""
+    href = href.strip().lower()
+    if href.startswith(("mailto:", "javascript:", "tel:", "#", "sms:", "whatsapp:")):
+        return True
+    if "://" not in href or not site:
+        return False
+    try:
+        host = urlsplit(href).hostname or ""
+    except ValueError:
+        return False
+    return not (host == site or host.endswith("." + site))
+
+
+def strip_teasers(
+    content: LexborNode,
+    markup: str,
+    own: tuple[str, int] | None,
+    url: str = "",
+    themes: list[str] | None = None,
+) -> bool:
     """Detach what shows other recommendations (a related-recommendations sidebar: their titles
     linked, their opening sentences) and link-dense navigation (menus, breadcrumbs, share
     links) inside the content area, whatever their names; True when anything went.
@@ -251,6 +440,7 @@ def strip_teasers(content: LexborNode, markup: str, own: tuple[str, int] | None)
     if markup.count("<a ") < 1:
         return False
     removed = False
+    site = _site_of(url)
     # Elements already found too big to be navigation, or to be all teasers: each is looked
     # at once however many links it holds, so the work stays linear in the page.
     seen: set[object] = set()
@@ -262,24 +452,152 @@ def strip_teasers(content: LexborNode, markup: str, own: tuple[str, int] | None)
         if key is not None and key != own and _starts_its_block(link):
             block = _teaser_block(link, content, own, seen)
             if block is not None:
-                block.remove()
+                _remove_with_heading(block, content)
                 removed = True
                 continue
-        block = _nav_block(link, content, seen)
+        block = _nav_block(link, content, seen) or _pointer_block(link, content, own, site)
         if block is not None:
+            _theme_links(block, themes)
+            _remove_with_heading(block, content)
+            removed = True
+            continue
+        block = _lone_link_block(link, content, own, site)
+        if block is not None:
+            _theme_links(block, themes)
             block.remove()
             removed = True
     return removed
 
 
+def _theme_links(block: LexborNode, themes: list[str] | None) -> None:
+    """A row of links to theme listings (a tag cloud) names the page's themes."""
+    if themes is None:
+        return
+    links = block.css("a[href]")
+    if links and all(THEME_URL_RE.search(a.attributes.get("href") or "") for a in links):
+        themes.extend(_norm_text(a) for a in links)
+
+
+# The recommendation's own type headings, which never title a block of links.
+_TYPE_HEADING_RE = re.compile(
+    r"^(?:causes?\s+(?:of|for)\s+concern|areas?\s+for\s+improvement|recommendation\b(?!s))",
+    re.I,
+)
+
+
+def _remove_with_heading(block: LexborNode, content: LexborNode) -> None:
+    """Detach a block of teasers or links, and the short heading just above it that titles it
+    ("Related recommendations", "Share this page"): a heading over nothing is no text."""
+    prev = block.prev
+    while prev is not None and prev.tag in ("-text", "_comment"):
+        if (prev.text() or "").strip():
+            break
+        prev = prev.prev
+    block.remove()
+    if prev is None or prev.tag not in _HEADINGS or prev.mem_id == content.mem_id:
+        return
+    shown = " ".join(prev.text(deep=True, separator=" ", strip=True).split())
+    if (
+        prev.tag != "h1"  # the page's title
+        and shown
+        and len(shown) <= 60
+        and not _SENTENCE_RE.search(shown + " ")
+        and not _LOG_MARK_RE.search(shown)
+        and _TYPE_HEADING_RE.match(shown) is None
+    ):
+        prev.remove()
+
+
+def _norm_text(node: LexborNode) -> str:
+    return " ".join(node.text(deep=True, separator=" ", strip=True).split())
+
+
+# What a row of pointers holds beside its links at most: a short lead ("Share this:").
+_POINTER_LEAD_CHARS = 30
+
+
+def _pointer_block(
+    link: LexborNode, content: LexborNode, own: tuple[str, int] | None, site: str
+) -> LexborNode | None:
+    """The small block around a link that is a short lead and links that lead away from this
+    recommendation ("Share this: Facebook X Email", "See also: <another recommendation>"),
+    no sentence: a pointer elsewhere, not text. Links that stay on the site (a report, a
+    theme) are a label's value, and one link off the site may be the report too."""
+    block = _block_of(link)
+    if block.mem_id == content.mem_id or block.tag in ("body", "dd", "td", "th", "dt"):
+        return None
+    if block.tag in _HEADINGS:
+        return None
+    whole = _norm_text(block)
+    if not whole or len(whole) > _NAV_MAX_CHARS or _LOG_MARK_RE.search(whole):
+        return None
+    links = block.css("a[href]")
+    other = 0
+    for a in links:
+        href = a.attributes.get("href") or ""
+        key = recommendation_key(href) if "/recommendation" in href else None
+        if key is not None and key != own:
+            other += 1
+        elif key is not None or not _points_away(href, site):
+            return None
+    if other == 0 and len(links) < 2:
+        return None
+    rest = whole
+    for a in links:
+        rest = rest.replace(_norm_text(a), " ", 1)
+    rest = " ".join(rest.split())
+    if len(rest) > _POINTER_LEAD_CHARS or _SENTENCE_RE.search(rest + " "):
+        return None
+    return block
+
+
+# A link alone in its paragraph reads as a tool when it is this short and ends no sentence.
+_LONE_LINK_MAX_CHARS = 120
+
+
+def _lone_link_block(
+    link: LexborNode, content: LexborNode, own: tuple[str, int] | None, site: str
+) -> LexborNode | None:
+    """The paragraph a link is alone in, when it says nothing but the link ("Download this
+    recommendation as a PDF", "Print this page", "Back to top") and the link is a tool: it
+    leads off the site or to no page, to this recommendation itself (a print or PDF view),
+    to another one, or to a theme's listing. A link alone to a document on the site (an
+    action plan in a comment) is what the page says."""
+    href = link.attributes.get("href") or ""
+    key = recommendation_key(href) if "/recommendation" in href else None
+    # A view of this recommendation ("<its address>pdf/", "?print=1") is this page's own.
+    own_view = own is not None and f"/{own[0]}/{own[1]}" in href
+    if (
+        key is None
+        and not own_view
+        and not _points_away(href, site)
+        and not THEME_URL_RE.search(href)
+    ):
+        return None
+    block = link.parent
+    while block is not None and block.tag not in _BLOCK_TAGS:
+        block = block.parent
+    if block is None or block.tag not in ("p", "div") or block.mem_id == content.mem_id:
+        return None
+    shown = " ".join(link.text(deep=True, separator=" ", strip=True).split())
+    if not shown or len(shown) > _LONE_LINK_MAX_CHARS or _SENTENCE_RE.search(shown + " "):
+        return None
+    whole = " ".join(block.text(deep=True, separator=" ", strip=True).split())
+    if whole != shown or len(block.css("a")) != 1 or _is_labelled(block):
+        return None  # a label's value (a report link under "Report") is metadata, read there
+    return block
+
+
 def _other_links(node: LexborNode, own: tuple[str, int] | None) -> int:
-    count = 0
+    """How many other recommendations a box links (a title and its "Read more" link to the
+    same one count once)."""
+    keys = set()
     for a in node.css("a[href]"):
         href = a.attributes.get("href") or ""
         key = recommendation_key(href) if "/recommendation" in href else None
         if key is not None and key != own:
-            count += 1
-    return count
+            keys.add(key)
+    return len(keys)
 
 
 def _is_one_teaser(node: LexborNode, own: tuple[str, int] | None) -> bool:
@@ -297,6 +615,8 @@ def _teaser_block(
     child of the next element up is a heading or itself shows other recommendations, and the
     teaser itself stays what a title and an opening sentence or two hold."""
     current = _block_of(link)
+    if current.tag in ("td", "th") and current.parent is not None and current.parent.tag == "tr":
+        current = current.parent  # a table's row is one teaser, its cells the teaser's parts
     if current.mem_id == content.mem_id or current.tag == "body":
         return None
     text = current.text(deep=True, separator=" ", strip=True)
@@ -320,8 +640,10 @@ def _teaser_block(
                 if (child.text() or "").strip():
                     return best
                 continue
-            if child.tag in _HEADINGS or child.tag == "_comment":
+            if child.tag in _HEADINGS or child.tag in ("_comment", "caption", "thead"):
                 continue
+            if child.tag == "tr" and all(c.tag == "th" for c in child.iter()):
+                continue  # the column labels of a table of teasers
             shown = child.text(deep=True, separator=" ", strip=True)
             if not shown:
                 continue
@@ -335,10 +657,19 @@ def _is_labelled(node: LexborNode) -> bool:
     prev = node.prev
     while prev is not None and prev.tag == "-text" and not (prev.text() or "").strip():
         prev = prev.prev
-    if prev is None or prev.tag in ("-text", "_comment") or prev.css_first("a") is not None:
+    if prev is None or prev.tag in ("-text", "_comment", "h1", "h2"):
+        return False  # a title or section heading over a box is no label of it
+    if prev.css_first("a") is not None:
         return False
     shown = prev.text(deep=True, separator=" ", strip=True)
-    return 0 < len(shown) <= 48 and not shown.endswith(".")
+    # The log's closing tags ("[/comment][/on]") and its entries ("2nd February 2018
+    # awaiting-review") are no label.
+    return (
+        0 < len(shown) <= 48
+        and not shown.endswith(".")
+        and "[" not in shown
+        and not any(ch.isdigit() for ch in shown)
+    )
 
 
 def _nav_block(link: LexborNode, content: LexborNode, seen: set[object]) -> LexborNode | None:
@@ -462,8 +793,44 @@ def narrow_body(content: LexborNode, banner: Callable[[str], bool]) -> tuple[Lex
     return current, left
 
 
+def _is_a_teaser(node: LexborNode, own: tuple[str, int] | None) -> bool:
+    """Whether a box that links one other recommendation is that one's teaser: the link
+    titles it (its text starts with the link's), and it holds no more than a teaser would."""
+    if _text_len(node) > _TEASER_CHARS:
+        return False
+    for a in node.css("a[href]"):
+        key = recommendation_key(a.attributes.get("href") or "")
+        if key is not None and key != own:
+            shown = "".join(a.text(deep=True, separator=" ", strip=True).split())
+            whole = "".join(node.text(deep=True, separator=" ", strip=True).split())
+            return bool(shown) and whole.startswith(shown)
+    return False
+
+
+def metadata_markup(node: LexborNode, own: tuple[str, int] | None) -> list[str]:
+    """The markup of a box taken out as chrome that may show this page's metadata: a box
+    that shows other recommendations (a sidebar of teasers) gives only its parts that show
+    none and are no part of a teaser, so another recommendation's details are never read as
+    this one's."""
+    out: list[str] = []
+
+    def visit(node: LexborNode, depth: int) -> None:
+        others = _other_links(node, own)
+        if not others:
+            out.append(node.html or "")
+            return
+        if depth >= 4 or others == 1 and _is_a_teaser(node, own):
+            return  # one teaser: whatever it shows is that recommendation's
+        for child in node.iter():
+            if child.tag not in _NO_META_TAGS and _may_show_metadata(child):
+                visit(child, depth + 1)
+
+    visit(node, 0)
+    return out
+
+
 _BESIDE_SKIP = frozenset(
-    ("script", "style", "noscript", "template", "svg", "iframe", "object", "nav", "footer",
+    ("script", "style", "noscript", "template", "svg", "iframe", "object", "nav",
      "form", "button", "select", "input", "textarea", "dialog", "-text", "_comment")
 )  # fmt: skip
 
@@ -478,20 +845,42 @@ def beside(content: LexborNode, own: tuple[str, int] | None) -> list[str]:
     # footer beside that are the site's, not the post's.
     while current.parent is not None and current.tag not in ("body", "html", "main"):
         parent = current.parent
+        # Beside the body's own children stand the site's header and footer; below it, a
+        # footer or aside beside the post is the post's (an entry footer, a details box).
+        site_level = parent.tag in ("body", "html")
         for sibling in parent.iter():
             if sibling.mem_id == current.mem_id or sibling.tag in _BESIDE_SKIP:
                 continue
-            if _in_site_chrome(sibling):
+            if sibling.tag == "footer" and site_level:
+                continue
+            if not _may_show_metadata(sibling):
+                continue
+            if site_level and _in_site_chrome(sibling):
+                continue
+            if not site_level and _NAV_NAMED_RE.search(_names(sibling)):
                 continue
             text = sibling.text(deep=True, separator=" ", strip=True)
             if not text or len(text) > 4000:
                 continue
-            markup = sibling.html or ""
             if _other_links(sibling, own):
+                # A box of teasers gives only its parts that show no other recommendation.
+                out.extend(metadata_markup(sibling, own))
                 continue
             links = sibling.css("a[href]")
             if len(links) >= 4 and sum(_text_len(a) for a in links) * 2 >= len(text):
                 continue
-            out.append(markup)
+            out.append(sibling.html or "")
         current = parent
     return out
+
+
+# Names of navigation and notices, which never hold the post's metadata.
+_NAV_NAMED_RE = re.compile(
+    r"menu|navigation|breadcrumb|cookie|consent|banner|logo|site-title|site-branding|masthead",
+    re.I,
+)
+
+
+def _names(node: LexborNode) -> str:
+    attrs = node.attributes
+    return " ".join(str(attrs.get(k) or "") for k in ("class", "id", "role"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html as htmllib
 import re
-from dataclasses import replace
+from functools import lru_cache
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -18,7 +18,7 @@ from scraper.discover import (
     canonical_url,
     recommendation_key,
 )
-from scraper.parse.content import _has_ancestor
+from scraper.parse.content import _has_ancestor, _points_away, _site_of
 from scraper.parse.log import (
     _current_status,
     _LogReader,
@@ -27,7 +27,7 @@ from scraper.parse.log import (
     rendered_log_start,
 )
 from scraper.parse.metadata import anchors_of, take_metadata
-from scraper.parse.records import ListingEntry, PageMetadata
+from scraper.parse.records import ListingEntry, PageMetadata, replaced_entry
 from scraper.parse.structure import (
     _META_LINE_RE,
     _RECOMMENDING_RE,
@@ -51,6 +51,16 @@ _GENERIC_LINK_RE = re.compile(
 _HEADING_TAGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6", "dt"))
 
 
+@lru_cache(maxsize=4096)  # a listing links each entry more than once, and pages repeat links
+def _resolve(base: str, href: str) -> str | None:
+    """The canonical absolute http(s) URL of a link, or None."""
+    try:
+        link = canonical_url(urljoin(base, href))
+    except ValueError:
+        return None
+    return link if link.startswith(("http://", "https://")) else None
+
+
 def _listing_entries(
     content: LexborHTMLParser | LexborNode, base: str, listing_url: bool = False
 ) -> tuple[list[ListingEntry], list[LexborNode | None]]:
@@ -66,11 +76,7 @@ def _listing_entries(
     def resolve(href: str | None) -> str | None:
         if not href or not href.strip():
             return None
-        try:
-            link = canonical_url(urljoin(base, href.strip()))
-        except ValueError:
-            return None
-        return link if link.startswith(("http://", "https://")) else None
+        return _resolve(base, href.strip())
 
     def titled(node: LexborNode) -> None:
         shown = _node_text(node)
@@ -200,7 +206,8 @@ def _entry_markups(content: LexborNode, nodes: list[LexborNode | None]) -> list[
             and holds.get(top.parent.mem_id, 0) == 1
         ):
             top = top.parent
-        own = (top.html or "").replace(title.html or "", "", 1) if top is not title else ""
+        # The entry's own box is its wrapper, not what it shows: a <li> per entry is no bullet.
+        own = (top.inner_html or "").replace(title.html or "", "", 1) if top is not title else ""
         if not _ANY_TAG_RE.sub("", own).strip():
             parts = []
             sibling = top.next
@@ -227,6 +234,35 @@ _PAGINATION_RE = re.compile(
 )
 
 
+_ENTRY_ANCHOR_RE = re.compile(r"<a\s[^>]*?href=\"([^\"]*)\"[^>]*>(.*?)</a>", re.S)
+
+
+def _without_pointers(blocks: list[str], markup: str, base: str) -> list[str]:
+    """An entry's blocks less rows of links that lead away from it (a share row: "Share this
+    Facebook X Email"), as a page's content loses them: a short lead and two or more links,
+    each off the site or no page at all, and no sentence."""
+    site = _site_of(base)
+    away: list[str] = []
+    for href, inner in _ENTRY_ANCHOR_RE.findall(markup):
+        shown = " ".join(htmllib.unescape(_ANY_TAG_RE.sub("", inner)).split())
+        if shown and _points_away(htmllib.unescape(href), site):
+            away.append(shown)
+    if len(away) < 2:
+        return blocks
+    kept = []
+    for block in blocks:
+        rest, found = block, 0
+        for shown in away:
+            if shown in rest:
+                rest = rest.replace(shown, " ", 1)
+                found += 1
+        rest = " ".join(rest.split())
+        if found >= 2 and "\n" not in block and len(rest) <= 30 and not rest.endswith("."):
+            continue
+        kept.append(block)
+    return kept
+
+
 def _read_entry(entry: ListingEntry, markup: str, base: str) -> ListingEntry:
     """A listing entry with the text, log and metadata its markup shows, read as a page's
     content is."""
@@ -237,6 +273,8 @@ def _read_entry(entry: ListingEntry, markup: str, base: str) -> ListingEntry:
         for b in _marked_to_text(_html_to_marked_text(markup)).split("\n\n")
         if b.strip() and not _GENERIC_LINK_RE.match(b) and not _PAGINATION_RE.match(b)
     ]
+    if shown and "<a " in markup:
+        shown = _without_pointers(shown, markup, base)
     if not shown:
         return entry
     key = recommendation_key(entry.url) if entry.url else None
@@ -266,7 +304,7 @@ def _read_entry(entry: ListingEntry, markup: str, base: str) -> ListingEntry:
         status, status_date = _map_closing(structure.closing), None
     else:
         status = status_date = None
-    return replace(
+    return replaced_entry(
         entry,
         report_title=entry.report_title or metadata.report_title,
         **metadata.record_fields(),

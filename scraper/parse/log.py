@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from scraper.parse.dates import _DATE, _DATE_AT_RE, _TRAILING_DATE_RE, _date_from_match
-from scraper.parse.records import LogEntry
+from scraper.parse.records import LogEntry, log_entry
 
 _FAST_ENTRY_RE = re.compile(
     r"\[on\][ \t\n]*(?P<date>" + _DATE + r")[ \t\n]*\[(?P<kind>status|comment)\]"
@@ -44,28 +44,28 @@ _PARA_SPLIT_RE = re.compile(r"\n\s*\n")
 
 
 def _paragraphs(body: str) -> str | None:
-    paras = [p.strip() for p in _PARA_SPLIT_RE.split(body)]
-    joined = "\n\n".join(p for p in paras if p)
+    if "\n" not in body:  # one paragraph: nothing to split
+        return body.strip() or None
+    joined = "\n\n".join([p for p in (q.strip() for q in _PARA_SPLIT_RE.split(body)) if p])
     return joined or None
 
 
 def _well_formed_entry(m: re.Match[str], seq: int) -> LogEntry | None:
     """The entry a _FAST_ENTRY_RE or _WELL_FORMED_RE match holds, or None when anything about it
     needs the lenient reader (and its warnings)."""
-    body = m.group("body")
-    raw_date = m.group("date")
+    raw_date, kind, body = m.group("date", "kind", "body")
     on_date, odd_month = _date_from_match(m, raw_date)
     if on_date is None or odd_month or "[" in body:
         return None
-    if m.group("kind").lower() == "status":
+    if kind == "status" or kind.lower() == "status":
         status = body.strip()
         if not status or "\n" in status:
             return None
-        return LogEntry(seq, on_date, raw_date, "status", status, None)
+        return log_entry(seq, on_date, raw_date, "status", status, None)
     comment = _paragraphs(body)
     if comment is None:
         return None
-    return LogEntry(seq, on_date, raw_date, "comment", None, comment)
+    return log_entry(seq, on_date, raw_date, "comment", None, comment)
 
 
 class _LogReader:
@@ -223,7 +223,7 @@ class _LogReader:
                     self.warnings.append(f"log: empty entry {seq}")
                 elif comment is None:
                     self.warnings.append(f"log: empty comment in entry {seq}")
-            self.entries.append(LogEntry(seq, on_date, raw_date, kind, status, comment))
+            self.entries.append(log_entry(seq, on_date, raw_date, kind, status, comment))
             if pos <= start:  # cannot happen with the patterns above; guards against a loop
                 return
 
@@ -318,12 +318,12 @@ def read_rendered_log(blocks: list[str], warnings: list[str]) -> list[LogEntry]:
             slug = body.strip().rstrip(".") if body is not None else ""
             if _SLUG_RE.fullmatch(slug) and ("-" in slug or slug.lower() in _BARE_STATUSES):
                 # The date and its status in boxes of their own: a status entry all the same.
-                entries.append(LogEntry(seq, opened[0], opened[1], "status", slug, None))
+                entries.append(log_entry(seq, opened[0], opened[1], "status", slug, None))
                 comment, opened = None, None
                 return
             if body is None:
                 warnings.append(f"log: empty comment in entry {seq}")
-            entries.append(LogEntry(seq, opened[0], opened[1], "comment", None, body))
+            entries.append(log_entry(seq, opened[0], opened[1], "comment", None, body))
         comment, opened = None, None
 
     for block in blocks:
@@ -349,7 +349,7 @@ def read_rendered_log(blocks: list[str], warnings: list[str]) -> list[LogEntry]:
             elif odd_month:
                 warnings.append(f"log: misspelt month in entry {seq}")
             if status is not None:
-                entries.append(LogEntry(seq, on_date, raw, "status", status, None))
+                entries.append(log_entry(seq, on_date, raw, "status", status, None))
             else:
                 opened, comment = (on_date, raw), []
         if paragraph:

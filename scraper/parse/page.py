@@ -37,8 +37,13 @@ from scraper.parse.log import (
     read_rendered_log,
     rendered_log_start,
 )
-from scraper.parse.metadata import anchors_of, take_metadata
-from scraper.parse.records import ListingEntry, LogEntry, PageMetadata, ParsedPage
+from scraper.parse.metadata import (
+    anchors_of,
+    jsonld_metadata,
+    may_hold_label_run,
+    take_metadata,
+)
+from scraper.parse.records import ListingEntry, LogEntry, PageMetadata, ParsedPage, parsed_page
 from scraper.parse.structure import (
     _BANNER_PREFIX_RE,
     _BANNER_RE,
@@ -57,14 +62,17 @@ from scraper.parse.structure import (
     _type_from_markup,
     drop_log_heading,
 )
+from scraper.parse.structured import microdata_metadata
 from scraper.parse.text import (
     _ESCAPED_ENTITY_RE,
+    BR_PAIR,
     CONTROL_RE,
     LABELLED,
     PAIR,
     SPLIT_PAIR,
     _html_to_marked_text,
     _marked_to_text,
+    split_inline_pairs,
     unmark_pairs,
 )
 
@@ -132,9 +140,11 @@ def _shows_listing(content: LexborNode, url: str) -> bool:
 
 
 _LOG_ENDS = ("[/on]", "[/comment]", "[/status]", "[on]")
+_UNREAD = "\x00unread"  # no URL: a next page not read yet
 _NO_METADATA = PageMetadata()
 
 
+_PUBLISHED_LINE_RE = re.compile(r"(?:first\s+)?published\b(?!\s+in\b)", re.I)
 _URL_TEXT_RE = re.compile(r"^(?:https?://|www\.|/)\S+$", re.I)
 
 
@@ -153,7 +163,7 @@ def _is_own_url(block: str, url: str) -> bool:
 def _may_hold_pairs(full: str) -> bool:
     """Whether the text outside its log could hold a label and its value (a colon, or a label
     the markup paired with its value): most pages hold none, and are spared the look."""
-    if PAIR in full or LABELLED in full or SPLIT_PAIR in full:
+    if PAIR in full or LABELLED in full or SPLIT_PAIR in full or BR_PAIR in full:
         return True
     colon = full.find(":")
     if colon < 0:
@@ -194,6 +204,18 @@ def _blocks_around_log(full: str) -> list[str]:
     return [*head, full[start:end], *tail]
 
 
+_LINKED_DATA_CSS = "script[type='application/ld+json' i]"
+
+
+def _linked_data(tree: LexborHTMLParser, data: bytes, url: str) -> PageMetadata | None:
+    """What the page's schema.org JSON-LD scripts say of the page (see jsonld_metadata)."""
+    # A plain look first, most pages having none: the type as schema.org and every CMS write
+    # it, in lower case.
+    if b"ld+json" not in data:
+        return None
+    return jsonld_metadata([n.text(deep=True) for n in tree.css(_LINKED_DATA_CSS)], url)
+
+
 def _merge(first: PageMetadata | None, then: PageMetadata | None) -> PageMetadata | None:
     """What either shows, the first's value where both do."""
     if first is None or then is None:
@@ -220,7 +242,7 @@ def _page_without_record(
          "current_status", "status_date"),
     )  # fmt: skip
     fields_ = {**empty, "log": (), "has_404_banner": False, **known}
-    return ParsedPage(url=url, page_kind=kind, warnings=warnings, **fields_)
+    return parsed_page(url=url, page_kind=kind, warnings=warnings, **fields_)
 
 
 def _without_controls(value: Any) -> Any:
@@ -273,9 +295,10 @@ _NOT_NESTING = frozenset(
 )  # fmt: skip
 
 
-def _too_deep(html: str) -> bool:
-    """Whether the page nests elements deeper than MAX_DEPTH (a linear scan of its tags)."""
-    if len(html) <= 3 * MAX_DEPTH or html.count("<") <= MAX_DEPTH:
+def _too_deep(html: str, data: bytes) -> bool:
+    """Whether the page nests elements deeper than MAX_DEPTH (a linear scan of its tags);
+    `data` is the page as UTF-8, where "<" is counted far faster than in the str."""
+    if len(html) <= 3 * MAX_DEPTH or data.count(b"<") <= MAX_DEPTH:
         return False  # "<b>" is the shortest element that nests
     depth = 0
     for m in _TAG_RE.finditer(html):
@@ -290,13 +313,21 @@ def _too_deep(html: str) -> bool:
     return False
 
 
+# The first letters of _META_LINE_RE's labels that need no colon (published, posted, first
+# published, last updated, updated, date), in either case.
+_META_INITIALS = frozenset("PpFfLlUuDd")
+
+
 def _is_banner_line(shown: str) -> bool:
     return len(shown) <= 80 and _BANNER_RE.match(shown) is not None
 
 
 def _parse(html: str, url: str) -> ParsedPage:
     warnings: list[str] = []
-    if _too_deep(html):
+    # The bytes lexbor parses, encoded once (as LexborHTMLParser encodes a str: UTF-8, what
+    # cannot be encoded dropped) for the depth check, the tree and a listing's second tree.
+    data = html.encode("utf-8", "ignore")
+    if _too_deep(html, data):
         key = recommendation_key(url)
         return _page_without_record(
             url,
@@ -305,22 +336,37 @@ def _parse(html: str, url: str) -> ParsedPage:
             rec_id=key[1] if key else id_from_query(url),
             force=key[0] if key else None,
         )
-    tree = LexborHTMLParser(html)
+    tree = LexborHTMLParser(data)
     rec_hint = _rec_hint(tree, url)
     rec_id, force = _page_ids(tree, url, warnings) if rec_hint else (None, None)
     own = (force, rec_id) if force is not None and rec_id is not None else None
+    # Structured data, read before any chrome goes: a script or a byline in the body is chrome
+    # to the text. JSON-LD says of the page what microdata on its elements says again.
+    linked_data = _linked_data(tree, data, url) if rec_hint else None
+    if rec_hint and b"itemprop" in data:
+        linked_data = _merge(linked_data, microdata_metadata(tree, url))
+    rec_url = recommendation_key(url) is not None
+    listing_url = not rec_url and bool(_LISTING_URL_RE.search(url))
+    # A listing's pagination sits in chrome stripped below: on a listing URL it is read now,
+    # from the tree as parsed, rather than from a second tree of the page later.
+    next_page = next_page_from_tree(tree, url) if listing_url else _UNREAD
     content = _content_node(tree, one_post=rec_hint)
     markup = content.html or "" if content is not None else ""
     # A type label in the entry's meta line is chrome to the text: keep the markup it is in.
     unstripped = markup
-    if content is not None and _strip_chrome(content, markup):
+    # What chrome taken out of the content showed (an entry footer, a meta box): metadata, if
+    # any (on a page that is one recommendation).
+    chrome: list[str] = []
+    if content is not None and _strip_chrome(content, markup, chrome if rec_hint else None, own):
         markup = content.html or ""
     left_around: list[str] = []
     # Where the title is looked for when it stands apart from the content: the body around it.
     title_scope: LexborNode | None = None
+    # The names of a row of links to theme listings taken out with the navigation.
+    tag_themes: list[str] = []
     if rec_hint and content is not None and not _shows_listing(content, url):
         # Blocks that show other recommendations, and navigation, are no part of this one.
-        if strip_teasers(content, markup, own):
+        if strip_teasers(content, markup, own, url, tag_themes):
             markup = content.html or ""
         if content.tag == "body":
             narrowed, left_around = narrow_body(content, _is_banner_line)
@@ -335,7 +381,8 @@ def _parse(html: str, url: str) -> ParsedPage:
         content = tree.body
         title_scope = None
         markup = content.html or ""
-        if _strip_chrome(content, markup):
+        chrome.clear()
+        if _strip_chrome(content, markup, chrome if rec_hint else None, own):
             markup = content.html or ""
         marked = _html_to_marked_text(markup)
         warnings.append("content: empty main area, used body")
@@ -345,11 +392,14 @@ def _parse(html: str, url: str) -> ParsedPage:
         warnings.append("text: double-escaped entities")
     full = _marked_to_text(marked)
     report_title, title_shown = _title_from_tree(
-        title_scope if title_scope is not None else content, tree, rec_id
+        title_scope if title_scope is not None else content,
+        tree,
+        rec_id,
+        markup if title_scope is None else None,
     )
     # Metadata blocks, by their shape, wherever they sit in the content: read, then dropped.
     metadata = None
-    if _may_hold_pairs(full):
+    if _may_hold_pairs(full) or may_hold_label_run(full):
         meta_blocks, metadata = take_metadata(
             _blocks_around_log(full),
             anchors_of([markup], url),
@@ -376,7 +426,22 @@ def _parse(html: str, url: str) -> ParsedPage:
                 (_norm(unmark_pairs(b)) for b in kept_around if _is_status_line(unmark_pairs(b))),
                 None,
             )
-    metadata = metadata or _NO_METADATA
+    if chrome:
+        # A metadata block in chrome taken out of the content (an aside, the entry's footer).
+        _, in_chrome = take_metadata(
+            _marked_to_text(_html_to_marked_text(split_inline_pairs("".join(chrome)))).split(
+                "\n\n"
+            ),
+            anchors_of(chrome, url),
+            rec_id,
+            force=force,
+            runs_only=True,
+        )
+        metadata = _merge(metadata, in_chrome)
+    # What the page's JSON-LD says comes after what the page shows.
+    metadata = _merge(metadata, linked_data) or _NO_METADATA
+    if tag_themes and metadata.themes is None:
+        metadata = replace(metadata, themes=tuple(dict.fromkeys(t for t in tag_themes if t)))
     # full has single spaces and no space beside a newline, so this equals _norm(full), cheaper.
     content_text = full.replace("\n\n", " ").replace("\n", " ")
     if "  " in content_text:
@@ -400,7 +465,7 @@ def _parse(html: str, url: str) -> ParsedPage:
         if not block:
             continue
         first_line = block.split("\n", 1)[0]
-        if _BANNER_RE.match(first_line) and len(first_line) <= 80:
+        if len(first_line) <= 80 and _BANNER_RE.match(first_line):
             has_404_banner = True
             not_found_text = True
             block = block[len(first_line) :].strip()
@@ -439,13 +504,24 @@ def _parse(html: str, url: str) -> ParsedPage:
     kept: list[str] = []
     for block in blocks:
         # Metadata lines ("Report: ...", "Published: ...") are short single lines.
-        if len(block) <= 420 and "\n" not in block:
+        # Both need a colon, but a few "Published 9th March 2017" lines (see _META_INITIALS).
+        if (
+            len(block) <= 420
+            and "\n" not in block
+            and (":" in block or block[:1] in _META_INITIALS)
+        ):
             report = _REPORT_LINE_RE.match(block)
             if report is not None:
                 if report_title is None:
                     report_title = report.group(1).strip()
                 continue
             if _META_LINE_RE.match(block):
+                if metadata.published_on is None and _PUBLISHED_LINE_RE.match(block):
+                    # "Published 1 February 2018": the date the page shows it was published.
+                    date_match = _DATE_RE.search(block)
+                    if date_match is not None:
+                        published = _date_from_match(date_match, date_match.group(0))[0]
+                        metadata = replace(metadata, published_on=published)
                 continue
         if report_title is None and rec_id is not None and not kept and ")" in block[-4:]:
             m = _TITLE_ID_RE.match(block)
@@ -462,8 +538,6 @@ def _parse(html: str, url: str) -> ParsedPage:
             blocks = blocks[:start]
 
     # Classify from what the content shows; a recommendation URL is never a listing.
-    rec_url = recommendation_key(url) is not None
-    listing_url = not rec_url and bool(_LISTING_URL_RE.search(url))
     entries, title_nodes = (
         _listing_entries(content, url, listing_url)
         if content is not None and not rec_url
@@ -483,8 +557,10 @@ def _parse(html: str, url: str) -> ParsedPage:
             tuple(warnings),
             has_404_banner=has_404_banner,
             listing_entries=tuple(entries),
-            # The pagination sits in chrome stripped above, so read it from a fresh tree.
-            next_page=next_page_from_tree(LexborHTMLParser(html), url),
+            # The pagination sits in chrome stripped above: if not read then, from a fresh tree.
+            next_page=next_page_from_tree(LexborHTMLParser(data), url)
+            if next_page is _UNREAD
+            else next_page,
             content_text=content_text,
         )
 
@@ -546,7 +622,7 @@ def _parse(html: str, url: str) -> ParsedPage:
         current_status = status_date = None
     if structure.text is None:
         warnings.append("text: none found")
-    return ParsedPage(
+    return parsed_page(
         url=url,
         page_kind="recommendation",
         rec_id=rec_id,

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
-PARSER_VERSION: str = "4"
+PARSER_VERSION: str = "6"
 
 PAGE_KINDS = ("recommendation", "listing", "not_found", "unexpected")
 REC_TYPES = ("recommendation", "cause_of_concern", "area_for_improvement")
@@ -196,3 +196,61 @@ class ParsedPage:
             }
             for e in self.log
         ]
+
+
+# Building a frozen dataclass through its generated __init__ sets each field with
+# object.__setattr__, which costs more than the rest of a log entry's reading. The parser builds
+# its records with these instead: the same instances (same fields, in field order, equal and
+# hashed alike), built by filling the instance's __dict__ directly.
+_new = object.__new__
+
+
+def log_entry(
+    seq: int,
+    on_date: str | None,
+    raw_date: str,
+    kind: str,
+    status: str | None,
+    comment: str | None,
+) -> LogEntry:
+    """LogEntry(seq, on_date, raw_date, kind, status, comment), built directly."""
+    entry = _new(LogEntry)
+    d = entry.__dict__
+    d["seq"] = seq
+    d["on_date"] = on_date
+    d["raw_date"] = raw_date
+    d["kind"] = kind
+    d["status"] = status
+    d["comment"] = comment
+    return entry
+
+
+_REQUIRED = object()
+_PAGE_FIELDS: dict[str, Any] = {
+    f.name: _REQUIRED if f.default is MISSING else f.default for f in fields(ParsedPage)
+}
+
+
+def parsed_page(**values: Any) -> ParsedPage:
+    """ParsedPage(**values), built directly; every field without a default must be given."""
+    d = _PAGE_FIELDS.copy()
+    d.update(values)
+    if len(d) != len(_PAGE_FIELDS) or _REQUIRED in d.values():
+        unknown = sorted(set(values) - set(_PAGE_FIELDS))
+        missing = sorted(k for k, v in d.items() if v is _REQUIRED)
+        raise TypeError(f"ParsedPage fields unknown {unknown}, missing {missing}")
+    page = _new(ParsedPage)
+    page.__dict__.update(d)
+    return page
+
+
+def replaced_entry(entry: ListingEntry, **changes: Any) -> ListingEntry:
+    """dataclasses.replace(entry, **changes), built directly (see log_entry)."""
+    d = entry.__dict__.copy()
+    d.update(changes)
+    if len(d) != len(entry.__dict__):
+        unknown = sorted(set(changes) - set(entry.__dict__))
+        raise TypeError(f"ListingEntry fields unknown: {unknown}")
+    out = _new(ListingEntry)
+    out.__dict__.update(d)
+    return out

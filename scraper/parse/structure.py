@@ -151,6 +151,8 @@ def _is_not_found_line(line: str) -> bool:
 
 def _split_bullets(line: str) -> list[str]:
     """One line per bullet: "a • b ◦ c" -> ["a", "• b", "◦ c"]."""
+    if line.isascii():  # O(1), and every bullet character is beyond ASCII
+        return [line]
     parts = _BULLET_SPLIT_RE.split(line)
     if len(parts) == 1:
         return [line]
@@ -190,7 +192,7 @@ def drop_log_heading(blocks: list[str]) -> list[str]:
 
 def _has_bullet(block: str) -> bool:
     """True when a block is, or holds, bullet items (including bullets run into one line)."""
-    return _BULLET_CHAR_RE.search(block) is not None
+    return not block.isascii() and _BULLET_CHAR_RE.search(block) is not None
 
 
 def _join_blocks(blocks: list[str]) -> str | None:
@@ -231,6 +233,8 @@ class _Structure:
     has_labels: bool = False
 
 
+# What a _LABEL_RE or _RUN_IN_HEADING_RE match starts with (causes, areas, afi, recommendation):
+# a cheap look before the regex.
 _LABEL_INITIALS = frozenset("CcAaRr")
 
 
@@ -260,7 +264,7 @@ def _split_label_lines(blocks: list[str]) -> list[str]:
             continue
         current: list[str] = []
         for line in block.split("\n"):
-            if _LABEL_RE.match(line.strip()):
+            if line.lstrip()[:1] in _LABEL_INITIALS and _LABEL_RE.match(line.strip()):
                 if current:
                     out.append("\n".join(current))
                 out.append(line.strip())
@@ -278,7 +282,11 @@ def _read_structure(blocks: list[str], has_log: bool, warnings: list[str]) -> _S
     if any(":-" in b for b in blocks):
         blocks = [_dash_bullets(b) for b in blocks]
     blocks = _split_label_lines(blocks)
-    labels = [(i, m) for i, b in enumerate(blocks) if (m := _LABEL_RE.match(b)) is not None]
+    labels = [
+        (i, m)
+        for i, b in enumerate(blocks)
+        if b[:1] in _LABEL_INITIALS and (m := _LABEL_RE.match(b)) is not None
+    ]
     coc_at = next((i for i, m in labels if m.group("coc")), None)
     # A "Recommendation ..." heading above the cause of concern is the page's own title.
     rec = next(
@@ -396,23 +404,49 @@ def _title_from_headings(
         shown = _node_text(node)
         if not shown or _is_not_found_line(shown) or _LABEL_RE.match(shown):
             continue
+        m = _TITLE_ID_RE.match(shown)
+        # The page's own title ("<report> (<its id>)") is the title wherever it stands, a bare
+        # <header> included; any other heading counts outside the content only beyond chrome.
+        if m is not None and rec_id is not None and int(m.group("id")) == rec_id:
+            return m.group("title").strip(), shown
         if outside and _in_site_chrome(node):
             continue
-        m = _TITLE_ID_RE.match(shown)
-        if m is not None and (rec_id is None or int(m.group("id")) == rec_id):
+        if m is not None and rec_id is None:
             return m.group("title").strip(), shown
         if node.tag == "h1" or "entry-title" in (node.attributes.get("class") or ""):
             candidates.append((shown, shown))
     return candidates[0] if candidates else (None, None)
 
 
+# An open tag with "entry-title" in its class (in any case: a page in quirks mode matches
+# classes so), in lexbor's serialization, which escapes '"', "<" and ">" in attribute values.
+_ENTRY_TITLE_TAG_RE = re.compile(
+    r'<([a-z][a-z0-9-]*)(?=[\s/>])[^<>]*?\sclass="[^"<>]*?(?i:entry-title)'
+)
+_H1_H2 = ("h1", "h2")
+
+
+def _headings(content: LexborNode, markup: str | None) -> list[LexborNode]:
+    """content.css("h1, h2, .entry-title"). The first CSS query on a tree costs more than
+    the rest of the title's reading (lexbor sets up its selector engine), so where the
+    content's markup (`markup`, when it is current) shows no element but an h1 or h2 that the
+    class could match, its h1s and h2s are taken in a walk of the tree, in the same order."""
+    if markup is not None and all(t in _H1_H2 for t in _ENTRY_TITLE_TAG_RE.findall(markup)):
+        return [n for n in content.traverse() if n.tag in _H1_H2]
+    return content.css("h1, h2, .entry-title")
+
+
 def _title_from_tree(
-    content: LexborNode | None, tree: LexborHTMLParser, rec_id: int | None
+    content: LexborNode | None,
+    tree: LexborHTMLParser,
+    rec_id: int | None,
+    markup: str | None = None,
 ) -> tuple[str | None, str | None]:
     """(report title, the heading's full text as shown): a "<title> (<id>)" heading or the
-    page's h1, looked for in the content area first, then in the rest of the page."""
+    page's h1, looked for in the content area first, then in the rest of the page. `markup`
+    is the content's HTML as it stands, where the caller has it."""
     if content is not None:
-        headings = content.css("h1, h2, .entry-title")
+        headings = _headings(content, markup)
         found = _title_from_headings(headings, rec_id, outside=False)
         # An h1 inside the content is the page's own heading: nothing outside can do better.
         if found[0] is not None or content is tree.body or any(h.tag == "h1" for h in headings):

@@ -41,6 +41,14 @@ _LABEL_ELEMENT_RE = re.compile(
 )
 # Two boxes side by side, a short label and its value: reads as two blocks unless metadata.
 SPLIT_PAIR = "\x08"
+# A short label element opening its block, a line break, then its value ("<p><b>Force</b><br>
+# North Yorkshire Police</p>"); reads as the two lines it shows unless metadata.
+BR_PAIR = "\x01"
+_LABEL_BR_RE = re.compile(
+    r"(<(?:p|div|li|dd|td)(?:\s[^>]*)?>[ \t\n]*<(?P<tag>strong|b|span|label|em|dfn|abbr)"
+    r"(?:\s[^>]*)?>(?P<label>[^<>]{1,48})</(?P=tag)>)[ \t\n]*<br[^>]*>"
+    r"(?=[ \t\n]*(?:[^<\s]|<(?:a|span|time|data|abbr)[\s>]))"
+)
 # A label box that holds its label in one emphasis element (<p><strong>Force</strong></p>) is
 # followed by one value box (never a run of paragraphs), then the pair's box closes.
 _LABEL_BOX_RE = re.compile(
@@ -51,6 +59,52 @@ _LABEL_BOX_RE = re.compile(
     r"|(?=<(?:div|span|p|a|time|ul)(?:\s[^>]*)?>(?:(?!</?div[\s>]).){1,400}?</div>\s*</div>))",
     re.S,
 )
+# Spans side by side in a box, each opening with its own label ("<span>Force: X</span>
+# <span>Reference: Y</span>"), are lines of their own: a label run into the value before it
+# would read as part of that value.
+_SPAN_LABEL = r"<span(?:\s[^>]*)?>(?:[ \t\n]*<[a-z]+(?:\s[^>]*)?>)*[ \t\n]*[^\W\d_][^<>:\n]{0,47}:"
+_NEXT_LABELLED_SPAN_RE = re.compile(
+    r"(" + _SPAN_LABEL + r"(?:(?!</?span[\s>]).){0,400}?</span>)[ \t\n]*(?=" + _SPAN_LABEL + ")",
+    re.S,
+)
+# A table of one header row and one row of values ("Force | Reference | Report" over their
+# values): each column is a label and its value, read as a <dl> would be.
+_A = r"(?:\s[^>]*)?>"
+_HORIZONTAL_TABLE_RE = re.compile(
+    r"<table" + _A + r"\s*"
+    r"(?:<caption" + _A + r"(?P<caption>(?:(?!</?caption[\s>]).)*)</caption>\s*)?"
+    r"(?:<thead"
+    + _A
+    + r"\s*)?(?:<tbody"
+    + _A
+    + r"\s*)?<tr"
+    + _A
+    + r"(?P<head>(?:\s*<th"
+    + _A
+    + r"(?:(?!</?t[hdr][\s>]|<table).)*</th>){2,})\s*</tr>\s*"
+    r"(?:</thead>\s*)?(?:<tbody"
+    + _A
+    + r"\s*)?<tr"
+    + _A
+    + r"(?P<row>(?:\s*<td"
+    + _A
+    + r"(?:(?!</?t[hdr][\s>]|<table).)*</td>){2,})\s*</tr>\s*"
+    r"(?:</tbody>\s*)?</table>",
+    re.S,
+)
+_CELL_TEXT_RE = re.compile(r"<t[hd]" + _A + r"(.*?)</t[hd]>", re.S)
+
+
+def _horizontal_table(m: re.Match[str]) -> str:
+    heads = _CELL_TEXT_RE.findall(m.group("head"))
+    cells = _CELL_TEXT_RE.findall(m.group("row"))
+    if len(heads) != len(cells):
+        return m.group(0)
+    caption = f"<p>{m.group('caption')}</p>" if m.group("caption") else ""
+    pairs = "".join(f"<dt>{h}</dt><dd>{c}</dd>" for h, c in zip(heads, cells, strict=True))
+    return f"{caption}<dl>{pairs}</dl>"
+
+
 _PRE_RE = re.compile(r"<pre(?=[\s>])[^>]*>.*?</pre>", re.S)
 _LI_OPEN_RE = re.compile(r"<li(?=[\s/>])[^>]*>")
 _BR_TAG_RE = re.compile(r"<(?:br|/?td|/?th|/?option)(?=[\s/>])[^>]*>")
@@ -69,7 +123,7 @@ _BR_BEFORE_BLOCK_RE = re.compile("\x03+(?=\x02)")
 _BR_AFTER_BLOCK_RE = re.compile("\x02[\x02\x03]+")
 _MARK_GAP_RE = re.compile("([\x04\x05])\\s+")
 _MARK_BEFORE_BULLET_RE = re.compile("[\x04\x05](?=[•◦●○▪‣])")
-_PAIR_GAP_RE = re.compile("[\x02\x03 ]*([\x06\x07\x08])[\x02\x03 ]*")
+_PAIR_GAP_RE = re.compile("[\x02\x03 ]*([\x01\x06\x07\x08])[\x02\x03 ]*")
 _ESCAPED_ENTITY_RE = re.compile(r"&(?:#\d{2,7}|#x[0-9a-fA-F]{2,6}|[a-zA-Z]{2,8});")
 
 
@@ -98,7 +152,16 @@ def _mark_label_element(m: re.Match[str]) -> str:
     label = m.group("label").strip()
     if not label or label[-1] in ".,;!?" or len(label.split()) > 6:
         return m.group(0)
+    if ":" in label[:-1]:
+        return m.group(0)  # a box that holds a label and its value ("Force: X") is no label
     return m.group(1) + m.group("label") + m.group(4) + LABELLED
+
+
+def _mark_label_br(m: re.Match[str]) -> str:
+    label = m.group("label").strip()
+    if not label or label[-1] in ".,;!?" or len(label.split()) > 6 or ":" in label[:-1]:
+        return m.group(0)
+    return m.group(1) + BR_PAIR
 
 
 _DATE_PAIR_RE = re.compile(r"^(" + re.sub(r"\(\?P<\w+>", "(?:", _DATE) + ")" + PAIR, re.I | re.M)
@@ -116,6 +179,9 @@ def unmark_pairs(text: str) -> str:
     if SPLIT_PAIR in text:
         text = text.replace(" " + SPLIT_PAIR, SPLIT_PAIR).replace(SPLIT_PAIR + " ", SPLIT_PAIR)
         text = text.replace(SPLIT_PAIR, "\n\n")
+    if BR_PAIR in text:
+        text = text.replace(" " + BR_PAIR, BR_PAIR).replace(BR_PAIR + " ", BR_PAIR)
+        text = text.replace(BR_PAIR, "\n")
     return text
 
 
@@ -131,13 +197,19 @@ def _html_to_marked_text(markup: str) -> str:
     # Lexbor serializes tag names in lower case, so the tag patterns need no re.I.
     if markup.count("<ul") + markup.count("<ol") > 1:
         markup = _nested_list_marks(markup)
-    else:
+    elif "<li" in markup:
         markup = _LI_OPEN_RE.sub(_BLOCK + _LI, markup)
+    if "<th" in markup and "<table" in markup:
+        markup = _HORIZONTAL_TABLE_RE.sub(_horizontal_table, markup)
     if "<tr" in markup:
         markup = _TWO_CELL_ROW_RE.sub(_mark_two_cell_row, markup)
     if "<dt" in markup or "<th" in markup:
         # A label beside its value ("Report" | "An inspection of ...") reads "Report: ...".
         markup = _LABEL_VALUE_RE.sub(PAIR, markup)
+    if "</span>" in markup:
+        markup = _NEXT_LABELLED_SPAN_RE.sub(r"\1" + _LINE, markup)
+    if "<br" in markup:
+        markup = _LABEL_BR_RE.sub(_mark_label_br, markup)
     markup = _LABEL_ELEMENT_RE.sub(_mark_label_element, markup)
     if "<div" in markup:
         markup = _LABEL_BOX_RE.sub(lambda m: m.group(1) + SPLIT_PAIR, markup)
@@ -153,7 +225,7 @@ def _html_to_marked_text(markup: str) -> str:
 def _marked_to_text(text: str) -> str:
     """Marked text -> blocks separated by blank lines, <br> as newlines, list items bulleted."""
     # Plain str.replace and regexes that start with a literal: this runs on every page.
-    if PAIR in text or LABELLED in text or SPLIT_PAIR in text:
+    if PAIR in text or LABELLED in text or SPLIT_PAIR in text or BR_PAIR in text:
         # A label and its value are one block, whatever boxes the value sits in.
         text = _PAIR_GAP_RE.sub(r"\1", text)
     text = text.replace(" \x02", _BLOCK).replace("\x02 ", _BLOCK)
@@ -168,3 +240,17 @@ def _marked_to_text(text: str) -> str:
         text = _MARK_BEFORE_BULLET_RE.sub("", text)
         text = text.replace(_LI, "• ").replace(_SUB_LI, "◦ ")
     return text.strip()
+
+
+# Inline boxes side by side where the next starts with a label and its colon ("<span>Force: X
+# </span> <span>Reference: Y</span>", an entry footer's meta line): in a box of chrome read for
+# metadata, each is a line of its own.
+_INLINE_PAIR_GAP_RE = re.compile(
+    r"(</(?:span|small|em|i|b|strong|time)>)\s*"
+    r"(?=<(?:span|small|em|i|b|strong)(?:\s[^>]*)?>[^<>:]{1,48}:)"
+)
+
+
+def split_inline_pairs(markup: str) -> str:
+    """Markup with a line break between inline boxes that each hold a label and its value."""
+    return _INLINE_PAIR_GAP_RE.sub(r"\1<br>", markup) if "</" in markup else markup
