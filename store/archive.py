@@ -248,6 +248,8 @@ class Batch:
     committed: int = 0  # of which committed
     commits: int = 0
     opened_at: float | None = None  # when the transaction now open began (None: none open)
+    # Pages whose derived rows are to be rebuilt before the open transaction commits.
+    dirty: set[str] = field(default_factory=set)
 
     @property
     def pending(self) -> int:
@@ -361,6 +363,9 @@ class Archive(CaptureRecording):
         pending = batch.pending
         if self.db.conn.in_transaction:
             try:
+                if batch.dirty:
+                    derived.refresh(self.db, batch.dirty)
+                    batch.dirty.clear()
                 self.db.conn.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
@@ -589,7 +594,15 @@ class Archive(CaptureRecording):
             ).fetchone()
             if (before.get("state"), before.get("missing_since")) == tuple(now):
                 return
-        derived.refresh(self.db, [url])
+        self._derive(url)
+
+    def _derive(self, url: str) -> None:
+        """Rebuild a page's derived rows now, or inside a batch, once for all the batch's
+        pages just before it commits (the same transaction: committed with them)."""
+        if self._batch is not None:
+            self._batch.dirty.add(url)
+        else:
+            derived.refresh(self.db, [url])
 
     def record_fetches(
         self, run_id: int, fetches: Sequence[FetchRow], outcome: str, error: str
@@ -986,7 +999,7 @@ class Archive(CaptureRecording):
         with self._page_write():
             entries_changed = self._replace_entries(snapshot_id, url, parsed.entries)
             if entries_changed:
-                derived.refresh(self.db, [url])
+                self._derive(url)
             if self._parsed_as(snapshot_id) == _parsed_rows(parsed):
                 # Only what differs is written: a reparse by the same parser writes nothing.
                 version = parsed.row.get("parser_version")
@@ -1025,7 +1038,7 @@ class Archive(CaptureRecording):
                    WHERE url = ? AND current_snapshot_id = ?""",
                 [parsed.row.get("current_status"), parsed.page_kind, url, snapshot_id],
             )
-            derived.refresh(self.db, [url])
+            self._derive(url)
             return True
 
     def stored_parses(self, ids: Sequence[int]) -> dict[int, StoredParse]:

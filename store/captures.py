@@ -18,7 +18,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from store import derived
 from store.states import MISSING_STATES, Outcome, PageEvent, PageState
 
 
@@ -136,17 +135,18 @@ class CaptureRecording:
             archive._write_fetches(run_id, result.fetches, outcome, snapshot_id)
             archive._count(run_id, result, outcome, _vouched_page(page))
             self._mark_capture(run_id, capture, result.url, outcome, result.error, snapshot_id)
-            derived.refresh(self.db, [result.url])
+            archive._derive(result.url)
         return outcome, renumbered
 
     def record_seen_capture(
         self, run_id: int, capture: CaptureRow, url: str, snapshot_id: int
     ) -> None:
         """A capture identical to the one before it: an observation of that version."""
-        with self._page_write():
+        archive: Any = self
+        with archive._page_write():
             self._observe_at(snapshot_id, capture.captured_at)
             self._mark_capture(run_id, capture, url, Outcome.UNCHANGED, None, snapshot_id)
-            derived.refresh(self.db, [url])
+            archive._derive(url)
 
     def skip_capture(
         self,

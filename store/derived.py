@@ -16,6 +16,7 @@ the groups read them) and refreshed when they change. Never imports scraper.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from functools import cache
 
@@ -380,29 +381,39 @@ def _fill(
 
 def refresh(db: sqlite_utils.Database, urls: Iterable[str]) -> None:
     """Rebuild the derived rows of these pages (and the groups their texts belong to) from
-    the tables; run it inside the transaction that wrote them."""
-    texts: set[str] = set()
-    where = {"p": "p.url = :url", "a": "a.url = :url", "d": "d.url = :url", "lp": "lp.url = :url"}
-    for url in sorted(set(urls)):
-        params = {"url": url}
-        texts.update(_texts(db, url))
-        db.execute("DELETE FROM derived_recommendations WHERE url = :url", params)
-        db.execute("DELETE FROM derived_status_changes WHERE url = :url", params)
-        db.execute("DELETE FROM derived_version_changes WHERE url = :url", params)
-        db.execute("DELETE FROM theme_links WHERE from_url = :url", params)
-        kind = db.execute("SELECT kind FROM pages WHERE url = :url", params).fetchone()
-        _fill(db, where, params, kind[0] if kind else None)
-        texts.update(_texts(db, url))
+    the tables; run it inside the transaction that wrote them. Many pages (a batch's) are
+    rebuilt in one pass of set statements, one page by the page's own kind."""
+    pages = sorted(set(urls))
+    if not pages:
+        return
+    if len(pages) == 1:
+        params: dict[str, str] = {"url": pages[0]}
+        match = "= :url"
+        row = db.execute("SELECT kind FROM pages WHERE url = :url", params).fetchone()
+        kind = row[0] if row else None
+    else:
+        params, match, kind = {"urls": json.dumps(pages)}, _IN_URLS, None
+    where = {alias: f"{alias}.url {match}" for alias in ("p", "a", "d", "lp")}
+    texts = set(_texts(db, match, params))
+    db.execute(f"DELETE FROM derived_recommendations WHERE url {match}", params)
+    db.execute(f"DELETE FROM derived_status_changes WHERE url {match}", params)
+    db.execute(f"DELETE FROM derived_version_changes WHERE url {match}", params)
+    db.execute(f"DELETE FROM theme_links WHERE from_url {match}", params)
+    _fill(db, where, params, kind)
+    texts.update(_texts(db, match, params))
     refresh_groups(db, texts)
 
 
-def _texts(db: sqlite_utils.Database, url: str) -> list[str]:
+_IN_URLS = "IN (SELECT value FROM json_each(:urls))"
+
+
+def _texts(db: sqlite_utils.Database, match: str, params: dict[str, str]) -> list[str]:
     return [
         r[0]
         for r in db.execute(
             "SELECT normalised_text FROM derived_recommendations "
-            "WHERE url = ? AND normalised_text IS NOT NULL",
-            [url],
+            f"WHERE url {match} AND normalised_text IS NOT NULL",
+            params,
         )
     ]
 
