@@ -205,6 +205,8 @@ def _blocks_around_log(full: str) -> list[str]:
 
 
 _LINKED_DATA_CSS = "script[type='application/ld+json' i]"
+# Where structured data can be: a JSON-LD script (see _linked_data) or microdata.
+_STRUCTURED_CSS = f"{_LINKED_DATA_CSS}, [itemprop]"
 
 
 def _linked_data(tree: LexborHTMLParser, data: bytes, url: str) -> PageMetadata | None:
@@ -342,8 +344,11 @@ def _parse(html: str, url: str) -> ParsedPage:
     own = (force, rec_id) if force is not None and rec_id is not None else None
     # Structured data, read before any chrome goes: a script or a byline in the body is chrome
     # to the text. JSON-LD says of the page what microdata on its elements says again.
-    linked_data = _linked_data(tree, data, url) if rec_hint else None
-    if rec_hint and b"itemprop" in data:
+    # Most pages have neither: one walk of the tree says so, far cheaper than two looks
+    # through a heavy theme's bytes.
+    structured = rec_hint and bool(tree.css_first(_STRUCTURED_CSS))
+    linked_data = _linked_data(tree, data, url) if structured else None
+    if structured and b"itemprop" in data:
         linked_data = _merge(linked_data, microdata_metadata(tree, url))
     rec_url = recommendation_key(url) is not None
     listing_url = not rec_url and bool(_LISTING_URL_RE.search(url))
