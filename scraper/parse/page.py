@@ -360,9 +360,7 @@ def _parse(html: str, url: str) -> ParsedPage:
     # Structured data, read before any chrome goes: a script or a byline in the body is chrome
     # to the text. JSON-LD says of the page what microdata on its elements says again.
     linked_data = _linked_data(tree, data, url) if rec_hint else None
-    # Microdata only where an element carries an itemprop (one walk of the tree, cheaper than a
-    # look through a heavy theme's bytes) written in lower case.
-    if rec_hint and tree.css_first("[itemprop]") is not None and b"itemprop" in data:
+    if rec_hint and b"itemprop" in data:
         linked_data = _merge(linked_data, microdata_metadata(tree, url))
     rec_url = recommendation_key(url) is not None
     listing_url = not rec_url and bool(_LISTING_URL_RE.search(url))
