@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import sqlite_utils
 
-from store import reports
+from store import derived, reports
 from store.captures import CaptureRecording
 from store.diff import diff_logs
 from store.errors import NotInArchive, StoreError, storage_error
@@ -569,6 +569,7 @@ class Archive(CaptureRecording):
         with self._page_write():
             page = self._ensure_page(result)
             outcome, snapshot_id = self._record(run_id, result, page)
+            self._refresh_derived(result.url, page, outcome)
             if job is not None:
                 self.db.execute(
                     """INSERT OR REPLACE INTO job_items (job, url, done_at, outcome)
@@ -578,6 +579,17 @@ class Archive(CaptureRecording):
             self._write_fetches(run_id, result.fetches, outcome, snapshot_id)
             self._count(run_id, result, outcome, _vouched(page))
         return outcome
+
+    def _refresh_derived(self, url: str, before: Mapping[str, Any], outcome: str) -> None:
+        """Keep the derived tables current for a page just recorded: when it has a new
+        current version, or its state or missing_since moved (store/derived.py)."""
+        if outcome not in (Outcome.NEW, Outcome.CHANGED):
+            now = self.db.execute(
+                "SELECT state, missing_since FROM pages WHERE url = ?", [url]
+            ).fetchone()
+            if (before.get("state"), before.get("missing_since")) == tuple(now):
+                return
+        derived.refresh(self.db, [url])
 
     def record_fetches(
         self, run_id: int, fetches: Sequence[FetchRow], outcome: str, error: str
@@ -973,6 +985,8 @@ class Archive(CaptureRecording):
         """
         with self._page_write():
             entries_changed = self._replace_entries(snapshot_id, url, parsed.entries)
+            if entries_changed:
+                derived.refresh(self.db, [url])
             if self._parsed_as(snapshot_id) == _parsed_rows(parsed):
                 # Only what differs is written: a reparse by the same parser writes nothing.
                 version = parsed.row.get("parser_version")
@@ -1011,6 +1025,7 @@ class Archive(CaptureRecording):
                    WHERE url = ? AND current_snapshot_id = ?""",
                 [parsed.row.get("current_status"), parsed.page_kind, url, snapshot_id],
             )
+            derived.refresh(self.db, [url])
             return True
 
     def stored_parses(self, ids: Sequence[int]) -> dict[int, StoredParse]:

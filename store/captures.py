@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from store import derived
 from store.states import MISSING_STATES, Outcome, PageEvent, PageState
 
 
@@ -135,6 +136,7 @@ class CaptureRecording:
             archive._write_fetches(run_id, result.fetches, outcome, snapshot_id)
             archive._count(run_id, result, outcome, _vouched_page(page))
             self._mark_capture(run_id, capture, result.url, outcome, result.error, snapshot_id)
+            derived.refresh(self.db, [result.url])
         return outcome, renumbered
 
     def record_seen_capture(
@@ -144,6 +146,7 @@ class CaptureRecording:
         with self._page_write():
             self._observe_at(snapshot_id, capture.captured_at)
             self._mark_capture(run_id, capture, url, Outcome.UNCHANGED, None, snapshot_id)
+            derived.refresh(self.db, [url])
 
     def skip_capture(
         self,

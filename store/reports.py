@@ -352,12 +352,11 @@ _CHANGE_SECTIONS: tuple[tuple[str, str, str, str, str], ...] = (
     ),
     (
         "regressed",
+        # derived_version_changes.regressed: both statuses ranked, the newer one lower.
         """SELECT v.url, v.rec_id, v.from_version, v.to_version, v.changed_at,
                   v.status_before, v.status_after
-           FROM version_changes v
-           JOIN status_ranks a ON a.status = v.status_before
-           JOIN status_ranks b ON b.status = v.status_after
-           WHERE {w} AND b.rank < a.rank ORDER BY v.changed_at, v.url""",
+           FROM derived_version_changes v
+           WHERE v.regressed = 1 AND {w} ORDER BY v.changed_at, v.url""",
         "v.changed_at",
         "v.to_snapshot_id",
         "snapshot",
@@ -392,12 +391,29 @@ _CHANGE_SECTIONS: tuple[tuple[str, str, str, str, str], ...] = (
 )
 
 
-def changes_since(db: sqlite_utils.Database, since: str) -> dict[str, Any]:
-    """New, changed, regressed, rewritten, went-missing and came-back records since a time."""
+def changes_since(
+    db: sqlite_utils.Database, since: str, newest: int | None = None
+) -> dict[str, Any]:
+    """New, changed, regressed, rewritten, went-missing and came-back records since a time.
+
+    With `newest`, each section keeps only what could be among the `newest` latest changes
+    of all: its rows from its own `newest`-th latest time on (ties included), so a feed of
+    the latest changes reads a few rows per section, not the archive's whole history.
+    """
     t = since_time(since)
     result: dict[str, Any] = {"since": t}
     for name, sql, time_column, _, _ in _CHANGE_SECTIONS:
-        result[name] = list(db.query(sql.format(w=f"{time_column} >= ?"), [t]))
+        start = t
+        if newest is not None:
+            body = sql.rsplit("ORDER BY", 1)[0].format(w=f"{time_column} >= ?")
+            row = db.execute(
+                f"SELECT {time_column} {body[body.index('FROM') :]} "
+                f"ORDER BY {time_column} DESC LIMIT 1 OFFSET ?",
+                [t, max(0, newest - 1)],
+            ).fetchone()
+            if row is not None and row[0] is not None:
+                start = max(t, row[0])
+        result[name] = list(db.query(sql.format(w=f"{time_column} >= ?"), [start]))
     return result
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from store import derived
+from store.derived import normalised_text_sql
 from store.errors import NewerSchema
 from store.states import MISSING_STATES
 
-__all__ = ["MISSING_STATES", "STATUS_RANKS", "migrate", "migrations"]
+__all__ = ["MISSING_STATES", "STATUS_RANKS", "migrate", "migrations", "normalised_text_sql"]
 
 migrations = Migrations("hmicfrs-archive")
 
@@ -395,85 +397,37 @@ def m010_fast_views(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS snapshots_captured_at ON snapshots(captured_at)")
 
 
+@migrations()
+def m011_derived_tables(db: sqlite_utils.Database) -> None:
+    # What the researcher views would otherwise recompute over the whole archive for one
+    # page of rows (window functions, normalised texts, themes, group keys), kept current by
+    # the store for the pages each write touches (store/derived.py), and the indexes the
+    # views, their facets and the changes feed read.
+    derived.create_tables(db)
+    derived.rebuild(db)
+    db.execute("CREATE INDEX IF NOT EXISTS recommendation_versions_rec_id "
+               "ON recommendation_versions(rec_id)")  # fmt: skip
+    db.execute("CREATE INDEX IF NOT EXISTS log_changes_change ON log_changes(change)")
+    db.execute("CREATE INDEX IF NOT EXISTS pages_state ON pages(state)")
+    db.execute("CREATE INDEX IF NOT EXISTS snapshots_version_captured "
+               "ON snapshots(version, captured_at)")  # fmt: skip
+    db.execute("CREATE INDEX IF NOT EXISTS page_events_event_at ON page_events(event, at)")
+    create_views(db)
+
+
 # What the metadata block shows, when the parser finds it (columns a later migration may add):
 # the views select them when present and NULL otherwise, so their columns never move.
 OPTIONAL_VERSION_COLUMNS = ("force_name", "reference", "report_url", "published_on", "themes")
 
-# Characters a pasted list puts before its items; they never decide whether two texts match.
-# Punctuation too: a comma after the force's name must not keep the name from matching.
-BULLETS = (
-    "-", "\u2022", "\u25e6", "\u25cf", "\u25aa", "\u00b7", "\u2013", "\u2014", ";", ":", ",",
-    ".", "(", ")",
-)  # fmt: skip
-WHITESPACE = ("char(10)", "char(13)", "char(9)", "char(160)")
-# What follows a force's name in its own copy ("Kent Police", "Cumbria Constabulary",
-# "Metropolitan Police Service"): dropped with the name, so the copies still match.
-FORCE_WORDS = (
-    "fire and rescue service", "police service", "police force", "constabulary", "police",
-)  # fmt: skip
-
-
-def _sql_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _squeeze(expr: str, passes: int) -> str:
-    for _ in range(passes):  # each pass halves a run of spaces: 2**passes become one
-        expr = f"replace({expr}, '  ', ' ')"
-    return expr
-
-
-def normalised_text_sql(
-    text: str, force: str, force_name: str, stage1: str, stage2: str
-) -> tuple[str, str, str]:
-    """SQL for the text a recommendation shares with its copies at other forces: lower case,
-    bullets and punctuation dropped, whitespace collapsed, and the force's own name (its slug's
-    words, its stated name, with "Police" or "Constabulary" after it) set aside. Plain SQL, so
-    the view works in any SQLite client. Three expressions, the second reading the first's
-    result as column `stage1`, the third the second's as `stage2`: SQLite's parser takes only
-    so many nested calls in one expression."""
-    first = f"' ' || lower(COALESCE({text}, '')) || ' '"
-    for ch in WHITESPACE:
-        first = f"replace({first}, {ch}, ' ')"
-    for ch in BULLETS:
-        first = f"replace({first}, {_sql_str(ch)}, ' ')"
-    first = f"replace({first}, '&', ' and ')"
-    slug_words = f"lower(replace(COALESCE({force}, ''), '-', ' '))"
-    second = f"replace({_squeeze(stage1, 6)}, ' ' || {slug_words} || ' ', ' ')"
-    second = f"replace({second}, ' ' || lower(COALESCE({force_name}, '')) || ' ', ' ')"
-    third = stage2
-    for words in FORCE_WORDS:
-        third = f"replace({third}, {_sql_str(' ' + words + ' ')}, ' ')"
-    return first, second, f"trim({_squeeze(third, 2)})"
-
 
 def _views(optional: set[str]) -> dict[str, str]:
-    first, second, third = normalised_text_sql(
-        "r.text", "s1.force", "s1.force_name", "s1.stage1", "s2.stage2"
-    )
-
-    def col(name: str) -> str:
-        return f"rv.{name}" if name in optional else "NULL"
-
-    metadata_themes = (
-        "SELECT rv.rec_id, j.value AS theme, 'page' AS source "
-        "FROM pages p JOIN recommendation_versions rv ON rv.snapshot_id = p.current_snapshot_id, "
-        "json_each(CASE WHEN json_valid(rv.themes) THEN rv.themes ELSE '[]' END) j "
-        "WHERE p.kind = 'recommendation' AND rv.rec_id IS NOT NULL "
-        "UNION "
-        if "themes" in optional
-        else ""
-    )
     # m003 adds the metadata columns to both tables at once.
     entry_metadata = ", ".join(
         f"c.{name}" if name in optional else f"NULL AS {name}" for name in OPTIONAL_VERSION_COLUMNS
     )
-    themes = (
-        "(SELECT json_group_array(theme) FROM (SELECT DISTINCT t.theme FROM "
-        "recommendation_themes t WHERE t.rec_id = {rec} ORDER BY t.theme))"
-    )
-    first_date = "(SELECT MIN(e.on_date) FROM status_events e WHERE e.snapshot_id = s.id)"
-    made_year = f"substr(COALESCE({col('published_on')}, {first_date}, s.captured_at), 1, 4)"
+    themes = derived.THEMES_SQL
+    snapshot = "(SELECT s.{column} FROM snapshots s WHERE s.id = {id})"
+    state = "(SELECT p.state FROM pages p WHERE p.url = {url})"
     return {
         "latest_versions": """
             SELECT s.url, MAX(s.version) AS version
@@ -481,93 +435,38 @@ def _views(optional: set[str]) -> dict[str, str]:
         """,
         # Themes a recommendation is filed under: the theme listings that show it now, and the
         # themes its own page states.
-        "recommendation_themes": f"""
-            {metadata_themes}
-            SELECT rec_id, theme, 'listing' AS source FROM (
-                SELECT r.rec_id,
-                       CASE WHEN instr(rest, '&') > 0 THEN substr(rest, 1, instr(rest, '&') - 1)
-                            WHEN instr(rest, '/') > 0 THEN substr(rest, 1, instr(rest, '/') - 1)
-                            ELSE rest END AS theme
-                FROM (
-                    SELECT r.rec_id,
-                           CASE WHEN instr(r.listing_url, 'recommendation-theme=') > 0
-                                THEN substr(r.listing_url,
-                                            instr(r.listing_url, 'recommendation-theme=') + 21)
-                                WHEN instr(r.listing_url, '/recommendation-theme/') > 0
-                                THEN substr(r.listing_url,
-                                            instr(r.listing_url, '/recommendation-theme/') + 22)
-                           END AS rest
-                    FROM pages lp
-                    JOIN listing_entry_rows r ON r.snapshot_id = lp.current_snapshot_id
-                    WHERE lp.kind = 'listing' AND r.rec_id IS NOT NULL
-                ) r
-                WHERE rest IS NOT NULL AND rest != ''
-            )
+        "recommendation_themes": """
+            SELECT DISTINCT rec_id, theme, source FROM theme_links
         """,
         "recommendations": f"""
-            SELECT rv.rec_id, rv.force, rv.current_status, rv.status_date, rv.text,
-                   rv.report_title, p.state, p.missing_since, rv.rec_type, rv.cause_of_concern,
-                   {themes.format(rec="rv.rec_id")} AS themes,
-                   {made_year} AS year,
-                   {col("force_name")} AS force_name, {col("reference")} AS reference,
-                   {col("report_url")} AS report_url, {col("published_on")} AS published_on,
-                   s.version, s.captured_at, s.last_seen_at, s.id AS snapshot_id,
-                   rv.has_404_banner, rv.parse_warnings, rv.page_kind, p.last_checked_at, p.url
-            FROM pages p
-            JOIN snapshots s ON s.id = p.current_snapshot_id
-            JOIN recommendation_versions rv ON rv.snapshot_id = s.id
-            WHERE p.kind = 'recommendation'
+            SELECT d.rec_id, d.force, d.current_status, d.status_date, d.text, d.report_title,
+                   d.state, d.missing_since, d.rec_type, d.cause_of_concern,
+                   {themes.format(rec="d.rec_id")} AS themes, d.year, d.force_name,
+                   d.reference, d.report_url, d.published_on,
+                   CAST({snapshot.format(column="version", id="d.snapshot_id")} AS INTEGER)
+                       AS version,
+                   {snapshot.format(column="captured_at", id="d.snapshot_id")} AS captured_at,
+                   {snapshot.format(column="last_seen_at", id="d.snapshot_id")} AS last_seen_at,
+                   d.snapshot_id, d.has_404_banner, d.parse_warnings, d.page_kind,
+                   (SELECT p.last_checked_at FROM pages p WHERE p.url = d.url)
+                       AS last_checked_at,
+                   d.url
+            FROM derived_recommendations d
         """,
         "status_changes": f"""
-            WITH ordered AS (
-                SELECT rv.url, rv.rec_id, rv.force, p.state, rv.current_status, e.snapshot_id,
-                       e.seq, e.on_date, e.status,
-                       LAG(e.status) OVER (
-                           PARTITION BY e.snapshot_id ORDER BY e.on_date, e.seq
-                       ) AS from_status
-                FROM pages p
-                JOIN recommendation_versions rv ON rv.snapshot_id = p.current_snapshot_id
-                JOIN status_events e ON e.snapshot_id = rv.snapshot_id
-                WHERE e.kind = 'status'
-            )
-            SELECT o.rec_id, o.force, o.on_date, o.from_status, o.status AS to_status,
-                   CAST(CASE WHEN fr.rank IS NOT NULL AND tr.rank IS NOT NULL
-                                  AND tr.rank < fr.rank
-                             THEN 1 ELSE 0 END AS INTEGER) AS is_regression,
-                   o.current_status, o.state, {themes.format(rec="o.rec_id")} AS themes,
-                   substr(o.on_date, 1, 4) AS year, o.snapshot_id, o.seq, o.url
-            FROM ordered o
-            LEFT JOIN status_ranks fr ON fr.status = o.from_status
-            LEFT JOIN status_ranks tr ON tr.status = o.status
-            WHERE o.from_status IS NULL OR o.from_status != o.status
+            SELECT c.rec_id, c.force, c.on_date, c.from_status, c.to_status, c.is_regression,
+                   c.current_status, {state.format(url="c.url")} AS state,
+                   {themes.format(rec="c.rec_id")} AS themes, c.year, c.snapshot_id, c.seq,
+                   c.url
+            FROM derived_status_changes c
         """,
         "version_changes": f"""
-            SELECT rb.rec_id, COALESCE(ra.force, rb.force) AS force,
-                   b.version AS from_version, a.version AS to_version,
-                   a.captured_at AS changed_at,
-                   rb.current_status AS status_before, ra.current_status AS status_after,
-                   CAST(CASE WHEN COALESCE(rb.text, '') != COALESCE(ra.text, '') THEN 1 ELSE 0
-                        END AS INTEGER) AS text_changed,
-                   CAST((SELECT COUNT(*) FROM log_changes c
-                     WHERE c.to_snapshot_id = a.id AND c.change = 'appended') AS INTEGER)
-                       AS appended,
-                   CAST((SELECT COUNT(*) FROM log_changes c
-                     WHERE c.to_snapshot_id = a.id AND c.change = 'edited') AS INTEGER)
-                       AS edited,
-                   CAST((SELECT COUNT(*) FROM log_changes c
-                     WHERE c.to_snapshot_id = a.id AND c.change = 'removed') AS INTEGER)
-                       AS removed,
-                   CAST((SELECT COUNT(*) FROM log_changes c
-                     WHERE c.to_snapshot_id = a.id AND c.change = 'redated') AS INTEGER)
-                       AS redated,
-                   p.state, {themes.format(rec="p.rec_id")} AS themes,
-                   substr(a.captured_at, 1, 4) AS year,
-                   b.id AS from_snapshot_id, a.id AS to_snapshot_id, b.url
-            FROM snapshots a
-            JOIN snapshots b ON b.url = a.url AND b.version = a.version - 1
-            JOIN pages p ON p.url = a.url
-            LEFT JOIN recommendation_versions ra ON ra.snapshot_id = a.id
-            LEFT JOIN recommendation_versions rb ON rb.snapshot_id = b.id
+            SELECT v.rec_id, v.force, v.from_version, v.to_version, v.changed_at,
+                   v.status_before, v.status_after, v.text_changed, v.appended, v.edited,
+                   v.removed, v.redated, {state.format(url="v.url")} AS state,
+                   {themes.format(rec="v.page_rec_id")} AS themes, v.year,
+                   v.from_snapshot_id, v.to_snapshot_id, v.url
+            FROM derived_version_changes v
         """,
         "missing_pages": f"""
             SELECT p.rec_id, p.force, p.kind, p.state, p.missing_since, p.last_http_status,
@@ -642,27 +541,22 @@ def _views(optional: set[str]) -> dict[str, str]:
             JOIN status_events e ON e.snapshot_id = p.current_snapshot_id
             WHERE p.kind = 'recommendation'
         """,
+        # +k.force and the like: a facet groups the few members, never walks every
+        # recommendation down an index on that column to skip a sort.
         "recommendation_group_members": f"""
-            WITH stage1 AS (
-                SELECT r.*, {first} AS stage1
-                FROM recommendations r
-                WHERE r.state != 'redirected' AND r.page_kind = 'recommendation'
-                  AND trim(COALESCE(r.text, '')) != ''
-            ),
-            stage2 AS (SELECT s1.*, {second} AS stage2 FROM stage1 s1),
-            keyed AS (SELECT s2.*, {third} AS normalised_text FROM stage2 s2),
-            groups AS (
-                SELECT normalised_text, CAST(MIN(rec_id) AS INTEGER) AS group_key FROM keyed
-                GROUP BY normalised_text HAVING COUNT(DISTINCT rec_id) > 1
-            )
-            SELECT CAST(g.group_key AS INTEGER) AS group_key, k.rec_id, k.force,
-                   k.current_status, k.status_date, k.state,
-                   CAST(COALESCE(sr.closed, 0) AS INTEGER) AS closed, k.report_title, k.text,
-                   k.themes, k.year, k.normalised_text, k.url
-            FROM keyed k
-            JOIN groups g ON g.normalised_text = k.normalised_text
-            LEFT JOIN status_ranks sr ON sr.status = k.current_status
+            SELECT g.group_key, k.rec_id, +k.force AS force, +k.current_status AS current_status,
+                   k.status_date, +k.state AS state,
+                   CAST(COALESCE((SELECT sr.closed FROM status_ranks sr
+                                   WHERE sr.status = k.current_status), 0) AS INTEGER)
+                       AS closed,
+                   k.report_title, k.text, {themes.format(rec="k.rec_id")} AS themes, k.year,
+                   k.normalised_text, k.url
+            FROM derived_groups g
+            JOIN derived_recommendations k ON k.normalised_text = g.normalised_text
+            WHERE k.state != 'redirected'
         """,
+        # The members' columns it aggregates, read from the derived tables (CROSS JOIN: the
+        # few groups first, then their members by normalised text).
         "recommendation_groups": """
             SELECT CAST(m.group_key AS INTEGER) AS group_key, MIN(m.report_title) AS report_title,
                    CAST(COUNT(DISTINCT m.force) AS INTEGER) AS forces,
@@ -673,14 +567,27 @@ def _views(optional: set[str]) -> dict[str, str]:
                    json_group_array(DISTINCT m.force) AS force_list,
                    MIN(CASE WHEN m.rec_id = m.group_key THEN m.text END) AS text,
                    MIN(m.year) AS year
-            FROM (SELECT * FROM recommendation_group_members ORDER BY group_key, force) m
+            FROM (
+                SELECT g.group_key, k.rec_id, k.force, k.current_status, k.report_title, k.text,
+                       k.year,
+                       COALESCE((SELECT sr.closed FROM status_ranks sr
+                                  WHERE sr.status = k.current_status), 0) AS closed
+                FROM derived_groups g
+                CROSS JOIN derived_recommendations k ON k.normalised_text = g.normalised_text
+                WHERE k.state != 'redirected'
+                ORDER BY g.group_key, k.force
+            ) m
             GROUP BY m.group_key
         """,
     }
 
 
 def create_views(db: sqlite_utils.Database) -> None:
-    """(Re)create every view, selecting the optional metadata columns where they exist."""
+    """(Re)create every view, selecting the optional metadata columns where they exist.
+
+    The derived tables the views read are created first (empty on a new archive; m011 fills
+    them for an older one)."""
+    derived.create_tables(db)
     columns = {c[1] for c in db.execute("PRAGMA table_info(recommendation_versions)").fetchall()}
     views = _views(columns & set(OPTIONAL_VERSION_COLUMNS))
     # Views read views: drop all first, then create in order.

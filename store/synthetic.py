@@ -16,6 +16,7 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from store import derived
 from store.archive import Archive, format_time
 
 __all__ = ["build"]
@@ -63,7 +64,8 @@ def build(path: str | Path, n: int, versions: int = 3, now: datetime | None = No
                 kind = "status" if q % 2 == 0 else "comment"
                 status = STATUSES[min(q // 2, 2)] if kind == "status" else None
                 if kind == "status" and i % 10 == 3 and q == 2 * v - 2 and v > 1:
-                    status = "being-progressed" if q // 2 >= 2 else "awaiting-review"
+                    # One rank below the entry before it: a regression (none from the first).
+                    status = STATUSES[max(0, min((q - 2) // 2, 2) - 1)]
                 comment = f"Progress note {q} on item {i}." if kind == "comment" else None
                 on = f"2025-{q % 12 + 1:02d}-{v + 10:02d}"
                 log.append((sid, q, on, on, kind, status, comment))
@@ -154,6 +156,9 @@ def build(path: str | Path, n: int, versions: int = 3, now: datetime | None = No
                        VALUES (?, ?, ?, ?, 'synthetic', 'synthetic-1')""",
                     [(sid, q, url, rng.randrange(n)) for q in range(40)],
                 )
+    # Its own transaction, as m011 runs it: read from committed pages, not a WAL of them all.
+    with db.atomic():
+        derived.rebuild(db)
     counts = {
         "recommendations": n,
         "snapshots": sid,

@@ -575,9 +575,11 @@ def test_the_page_shows_what_the_metadata_block_stated(tmp_path: Path) -> None:
                published_on = '2025-12-01', themes = '["vetting", "stop-search"]'
            WHERE rec_id = 202"""
     )
+    from store import derived
     from store.schema import create_views
 
     create_views(archive.db)
+    derived.rebuild(archive.db)  # written behind the store's back: rebuild what it derives
     archive.close()
     ds = make_datasette(str(path))
     status, tree = page(ds, "/-/recommendations/202")

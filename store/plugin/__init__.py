@@ -158,24 +158,22 @@ def _json_list(text: Any) -> list[str]:
 
 
 def _sisters(db: sqlite_utils.Database, url: str) -> list[dict[str, Any]]:
-    """The other forces' copies of this recommendation (a national one filed once per force).
-
-    The groups view is read once and filtered here: asking it for this page's group and then
-    for that group's members would normalise every text in the archive twice.
-    """
+    """The other forces' copies of this recommendation (a national one filed once per force):
+    the members of its group, found by its group_key (derived_groups keeps the keys)."""
     try:
-        members = list(
+        return list(
             db.query(
                 """SELECT group_key, rec_id, force, current_status, status_date, state, url
-                   FROM recommendation_group_members ORDER BY force, rec_id"""
+                   FROM recommendation_group_members
+                   WHERE group_key = (SELECT group_key FROM recommendation_group_members
+                                      WHERE url = :url)
+                     AND url != :url
+                   ORDER BY force, rec_id""",
+                {"url": url},
             )
         )
     except sqlite3.OperationalError:  # an archive from before the groups view: no copies
         return []
-    key = next((m["group_key"] for m in members if m["url"] == url), None)
-    if key is None:
-        return []
-    return [m for m in members if m["group_key"] == key and m["url"] != url]
 
 
 def _pick(
@@ -348,7 +346,7 @@ ATOM = "http://www.w3.org/2005/Atom"
 
 def feed_entries(db: sqlite_utils.Database, since: str) -> list[dict[str, Any]]:
     """The newest changes since a time as feed entries (title, time, rec_id, summary, id)."""
-    c = reports.changes_since(db, since)
+    c = reports.changes_since(db, since, newest=FEED_LIMIT)
     entries: list[dict[str, Any]] = []
 
     def add(kind: str, r: dict[str, Any], at: str, title: str, summary: str, key: str) -> None:
