@@ -207,11 +207,30 @@ def _blocks_around_log(full: str) -> list[str]:
 _LINKED_DATA_CSS = "script[type='application/ld+json' i]"
 
 
+def _holds_ld_json(data: bytes) -> bool:
+    """Whether `b"ld+json" in data`, found from its "+", which few pages hold: a look for one
+    byte runs far faster than a look for several through a heavy theme's bytes."""
+    at = data.find(b"+")
+    for _ in range(_PLUS_LOOKS):
+        if at < 0:
+            return False
+        if at >= 2 and data.startswith(b"ld+json", at - 2):
+            return True
+        at = data.find(b"+", at + 1)
+    # A page of many "+": the plain look through the rest, in bounded time.
+    return at >= 0 and data.find(b"ld+json", max(at - 2, 0)) >= 0
+
+
+_PLUS_LOOKS = 64
+# The regex engine's look for a literal runs through a long page faster than bytes.find.
+_ITEMPROP_RE = re.compile(rb"itemprop")
+
+
 def _linked_data(tree: LexborHTMLParser, data: bytes, url: str) -> PageMetadata | None:
     """What the page's schema.org JSON-LD scripts say of the page (see jsonld_metadata)."""
     # A plain look first, most pages having none: the type as schema.org and every CMS write
     # it, in lower case.
-    if b"ld+json" not in data:
+    if not _holds_ld_json(data):
         return None
     return jsonld_metadata([n.text(deep=True) for n in tree.css(_LINKED_DATA_CSS)], url)
 
@@ -343,7 +362,7 @@ def _parse(html: str, url: str) -> ParsedPage:
     # Structured data, read before any chrome goes: a script or a byline in the body is chrome
     # to the text. JSON-LD says of the page what microdata on its elements says again.
     linked_data = _linked_data(tree, data, url) if rec_hint else None
-    if rec_hint and b"itemprop" in data:
+    if rec_hint and _ITEMPROP_RE.search(data) is not None:  # b"itemprop" in data, faster
         linked_data = _merge(linked_data, microdata_metadata(tree, url))
     rec_url = recommendation_key(url) is not None
     listing_url = not rec_url and bool(_LISTING_URL_RE.search(url))

@@ -106,6 +106,9 @@ def _horizontal_table(m: re.Match[str]) -> str:
 
 
 _PRE_RE = re.compile(r"<pre(?=[\s>])[^>]*>.*?</pre>", re.S)
+# "<" and the start of a tag that a step of _html_to_marked_text is for ("<th" of <thead> too,
+# as a look for "<th" finds it); no alternative starts another, so none hides one.
+_GUARD_TAG_RE = re.compile(r"<(pre|ul|ol|li|th|table|tr|dt|/span>|br|div)")
 _LI_OPEN_RE = re.compile(r"<li(?=[\s/>])[^>]*>")
 _BR_TAG_RE = re.compile(r"<(?:br|/?td|/?th|/?option)(?=[\s/>])[^>]*>")
 _ANY_TAG_RE = re.compile(r"<[^>]*>")
@@ -191,27 +194,32 @@ def _html_to_marked_text(markup: str) -> str:
         markup = _COMMENT_RE.sub("", markup)
     if any(ch in markup for ch in _ODD_CHARS):  # str.__contains__ is far faster than a regex
         markup = _ODD_CHARS_RE.sub("", markup)
-    if "<pre" in markup:
+    # Which of the tags below occur, in one sweep (a look per tag costs as much each): what
+    # each step takes out or puts in never makes one occur that did not, nor takes one out
+    # but where the step it guards then finds nothing (lexbor escapes "<" in text).
+    hits = _GUARD_TAG_RE.findall(markup)
+    found = set(hits)
+    if "pre" in found:
         # Preformatted text shows its line breaks: keep them as <br> would.
         markup = _PRE_RE.sub(lambda m: m.group(0).replace("\n", _LINE), markup)
     # Lexbor serializes tag names in lower case, so the tag patterns need no re.I.
-    if markup.count("<ul") + markup.count("<ol") > 1:
+    if ("ul" in found or "ol" in found) and hits.count("ul") + hits.count("ol") > 1:
         markup = _nested_list_marks(markup)
-    elif "<li" in markup:
+    elif "li" in found:
         markup = _LI_OPEN_RE.sub(_BLOCK + _LI, markup)
-    if "<th" in markup and "<table" in markup:
+    if "th" in found and "table" in found:
         markup = _HORIZONTAL_TABLE_RE.sub(_horizontal_table, markup)
-    if "<tr" in markup:
+    if "tr" in found:
         markup = _TWO_CELL_ROW_RE.sub(_mark_two_cell_row, markup)
-    if "<dt" in markup or "<th" in markup:
+    if "dt" in found or "th" in found:
         # A label beside its value ("Report" | "An inspection of ...") reads "Report: ...".
         markup = _LABEL_VALUE_RE.sub(PAIR, markup)
-    if "</span>" in markup:
+    if "/span>" in found:
         markup = _NEXT_LABELLED_SPAN_RE.sub(r"\1" + _LINE, markup)
-    if "<br" in markup:
+    if "br" in found:
         markup = _LABEL_BR_RE.sub(_mark_label_br, markup)
     markup = _LABEL_ELEMENT_RE.sub(_mark_label_element, markup)
-    if "<div" in markup:
+    if "div" in found:
         markup = _LABEL_BOX_RE.sub(lambda m: m.group(1) + SPLIT_PAIR, markup)
     markup = _BLOCK_TAG_RE.sub(_BLOCK, markup)
     markup = _BR_TAG_RE.sub(_LINE, markup)
