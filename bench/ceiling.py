@@ -25,77 +25,38 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 USER_AGENT = "hmicfrs-archive-bench/0.1 (fetch-only ceiling)"
 
 
-def fetch_all_httpx(base_url: str, paths: list[str], concurrency: int) -> tuple[int, int, float]:
-    """The same with one httpx.Client shared by the threads (our HTTP library, as plainly as
-    it can be used): what httpx itself costs beside the stdlib's figure."""
-    import httpx
-
-    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate, br"}
-    lock = threading.Lock()
-    queue = iter(paths)
-    done = [0, 0]
-    with httpx.Client(base_url=base_url, headers=headers, trust_env=False, timeout=30) as client:
-
-        def work() -> None:
-            count = size = 0
-            while True:
-                with lock:
-                    path = next(queue, None)
-                if path is None:
-                    break
-                size += len(client.get(path).content)
-                count += 1
-            with lock:
-                done[0] += count
-                done[1] += size
-
-        threads = [threading.Thread(target=work) for _ in range(concurrency)]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return done[0], done[1], time.perf_counter() - started
+HEADERS = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate, br"}
+# A thread's client: a function that fetches a path and returns its body, and one that closes.
+Client = tuple[Callable[[str], bytes], Callable[[], None]]
 
 
-def fetch_all(base_url: str, paths: list[str], concurrency: int) -> tuple[int, int, float]:
-    """Fetch every path on `concurrency` keep-alive connections; (requests, bytes, seconds)."""
-    where = urlsplit(base_url)
-    host, port = where.hostname or "127.0.0.1", where.port or 80
-    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate, br"}
+def _in_threads(
+    paths: list[str], concurrency: int, open_client: Callable[[], Client]
+) -> tuple[int, int, float]:
+    """Fetch every path on `concurrency` threads, each with its own `open_client()`, taking
+    the next path as it is free; (requests, bytes, seconds)."""
     lock = threading.Lock()
     queue = iter(paths)
     done = [0, 0]  # requests, bytes
 
     def work() -> None:
-        conn = http.client.HTTPConnection(host, port, timeout=30)
+        get, close = open_client()
         count = size = 0
         while True:
             with lock:
                 path = next(queue, None)
             if path is None:
                 break
-            try:
-                conn.request("GET", path, headers=headers)
-                response = conn.getresponse()
-                body = response.read()
-            except (OSError, http.client.HTTPException):
-                conn.close()  # the next request opens a fresh connection
-                conn = http.client.HTTPConnection(host, port, timeout=30)
-                conn.request("GET", path, headers=headers)
-                response = conn.getresponse()
-                body = response.read()
-            if response.will_close:
-                conn.close()
+            size += len(get(path))
             count += 1
-            size += len(body)
-        conn.close()
+        close()
         with lock:
             done[0] += count
             done[1] += size
@@ -107,6 +68,47 @@ def fetch_all(base_url: str, paths: list[str], concurrency: int) -> tuple[int, i
     for thread in threads:
         thread.join()
     return done[0], done[1], time.perf_counter() - started
+
+
+def fetch_all_httpx(base_url: str, paths: list[str], concurrency: int) -> tuple[int, int, float]:
+    """The same with one httpx.Client shared by the threads (our HTTP library, as plainly as
+    it can be used): what httpx itself costs beside the stdlib's figure."""
+    import httpx
+
+    with httpx.Client(base_url=base_url, headers=HEADERS, trust_env=False, timeout=30) as client:
+        return _in_threads(
+            paths, concurrency, lambda: ((lambda path: client.get(path).content), lambda: None)
+        )
+
+
+def fetch_all(base_url: str, paths: list[str], concurrency: int) -> tuple[int, int, float]:
+    """Fetch every path on `concurrency` keep-alive connections; (requests, bytes, seconds)."""
+    where = urlsplit(base_url)
+    host, port = where.hostname or "127.0.0.1", where.port or 80
+
+    def open_client() -> Client:
+        conn = [http.client.HTTPConnection(host, port, timeout=30)]
+
+        def ask(path: str) -> http.client.HTTPResponse:
+            conn[0].request("GET", path, headers=HEADERS)
+            return conn[0].getresponse()
+
+        def get(path: str) -> bytes:
+            try:
+                response = ask(path)
+                body = response.read()
+            except (OSError, http.client.HTTPException):
+                conn[0].close()  # the next request opens a fresh connection
+                conn[0] = http.client.HTTPConnection(host, port, timeout=30)
+                response = ask(path)
+                body = response.read()
+            if response.will_close:
+                conn[0].close()
+            return body
+
+        return get, lambda: conn[0].close()
+
+    return _in_threads(paths, concurrency, open_client)
 
 
 def main(argv: list[str] | None = None) -> int:

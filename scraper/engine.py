@@ -324,19 +324,16 @@ class Crawler:
         that shape a refusal (scraper.interstitials)."""
         released, refusals = self.interstitials.see(shape, Held(result, known, (job, page.url)))
         if not refusals:
-            if self.tally.watch_drift(result, known):
-                self.held_states[page.url] = known.state
+            # Judged by the drift guard, never its suspect: answer_shape leaves those to it.
+            self.tally.watch_drift(result, known)
             self.ledger.hold(result, job, page.url)
-            enforce(self.drift, self.tally)
             oldest = self.interstitials.overflow(HELD_UNREADABLE)
-            if oldest is not None and oldest.item[1] not in self.held_states:
-                # No twin came: written now as what it is (a drift suspect waits regardless).
+            if oldest is not None:  # no twin came: written now as what it is
                 self.ledger.unhold(oldest.result)
                 self._write(oldest.result, oldest.known, *oldest.item)
             return
         if released is not None:
             self.ledger.unhold(released.result)
-            self.held_states.pop(released.item[1], None)
         for refusal, (held_job, url) in refusals:
             # The held answer was counted when it was held; this one is counted now.
             counted = released is not None and refusal.url == released.result.url
