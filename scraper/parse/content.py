@@ -45,7 +45,10 @@ _CHROME_TAG_RE = re.compile(r"<(" + "|".join((*_CHROME_TAGS, "header", "form")) 
 _CHROME_ATTRS: tuple[tuple[str, str], ...] = (
     ("role=", "[role=navigation i], [role=banner i], [role=contentinfo i], [role=complementary i]"),
     ("role=", "[role=search i], [role=dialog i], [role=alertdialog i]"),
-    ("hidden", "[hidden], [aria-hidden=true]"),
+    # A tab list is controls; its panels are content, the inactive ones hidden only until
+    # their tab is chosen (what they hold shows nowhere else).
+    ("role=", "[role=tablist i]"),
+    ("hidden", "[hidden]:not([role=tabpanel i]), [aria-hidden=true]:not([role=tabpanel i])"),
     # What the page's own style hides is no more shown than what the hidden attribute hides.
     ("none", '[style*="display:none" i], [style*="display: none" i]'),
     ("hidden", '[style*="visibility:hidden" i], [style*="visibility: hidden" i]'),
@@ -130,6 +133,44 @@ _NO_METADATA_NAMES_RE = re.compile(
 )
 
 
+def _accessible_name(node: LexborNode) -> str | None:
+    """What a screen reader calls an element that shows no text: its aria-label or title, else
+    an image's alt, an icon's aria-label or title, or an svg's <title> inside it."""
+    attrs = node.attributes
+    for key in ("aria-label", "title"):
+        name = " ".join(str(attrs.get(key) or "").split())
+        if name:
+            return name
+    for inner in node.css("img[alt], [aria-label], [title], svg > title"):
+        if inner.tag == "title":
+            name = " ".join((inner.text() or "").split())
+        else:
+            a = inner.attributes
+            shown = a.get("alt") or a.get("aria-label") or a.get("title") or ""
+            name = " ".join(str(shown).split())
+        if name:
+            return name
+    return None
+
+
+def name_icon_labels(content: LexborNode, markup: str) -> bool:
+    """Give a label cell (<dt>, <th>) that shows only an icon its accessible name as text, as
+    the label it stands for; True when any was named. Run before chrome goes (icons are svg)."""
+    if ("<dt" not in markup and "<th" not in markup) or (
+        "label=" not in markup and "title" not in markup and "alt=" not in markup
+    ):
+        return False
+    named = False
+    for node in content.css("dt, th"):
+        if (node.text(deep=True) or "").strip():
+            continue
+        name = _accessible_name(node)
+        if name:
+            node.insert_child(name)
+            named = True
+    return named
+
+
 def _strip_chrome(
     content: LexborNode,
     markup: str,
@@ -178,6 +219,8 @@ def _strip_chrome(
     if themed and content.tag not in _CONTENT_ANCESTORS:
         for node in content.css(", ".join(themed)):
             if node is not content and not _has_ancestor(node, _CONTENT_ANCESTORS):
+                if node.tag != "nav" and _holds_the_title(node, own):
+                    continue  # a header box holding the post's own title (reader mode)
                 node.remove()
                 removed = True
     if "<th" in markup and _drop_log_table_headers(content):

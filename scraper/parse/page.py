@@ -24,6 +24,7 @@ from scraper.parse.content import (
     _content_node,
     _strip_chrome,
     beside,
+    name_icon_labels,
     narrow_body,
     strip_teasers,
 )
@@ -341,8 +342,40 @@ def _is_banner_line(shown: str) -> bool:
     return len(shown) <= 80 and _BANNER_RE.match(shown) is not None
 
 
+# A link a web archive rewrote (the Wayback Machine's /web/<14-digit timestamp><modifier>/<URL>,
+# absolute, scheme-relative or root-relative) stands for the URL it wraps: every link of an
+# archived page is read as the original it points to.
+_ARCHIVED_LINK_RE = re.compile(
+    r"(?:(?:https?:)?//web\.archive\.org)?/web/\d{14}(?:[a-z]{2}_)?/(?=(?:https?:)?//)", re.I
+)
+
+
+# Word's list paragraphs (pasted from Microsoft Word): a <p> styled mso-list:<list> level<n>
+# whose bullet glyph ("·", "o", "§" in a symbol font) sits in a span styled mso-list:Ignore or
+# between <!--[if !supportLists]--> and <!--[endif]-->. Each is read as the list item it shows,
+# a run of them as one list.
+_WORD_LIST_GLYPH_RE = re.compile(
+    r"<!--\[if !supportLists\]-->.{0,600}?<!--\[endif\]-->"
+    r"|<span[^>]*mso-list:\s*Ignore[^>]*>[^<]{0,40}(?:<span[^>]*>[^<]{0,200}</span>)?</span>",
+    re.S | re.I,
+)
+_WORD_LIST_PARA_RE = re.compile(
+    r"(?:<p(?=\s)[^>]*mso-list:(?!\s*Ignore)[^>]*>(?:(?!</?p[\s>]).){0,5000}?</p>\s*)+",
+    re.S | re.I,
+)
+_WORD_LIST_ITEM_RE = re.compile(r"<p(?=\s)[^>]*>((?:(?!</?p[\s>]).)*?)</p>", re.S | re.I)
+
+
+def _word_list(m: re.Match[str]) -> str:
+    return "<ul>" + _WORD_LIST_ITEM_RE.sub(r"<li>\1</li>", m.group(0)) + "</ul>"
+
+
 def _parse(html: str, url: str) -> ParsedPage:
     warnings: list[str] = []
+    if "/web/" in html:
+        html = _ARCHIVED_LINK_RE.sub("", html)
+    if "mso-list" in html:
+        html = _WORD_LIST_PARA_RE.sub(_word_list, _WORD_LIST_GLYPH_RE.sub("", html))
     # The bytes lexbor parses, encoded once (as LexborHTMLParser encodes a str: UTF-8, what
     # cannot be encoded dropped) for the depth check, the tree and a listing's second tree.
     data = html.encode("utf-8", "ignore")
@@ -372,6 +405,8 @@ def _parse(html: str, url: str) -> ParsedPage:
     content = _content_node(tree, one_post=rec_hint)
     markup = content.html or "" if content is not None else ""
     # A type label in the entry's meta line is chrome to the text: keep the markup it is in.
+    if content is not None and rec_hint and name_icon_labels(content, markup):
+        markup = content.html or ""
     unstripped = markup
     # What chrome taken out of the content showed (an entry footer, a meta box): metadata, if
     # any (on a page that is one recommendation).
