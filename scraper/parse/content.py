@@ -133,6 +133,32 @@ _NO_METADATA_NAMES_RE = re.compile(
 )
 
 
+# A bare type label ("Recommendation", "Area for improvement"), with no number.
+_TYPE_BADGE_RE = re.compile(
+    r"(?:causes?\s+(?:of|for)\s+concern|areas?\s+for\s+improvement|recommendations?)", re.I
+)
+_HEADING_TAGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+
+
+def _drop_type_badges(header: LexborNode) -> bool:
+    """Drop the badges in a header beside the page's title: an inline element, not a heading,
+    that shows only a bare type label. It tags the page (its type is read from the markup
+    before chrome goes), it heads no part of the text; True when any went."""
+    if header.css_first("h1") is None:
+        return False
+    dropped = False
+    for node in header.css("span, small, mark, strong, em, b, i, p, div"):
+        if node.css_first("h1, h2, h3, h4, h5, h6") is not None or _has_ancestor(
+            node, _HEADING_TAGS
+        ):
+            continue
+        shown = " ".join((node.text(deep=True) or "").split())
+        if shown and _TYPE_BADGE_RE.fullmatch(shown):
+            node.remove()
+            dropped = True
+    return dropped
+
+
 def _accessible_name(node: LexborNode) -> str | None:
     """What a screen reader calls an element that shows no text: its aria-label or title, else
     an image's alt, an icon's aria-label or title, or an svg's <title> inside it."""
@@ -195,6 +221,13 @@ def _strip_chrome(
         named += " hidden"
     attrs = [sel for trigger, sel in _CHROME_ATTRS if trigger in named]
     removed = False
+    if "<figcaption" in markup and present.intersection(("iframe", "object", "embed")):
+        for node in content.css("figure"):
+            # The caption of an embed (a report viewer) names what goes as chrome below.
+            cap = node.css_first("figcaption")
+            if cap is not None and node.css_first("iframe, object, embed") is not None:
+                cap.remove()
+                removed = True
     if "button" in present and _drop_control_boxes(content):
         removed = True
     if tags or attrs:
@@ -207,6 +240,8 @@ def _strip_chrome(
                 removed = True
     if "header" in present:
         for node in content.css("header"):
+            if _drop_type_badges(node):
+                removed = True
             classes = node.attributes.get("class") or ""
             if "entry-header" in classes or "page-header" in classes:
                 continue
