@@ -24,6 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import synthetic  # noqa: E402
+from bench.proc import peak_command, read_peak  # noqa: E402
 
 TARGET_MS = 300
 EXPORT_SNIPPET = """
@@ -77,11 +78,16 @@ def pages(n: int) -> list[dict[str, Any]]:
 
 
 def _peak_rss_mb(args: list[str]) -> float:
-    proc = subprocess.Popen(args, cwd=ROOT)
-    _, status, usage = os.wait4(proc.pid, 0)
-    if status != 0:
-        raise RuntimeError(f"{args} failed ({status})")
-    return usage.ru_maxrss / 1024
+    """The process's own peak (VmHWM through bench/peak.py; wait4's ru_maxrss would start at
+    this process's high-water mark, hiding any export smaller than it)."""
+    with tempfile.TemporaryDirectory() as folder:
+        command, peak_file = peak_command(args, Path(folder) / "peak")
+        proc = subprocess.Popen(command, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        if status != 0:
+            raise RuntimeError(f"{args} failed ({status})")
+        peak = read_peak(peak_file)
+    return (peak if peak is not None else usage.ru_maxrss) / 1024
 
 
 def exports(n: int, small: int = 10_000) -> list[dict[str, Any]]:
@@ -90,8 +96,7 @@ def exports(n: int, small: int = 10_000) -> list[dict[str, Any]]:
         peaks: dict[int, dict[str, float]] = {}
         for size in (small, n):
             path = str(Path(folder) / f"archive{size}.sqlite")
-            # Built in its own process: a child's ru_maxrss starts from its parent's at fork,
-            # so building here would set every export's figure to the builder's peak.
+            # Built in its own process, so this one stays small.
             builder = [sys.executable, str(ROOT / "bench" / "synthetic.py"), str(size), path]
             subprocess.run(builder, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
             peaks[size] = {}

@@ -101,6 +101,7 @@ def _summary(crawler: str, m: Measured, figures: dict[str, Any]) -> dict[str, An
         "pages_per_second": round(pages / m.wall_seconds, 1) if m.wall_seconds else None,
         "peak_rss_mb": round(m.peak_rss_bytes / MB, 1),
         "polled_peak_rss_mb": round(m.polled_peak_rss_bytes / MB, 1),
+        "rusage_maxrss_mb": round(m.rusage_maxrss_bytes / MB, 1),
         # CPU time over wall time: a crawler bound by one GIL cannot pass 1.0.
         "cpu_cores_used": round(m.cpu_seconds / m.wall_seconds, 2) if m.wall_seconds else None,
         "cpu_seconds": round(m.cpu_seconds, 3),

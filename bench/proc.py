@@ -1,8 +1,11 @@
 """Processes for the benchmarks: the fixture site in its own process, and measured runs.
 
 A measured run is one fresh subprocess: its wall time, and its peak resident set size twice
-over: the kernel's high-water mark (`wait4` rusage, which no sampling can miss) and psutil
+over: the kernel's high-water mark of the process's own memory (VmHWM, written by the
+process itself as it ends through bench/peak.py, which no sampling can miss) and psutil
 polling the whole process tree (which would also see helper processes, if a crawler had any).
+`wait4`'s ru_maxrss is kept too, but only as a cross-check: Linux starts a child's ru_maxrss
+at its parent's high-water mark, so it can never read below the bench process's own size.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ class Measured:
     """What one measured subprocess took."""
 
     wall_seconds: float
-    peak_rss_bytes: int  # kernel high-water mark of the process (ru_maxrss)
+    peak_rss_bytes: int  # kernel high-water mark of the process's own memory (VmHWM)
+    rusage_maxrss_bytes: int  # wait4's ru_maxrss: at least the parent's high-water mark
     polled_peak_rss_bytes: int  # largest sum of RSS over the process tree seen by psutil
     cpu_seconds: float  # user + system time of the process
     returncode: int
@@ -74,10 +78,13 @@ def run_measured(
 ) -> Measured:
     """Run `command` to the end in a fresh process; wall time and peak RSS.
 
+    A command run by this Python (`sys.executable ...`) runs through bench/peak.py, which
+    writes its own VmHWM as it ends; any other command's peak is wait4's ru_maxrss.
     `progress(elapsed)` is called every `progress_every` seconds while it runs.
     """
     out_path = ROOT / "bench" / "out"
     out_path.mkdir(parents=True, exist_ok=True)
+    command, peak_file = peak_command(command, out_path / "last.peak")
     # Files, not pipes: a chatty child must never block on a full pipe while we wait4().
     with (
         open(out_path / "last.stdout", "w+b") as out,
@@ -95,16 +102,37 @@ def run_measured(
         err.seek(0)
         stdout = out.read().decode("utf-8", "replace")
         stderr = err.read().decode("utf-8", "replace")
-    # Linux reports ru_maxrss in KiB.
+    # Linux reports ru_maxrss in KiB, as VmHWM.
+    own_peak = read_peak(peak_file)
     return Measured(
         wall_seconds=wall,
-        peak_rss_bytes=rusage.ru_maxrss * 1024,
+        peak_rss_bytes=(own_peak if own_peak is not None else rusage.ru_maxrss) * 1024,
+        rusage_maxrss_bytes=rusage.ru_maxrss * 1024,
         polled_peak_rss_bytes=sampler.peak,
         cpu_seconds=rusage.ru_utime + rusage.ru_stime,
         returncode=os.waitstatus_to_exitcode(status),
         stdout=stdout,
         stderr=stderr,
     )
+
+
+def peak_command(command: Sequence[str], peak_file: Path) -> tuple[list[str], Path | None]:
+    """`command` run through bench/peak.py when it is this Python's, and where its peak goes."""
+    command = list(command)
+    if not command or command[0] != sys.executable or len(command) < 2:
+        return command, None
+    peak_file.unlink(missing_ok=True)
+    return [sys.executable, "-m", "bench.peak", str(peak_file), *command[1:]], peak_file
+
+
+def read_peak(peak_file: Path | None) -> int | None:
+    """The KiB bench/peak.py wrote, or None (not a Python command, or it died before)."""
+    if peak_file is None:
+        return None
+    try:
+        return int(peak_file.read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        return None
 
 
 def _wait4(
