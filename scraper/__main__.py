@@ -1,5 +1,5 @@
 """`python -m scraper` is `hmicfrs`."""
 
-from scraper.cli import main
+from scraper.cli import entry
 
-main()
+entry()

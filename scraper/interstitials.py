@@ -10,7 +10,11 @@ ends; if a second recommendation URL is answered with the same page (the same bo
 URL it echoes and every token with a digit in it, the request ids, nonces, times, are taken
 out), every answer of that shape is a refusal: its requests are on record, and it is never a
 version of anything. An answer of a shape no other URL got is a page the parser could not
-read, written and flagged as before. Pure: the run loop keeps the registry and writes.
+read, written and flagged as before. An empty 200 is one more such page: the same (no) page
+whatever was asked, so an empty body at a second recommendation URL makes every empty answer a
+refusal too (a CDN or proxy answering nothing site-wide is no answer, never a page in error),
+while one page answered empty alone is that page's error. Pure: the run loop keeps the
+registry and writes.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ def answer_shape(
     """The shape of an answer that may be an interstitial, None for any other answer. A page
     that read as a recommendation before and now reads as none is the drift guard's (a
     layout the parser no longer reads, the same on every page, is drift, not a refusal)."""
+    if is_recommendation_url and result.url == url and _empty_2xx(result):
+        return EMPTY
     drifted = known.page_kind == "recommendation" and (
         result.parsed is None or result.parsed.page_kind == "unexpected"
     )
@@ -60,6 +66,15 @@ def answer_shape(
     return hashlib.sha256(_VARYING.sub("", text).encode("utf-8")).hexdigest()
 
 
+EMPTY = "empty"  # the shape of every empty 2xx answer
+
+
+def _empty_2xx(result: PageResult) -> bool:
+    """A 2xx answer with no body at all (the fetch layer's "empty body" error)."""
+    status = result.http_status or 0
+    return 200 <= status < 300 and result.body is None and result.error == "empty body"
+
+
 def _weak(parsed: ParsedRecord | None) -> bool:
     """Read as nothing a recommendation page shows but text: no log, no status, none of the
     page's metadata (or not read as a recommendation at all). A real page can be this bare;
@@ -73,10 +88,17 @@ def _weak(parsed: ParsedRecord | None) -> bool:
 
 def as_refusal(result: PageResult, known: KnownPage, urls: int) -> PageResult:
     """The answer as what it was: a refusal, its requests kept, no body, no state change."""
-    why = (
-        f"refused: the same page, not a recommendation, answered {urls} recommendation URLs "
-        "with a 200 (an interstitial: a challenge, block or maintenance page), not content"
-    )
+    if _empty_2xx(result):
+        why = (
+            f"refused: an empty body answered {urls} recommendation URLs with a "
+            f"{result.http_status} (a cache, proxy or server answering nothing), not content"
+        )
+    else:
+        why = (
+            f"refused: the same page, not a recommendation, answered {urls} recommendation "
+            "URLs with a 200 (an interstitial: a challenge, block or maintenance page), not "
+            "content"
+        )
     last = replace(result.fetches[-1], outcome=Outcome.REFUSED, error=why)
     return replace(
         result,

@@ -11,6 +11,8 @@ The rules, in the order they are applied:
   versions and never missing; 404/410 are missing however much text the body has, except a
   "404 Page not found" banner over a real record at a recommendation URL (the parser's
   judgement), which is live.
+- A recommendation URL answered with a page whose canonical link names another
+  recommendation is refused: it is another page's content, never a version of this one.
 - Validators belong to the body they came with: they are kept only with a body the archive
   keeps as the current version; a missing, redirected or failed answer clears them, so they
   are never sent later as if they were the current version's.
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 from scraper.discover import canonical_url
 from scraper.fetched import Attempt, FetchOutcome, FetchResult
 from scraper.identity import Identify, PageIdentity
-from scraper.parse import ParsedPage
+from scraper.parse import OTHER_RECOMMENDATION, ParsedPage
 from store.archive import FetchRow, KnownPage, PageResult, ParsedRecord
 from store.states import MISSING_STATES, Outcome, PageEvent, PageKind, PageState
 
@@ -150,12 +152,24 @@ def _answered(page: PageIdentity, status: int, parsed: ParsedPage | None) -> _Ve
         return _Verdict(state, _MISSING_OUTCOME[state])
     if not 200 <= status < 300:
         return _Verdict(PageState.ERROR, Outcome.ERROR, f"HTTP {status}")
+    other = _names_another_recommendation(page, parsed)
+    if other is not None:
+        return _Verdict(None, Outcome.REFUSED, f"refused: another recommendation's page ({other})")
     if kind == "not_found" or (kind == "listing" and page.kind == PageKind.RECOMMENDATION):
         # A listing where a recommendation was asked for: an id that leads nowhere.
         return _Verdict(PageState.SOFT_404, Outcome.SOFT_404)
     if kind is None and page.kind not in _UNPARSED:
         return _Verdict(PageState.ERROR, Outcome.ERROR, "no text to read")
     return _Verdict(PageState.LIVE, None, keep_body=True)
+
+
+def _names_another_recommendation(page: PageIdentity, parsed: ParsedPage | None) -> str | None:
+    """The parser's word, when a recommendation URL was answered with a page whose canonical
+    link names another recommendation: a cache or proxy crossing its wires, never a version
+    of this page (and, page after page, a refusing site)."""
+    if parsed is None or not page.is_recommendation_url:
+        return None
+    return next((w for w in parsed.warnings if w.startswith(OTHER_RECOMMENDATION)), None)
 
 
 def _is_record_under_banner(parsed: ParsedPage | None) -> bool:

@@ -390,12 +390,35 @@ class Archive(CaptureRecording):
             self.db.conn.execute("BEGIN")
             batch.opened_at = batch.clock()
             batch.written = batch.committed
-        with self.db.atomic():
+        with self._atomic():
             yield
         if batch is not None:
             batch.written += pages
             if batch.due():
                 self.flush()
+
+    @contextlib.contextmanager
+    def _atomic(self) -> Iterator[None]:
+        """sqlite_utils' Database.atomic (a transaction, or inside one a savepoint, rolled
+        back alone on any error), with one savepoint name for every page: sqlite_utils names
+        each savepoint afresh from the system's random source, three statements a page that
+        the connection's statement cache never saw before. A nested savepoint may share the
+        name: ROLLBACK TO and RELEASE act on the innermost one of that name."""
+        conn = self.db.conn
+        if not conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        conn.execute("SAVEPOINT page_write")
+        try:
+            yield
+        except BaseException:
+            # An error that destroyed the whole transaction took the savepoint with it.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK TO SAVEPOINT page_write")
+                conn.execute("RELEASE SAVEPOINT page_write")
+            raise
+        conn.execute("RELEASE SAVEPOINT page_write")
 
     # what users ask (store.reports holds the queries) -----------------------------------
 

@@ -144,6 +144,10 @@ class Case:
 
 P_RECORD, P_BANNER, P_SOFT = parse(RECORD), parse(BANNER), parse(SOFT_404)
 P_TEXT = parse(TEXT_ONLY)
+CROSSED = "log_heading_before_log"  # its canonical link names east-fenland/7120, not kent/101
+P_CROSSED = parse(CROSSED)
+WHY_CROSSED = ("refused: another recommendation's page (id: the canonical link names another "
+               "recommendation: 7120, not 101)")  # fmt: skip
 P_LISTING_AT_ID = parse(LISTING, ID_URL)
 V2 = {"etag": '"v2"', "last_modified": "Tue, 01 Dec 2026 01:00:00 GMT"}
 SENT = ('"v1"', "Mon, 30 Nov 2026 10:00:00 GMT")
@@ -222,6 +226,10 @@ CASES = [
          LIVE, answer(403, TEXT_ONLY, sent=SENT), P_TEXT,
          expect(None, Outcome.REFUSED, 403, parsed=P_TEXT, bytes_of=TEXT_ONLY, **KEPT,
                 error="refused: HTTP 403", row_error="refused: HTTP 403")),
+    Case("a 200 whose canonical link names another recommendation is its page: refused",
+         LIVE, answer(200, CROSSED, etag='"x"', sent=SENT), P_CROSSED,
+         expect(None, Outcome.REFUSED, parsed=P_CROSSED, bytes_of=CROSSED, **KEPT,
+                error=WHY_CROSSED, row_error=WHY_CROSSED)),
     Case("a 451 at a fresh recommendation URL is never archived as live",
          LISTED, answer(451, TEXT_ONLY), P_TEXT,
          expect(None, Outcome.REFUSED, 451, parsed=P_TEXT, bytes_of=TEXT_ONLY,

@@ -67,7 +67,7 @@ Modules, one concern each (imports point down the list):
 from __future__ import annotations
 
 from scraper.parse.dates import parse_date
-from scraper.parse.page import parse_page
+from scraper.parse.page import OTHER_RECOMMENDATION, parse_page
 from scraper.parse.records import (
     PAGE_KINDS,
     PARSER_VERSION,
@@ -78,6 +78,7 @@ from scraper.parse.records import (
 )
 
 __all__ = [
+    "OTHER_RECOMMENDATION",
     "PAGE_KINDS",
     "PARSER_VERSION",
     "REC_TYPES",

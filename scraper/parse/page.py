@@ -82,15 +82,24 @@ _LISTING_URL_RE = re.compile(
     r"|/page/\d+/?$|/page/\d+/?\?|/recommendation[-_]theme/|/recommendations?/?(?:\?|$)|/category/|/tag/",
     re.I,
 )
+# The warning of a page whose canonical link names another recommendation than its URL does.
+OTHER_RECOMMENDATION = "id: the canonical link names another recommendation"
 _POSTID_CLASS_RE = re.compile(r"\bpostid-(\d+)\b")
 
 
 def _page_ids(
     tree: LexborHTMLParser, url: str, warnings: list[str]
 ) -> tuple[int | None, str | None]:
-    """(rec_id, force) from the URL, else from the page's canonical link, shortlink or classes."""
+    """(rec_id, force) from the URL, else from the page's canonical link, shortlink or classes.
+    A page whose canonical link names another recommendation than its URL is another page's
+    (a cache or proxy answering one URL with another's page): warned, OTHER_RECOMMENDATION."""
     key = recommendation_key(url)
     if key is not None:
+        canonical = tree.css_first("link[rel~=canonical i][href]")
+        if canonical is not None:
+            ckey = recommendation_key(canonical.attributes.get("href") or "")
+            if ckey is not None and ckey[1] != key[1]:
+                warnings.append(f"{OTHER_RECOMMENDATION}: {ckey[1]}, not {key[1]}")
         return key[1], key[0]
     rec_id = id_from_query(url)
     force = None
