@@ -138,6 +138,7 @@ _TYPE_BADGE_RE = re.compile(
     r"(?:causes?\s+(?:of|for)\s+concern|areas?\s+for\s+improvement|recommendations?)", re.I
 )
 _HEADING_TAGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+_BADGE_MARKUP_RE = re.compile(r">\s*" + _TYPE_BADGE_RE.pattern + r"\s*<", re.I)
 
 
 def _drop_type_badges(header: LexborNode) -> bool:
@@ -179,12 +180,14 @@ def _accessible_name(node: LexborNode) -> str | None:
     return None
 
 
+# A label cell whose first content is an element, not text (an icon, say).
+_ICON_LABEL_RE = re.compile(r"<(?:dt|th)(?=[\s>])[^>]*>\s*<(?!/)")
+
+
 def name_icon_labels(content: LexborNode, markup: str) -> bool:
     """Give a label cell (<dt>, <th>) that shows only an icon its accessible name as text, as
     the label it stands for; True when any was named. Run before chrome goes (icons are svg)."""
-    if ("<dt" not in markup and "<th" not in markup) or (
-        "label=" not in markup and "title" not in markup and "alt=" not in markup
-    ):
+    if ("<dt" not in markup and "<th" not in markup) or _ICON_LABEL_RE.search(markup) is None:
         return False
     named = False
     for node in content.css("dt, th"):
@@ -239,8 +242,9 @@ def _strip_chrome(
                 node.remove()
                 removed = True
     if "header" in present:
+        badges = _BADGE_MARKUP_RE.search(markup) is not None
         for node in content.css("header"):
-            if _drop_type_badges(node):
+            if badges and _drop_type_badges(node):
                 removed = True
             classes = node.attributes.get("class") or ""
             if "entry-header" in classes or "page-header" in classes:
