@@ -379,12 +379,18 @@ def _word_list(m: re.Match[str]) -> str:
     return "<ul>" + _WORD_LIST_ITEM_RE.sub(r"<li>\1</li>", m.group(0)) + "</ul>"
 
 
+def _marked_text(markup: str) -> str:
+    """The content's marked text, Word's list paragraphs read as lists (looked for in the
+    content's markup only: far less to scan than the page)."""
+    if "mso-list" in markup:
+        markup = _WORD_LIST_PARA_RE.sub(_word_list, _WORD_LIST_GLYPH_RE.sub("", markup))
+    return _html_to_marked_text(markup)
+
+
 def _parse(html: str, url: str) -> ParsedPage:
     warnings: list[str] = []
     if "/web/" in html:
         html = _ARCHIVED_LINK_RE.sub("", html)
-    if "mso-list" in html:
-        html = _WORD_LIST_PARA_RE.sub(_word_list, _WORD_LIST_GLYPH_RE.sub("", html))
     # The bytes lexbor parses, encoded once (as LexborHTMLParser encodes a str: UTF-8, what
     # cannot be encoded dropped) for the depth check, the tree and a listing's second tree.
     data = html.encode("utf-8", "ignore")
@@ -438,7 +444,7 @@ def _parse(html: str, url: str) -> ParsedPage:
                     title_scope = content  # a title in a hero above the text
                 content = narrowed
                 markup = content.html or ""
-    marked = _html_to_marked_text(markup)
+    marked = _marked_text(markup)
     if not marked and tree.body is not None and content is not tree.body:
         # An empty <main> or <article> in an odd theme: fall back to the whole body.
         content = tree.body
@@ -447,7 +453,7 @@ def _parse(html: str, url: str) -> ParsedPage:
         chrome.clear()
         if _strip_chrome(content, markup, chrome if rec_hint else None, own):
             markup = content.html or ""
-        marked = _html_to_marked_text(markup)
+        marked = _marked_text(markup)
         warnings.append("content: empty main area, used body")
     if "&" in marked and _ESCAPED_ENTITY_RE.search(marked):
         # WordPress sometimes escapes twice; "&#8211;" on screen means "–".
