@@ -47,8 +47,13 @@ if TYPE_CHECKING:
 # Snapshots read and sent to the workers at a time; blocks in flight at once.
 BLOCK = 512
 IN_FLIGHT = 3
-# Snapshots a worker takes per task: small enough to keep every worker busy to the end.
+# Snapshots a worker takes per task: at most CHUNK, and no more stored body bytes than
+# CHUNK_BYTES unless it is one snapshot. Parse time varies widely (a listing page of 800
+# entries costs 25 recommendation pages), and such pages sort together by URL: chunks cut by
+# count alone handed one worker every listing at once, ordered writing then waited on that
+# one chunk while the other worker ran out of blocks in flight.
 CHUNK = 64
+CHUNK_BYTES = 16_384
 # The writer commits once this many snapshots are written, or this long after the first of
 # them (checked as each block or changed snapshot is written): about one commit per block.
 BATCH_PAGES = BLOCK
@@ -68,12 +73,36 @@ def parse_stored(snapshot: Sequence[Any]) -> ParsedRecord:
     return parsed_record(parse_page(text, url))
 
 
+Parses = list[ParsedRecord | Settled]
+
+
 def reparse_one(item: tuple[Sequence[Any], StoredParse]) -> ParsedRecord | Settled:
     """The parse of one stored snapshot, or, when it reads as the parse stored for it, only
     what the writer needs of it (a few bytes to send back instead of the whole record)."""
     snapshot, stored = item
     parsed = parse_stored(snapshot)
     return settle(parsed) if parse_unchanged(stored, parsed) else parsed
+
+
+def reparse_chunk(items: Sequence[tuple[Sequence[Any], StoredParse]]) -> Parses:
+    """reparse_one for each of a worker's task's snapshots, in order."""
+    return [reparse_one(item) for item in items]
+
+
+def _chunks(items: Sequence[tuple[Sequence[Any], StoredParse]]) -> Iterator[list]:
+    """Consecutive runs of `items` of at most CHUNK snapshots and about CHUNK_BYTES of
+    stored body (the best cheap guess at their parse time) each."""
+    chunk: list = []
+    size = 0
+    for item in items:
+        body = len(item[0][3])
+        if chunk and (len(chunk) >= CHUNK or size + body > CHUNK_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(item)
+        size += body
+    if chunk:
+        yield chunk
 
 
 def _pool(workers: int) -> Pool:
@@ -88,9 +117,6 @@ def _pool(workers: int) -> Pool:
 def _ignore_interrupts() -> None:
     """Ctrl-C is for the writer, which ends the workers itself."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-Parses = list[ParsedRecord | Settled]
 
 
 def _parsed_blocks(
@@ -109,17 +135,17 @@ def _parsed_blocks(
         return
     pool = _pool(workers)
     try:
-        pending: deque[tuple[list[tuple], dict[int, StoredParse], AsyncResult[Parses]]]
+        pending: deque[tuple[list[tuple], dict[int, StoredParse], AsyncResult[list[Parses]]]]
         pending = deque()
         for block, stored in read():
-            items = [(s, stored[s[0]]) for s in block]
-            pending.append((block, stored, pool.map_async(reparse_one, items, chunksize=CHUNK)))
+            chunks = list(_chunks([(s, stored[s[0]]) for s in block]))
+            pending.append((block, stored, pool.map_async(reparse_chunk, chunks, chunksize=1)))
             if len(pending) >= IN_FLIGHT:
                 done, done_stored, result = pending.popleft()
-                yield done, done_stored, result.get()
+                yield done, done_stored, [p for chunk in result.get() for p in chunk]
         while pending:
             done, done_stored, result = pending.popleft()
-            yield done, done_stored, result.get()
+            yield done, done_stored, [p for chunk in result.get() for p in chunk]
         pool.close()
     finally:
         pool.terminate()
