@@ -45,7 +45,10 @@ _CHROME_TAG_RE = re.compile(r"<(" + "|".join((*_CHROME_TAGS, "header", "form")) 
 _CHROME_ATTRS: tuple[tuple[str, str], ...] = (
     ("role=", "[role=navigation i], [role=banner i], [role=contentinfo i], [role=complementary i]"),
     ("role=", "[role=search i], [role=dialog i], [role=alertdialog i]"),
-    ("hidden", "[hidden], [aria-hidden=true]"),
+    # A tab list is controls; its panels are content, the inactive ones hidden only until
+    # their tab is chosen (what they hold shows nowhere else).
+    ("role=", "[role=tablist i]"),
+    ("hidden", "[hidden]:not([role=tabpanel i]), [aria-hidden=true]:not([role=tabpanel i])"),
     # What the page's own style hides is no more shown than what the hidden attribute hides.
     ("none", '[style*="display:none" i], [style*="display: none" i]'),
     ("hidden", '[style*="visibility:hidden" i], [style*="visibility: hidden" i]'),
@@ -130,6 +133,73 @@ _NO_METADATA_NAMES_RE = re.compile(
 )
 
 
+# A bare type label ("Recommendation", "Area for improvement"), with no number.
+_TYPE_BADGE_RE = re.compile(
+    r"(?:causes?\s+(?:of|for)\s+concern|areas?\s+for\s+improvement|recommendations?)", re.I
+)
+_HEADING_TAGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+_BADGE_MARKUP_RE = re.compile(r">\s*" + _TYPE_BADGE_RE.pattern + r"\s*<", re.I)
+
+
+def _drop_type_badges(header: LexborNode) -> bool:
+    """Drop the badges in a header beside the page's title: an inline element, not a heading,
+    that shows only a bare type label. It tags the page (its type is read from the markup
+    before chrome goes), it heads no part of the text; True when any went."""
+    if header.css_first("h1") is None:
+        return False
+    dropped = False
+    for node in header.css("span, small, mark, strong, em, b, i, p, div"):
+        if node.css_first("h1, h2, h3, h4, h5, h6") is not None or _has_ancestor(
+            node, _HEADING_TAGS
+        ):
+            continue
+        shown = " ".join((node.text(deep=True) or "").split())
+        if shown and _TYPE_BADGE_RE.fullmatch(shown):
+            node.remove()
+            dropped = True
+    return dropped
+
+
+def _accessible_name(node: LexborNode) -> str | None:
+    """What a screen reader calls an element that shows no text: its aria-label or title, else
+    an image's alt, an icon's aria-label or title, or an svg's <title> inside it."""
+    attrs = node.attributes
+    for key in ("aria-label", "title"):
+        name = " ".join(str(attrs.get(key) or "").split())
+        if name:
+            return name
+    for inner in node.css("img[alt], [aria-label], [title], svg > title"):
+        if inner.tag == "title":
+            name = " ".join((inner.text() or "").split())
+        else:
+            a = inner.attributes
+            shown = a.get("alt") or a.get("aria-label") or a.get("title") or ""
+            name = " ".join(str(shown).split())
+        if name:
+            return name
+    return None
+
+
+# A label cell whose first content is an element, not text (an icon, say).
+_ICON_LABEL_RE = re.compile(r"<(?:dt|th)(?=[\s>])[^>]*>\s*<(?!/)")
+
+
+def name_icon_labels(content: LexborNode, markup: str) -> bool:
+    """Give a label cell (<dt>, <th>) that shows only an icon its accessible name as text, as
+    the label it stands for; True when any was named. Run before chrome goes (icons are svg)."""
+    if ("<dt" not in markup and "<th" not in markup) or _ICON_LABEL_RE.search(markup) is None:
+        return False
+    named = False
+    for node in content.css("dt, th"):
+        if (node.text(deep=True) or "").strip():
+            continue
+        name = _accessible_name(node)
+        if name:
+            node.insert_child(name)
+            named = True
+    return named
+
+
 def _strip_chrome(
     content: LexborNode,
     markup: str,
@@ -154,6 +224,13 @@ def _strip_chrome(
         named += " hidden"
     attrs = [sel for trigger, sel in _CHROME_ATTRS if trigger in named]
     removed = False
+    if "<figcaption" in markup and present.intersection(("iframe", "object", "embed")):
+        for node in content.css("figure"):
+            # The caption of an embed (a report viewer) names what goes as chrome below.
+            cap = node.css_first("figcaption")
+            if cap is not None and node.css_first("iframe, object, embed") is not None:
+                cap.remove()
+                removed = True
     if "button" in present and _drop_control_boxes(content):
         removed = True
     if tags or attrs:
@@ -165,7 +242,10 @@ def _strip_chrome(
                 node.remove()
                 removed = True
     if "header" in present:
+        badges = _BADGE_MARKUP_RE.search(markup) is not None
         for node in content.css("header"):
+            if badges and _drop_type_badges(node):
+                removed = True
             classes = node.attributes.get("class") or ""
             if "entry-header" in classes or "page-header" in classes:
                 continue
@@ -178,6 +258,8 @@ def _strip_chrome(
     if themed and content.tag not in _CONTENT_ANCESTORS:
         for node in content.css(", ".join(themed)):
             if node is not content and not _has_ancestor(node, _CONTENT_ANCESTORS):
+                if node.tag != "nav" and _holds_the_title(node, own):
+                    continue  # a header box holding the post's own title (reader mode)
                 node.remove()
                 removed = True
     if "<th" in markup and _drop_log_table_headers(content):

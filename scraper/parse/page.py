@@ -24,6 +24,7 @@ from scraper.parse.content import (
     _content_node,
     _strip_chrome,
     beside,
+    name_icon_labels,
     narrow_body,
     strip_teasers,
 )
@@ -350,8 +351,46 @@ def _is_banner_line(shown: str) -> bool:
     return len(shown) <= 80 and _BANNER_RE.match(shown) is not None
 
 
+# A link a web archive rewrote (the Wayback Machine's /web/<14-digit timestamp><modifier>/<URL>,
+# absolute, scheme-relative or root-relative) stands for the URL it wraps: every link of an
+# archived page is read as the original it points to.
+_ARCHIVED_LINK_RE = re.compile(
+    r"(?:(?:https?:)?//web\.archive\.org)?/web/\d{14}(?:[a-z]{2}_)?/(?=(?:https?:)?//)", re.I
+)
+
+
+# Word's list paragraphs (pasted from Microsoft Word): a <p> styled mso-list:<list> level<n>
+# whose bullet glyph ("·", "o", "§" in a symbol font) sits in a span styled mso-list:Ignore or
+# between <!--[if !supportLists]--> and <!--[endif]-->. Each is read as the list item it shows,
+# a run of them as one list.
+_WORD_LIST_GLYPH_RE = re.compile(
+    r"<!--\[if !supportLists\]-->.{0,600}?<!--\[endif\]-->"
+    r"|<span[^>]*mso-list:\s*Ignore[^>]*>[^<]{0,40}(?:<span[^>]*>[^<]{0,200}</span>)?</span>",
+    re.S | re.I,
+)
+_WORD_LIST_PARA_RE = re.compile(
+    r"(?:<p(?=\s)[^>]*mso-list:(?!\s*Ignore)[^>]*>(?:(?!</?p[\s>]).){0,5000}?</p>\s*)+",
+    re.S | re.I,
+)
+_WORD_LIST_ITEM_RE = re.compile(r"<p(?=\s)[^>]*>((?:(?!</?p[\s>]).)*?)</p>", re.S | re.I)
+
+
+def _word_list(m: re.Match[str]) -> str:
+    return "<ul>" + _WORD_LIST_ITEM_RE.sub(r"<li>\1</li>", m.group(0)) + "</ul>"
+
+
+def _marked_text(markup: str) -> str:
+    """The content's marked text, Word's list paragraphs read as lists (looked for in the
+    content's markup only: far less to scan than the page)."""
+    if "mso-list" in markup:
+        markup = _WORD_LIST_PARA_RE.sub(_word_list, _WORD_LIST_GLYPH_RE.sub("", markup))
+    return _html_to_marked_text(markup)
+
+
 def _parse(html: str, url: str) -> ParsedPage:
     warnings: list[str] = []
+    if "/web/" in html:
+        html = _ARCHIVED_LINK_RE.sub("", html)
     # The bytes lexbor parses, encoded once (as LexborHTMLParser encodes a str: UTF-8, what
     # cannot be encoded dropped) for the depth check, the tree and a listing's second tree.
     data = html.encode("utf-8", "ignore")
@@ -381,6 +420,8 @@ def _parse(html: str, url: str) -> ParsedPage:
     content = _content_node(tree, one_post=rec_hint)
     markup = content.html or "" if content is not None else ""
     # A type label in the entry's meta line is chrome to the text: keep the markup it is in.
+    if content is not None and rec_hint and name_icon_labels(content, markup):
+        markup = content.html or ""
     unstripped = markup
     # What chrome taken out of the content showed (an entry footer, a meta box): metadata, if
     # any (on a page that is one recommendation).
@@ -403,7 +444,7 @@ def _parse(html: str, url: str) -> ParsedPage:
                     title_scope = content  # a title in a hero above the text
                 content = narrowed
                 markup = content.html or ""
-    marked = _html_to_marked_text(markup)
+    marked = _marked_text(markup)
     if not marked and tree.body is not None and content is not tree.body:
         # An empty <main> or <article> in an odd theme: fall back to the whole body.
         content = tree.body
@@ -412,7 +453,7 @@ def _parse(html: str, url: str) -> ParsedPage:
         chrome.clear()
         if _strip_chrome(content, markup, chrome if rec_hint else None, own):
             markup = content.html or ""
-        marked = _html_to_marked_text(markup)
+        marked = _marked_text(markup)
         warnings.append("content: empty main area, used body")
     if "&" in marked and _ESCAPED_ENTITY_RE.search(marked):
         # WordPress sometimes escapes twice; "&#8211;" on screen means "–".

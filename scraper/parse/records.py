@@ -12,7 +12,7 @@ import json
 from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
-PARSER_VERSION: str = "6"
+PARSER_VERSION: str = "7"
 
 PAGE_KINDS = ("recommendation", "listing", "not_found", "unexpected")
 REC_TYPES = ("recommendation", "cause_of_concern", "area_for_improvement")

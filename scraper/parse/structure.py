@@ -276,6 +276,18 @@ def _split_label_lines(blocks: list[str]) -> list[str]:
     return out
 
 
+def _without_update_heading(update: list[str]) -> list[str]:
+    """An update less its heading: a first block that only names the section ("Progress",
+    "Status updates") over the update's own paragraphs."""
+    if (
+        len(update) > 1
+        and len(update[0]) <= 40
+        and (_UPDATE_HEADING_RE.match(update[0]) or _LOG_HEADING_RE.match(update[0]))
+    ):
+        return update[1:]
+    return update
+
+
 def _read_structure(blocks: list[str], has_log: bool, warnings: list[str]) -> _Structure:
     """Split the blocks before the log into cause of concern, text, progress update, closing."""
     s = _Structure()
@@ -379,7 +391,7 @@ def _read_structure(blocks: list[str], has_log: bool, warnings: list[str]) -> _S
                 end = min(1, len(body))
                 while end < len(body) and _RECOMMENDING_RE.search(body[end]) is not None:
                     end += 1
-            text_blocks, update = body[:end], body[end:]
+            text_blocks, update = body[:end], _without_update_heading(body[end:])
         s.text = _join_blocks(text_blocks)
         s.progress = _join_blocks(update)
     elif s.closing is not None and len(body) > 1:
@@ -390,7 +402,7 @@ def _read_structure(blocks: list[str], has_log: bool, warnings: list[str]) -> _S
         ):
             end += 1
         s.text = _join_blocks(body[:end])
-        s.progress = _join_blocks(body[end:])
+        s.progress = _join_blocks(_without_update_heading(body[end:]))
     else:
         s.text = _join_blocks(body)
     return s
