@@ -100,6 +100,7 @@ def _has_ancestor(node: LexborNode, tags: frozenset[str]) -> bool:
 
 
 _CONTENT_ANCESTORS = frozenset(("article", "main"))
+_LANDMARKS = frozenset(("main",))  # never chrome, whatever its classes say
 
 
 # Chrome that never shows the page's metadata: code, embeds, controls, navigation, what is hidden.
@@ -235,7 +236,9 @@ def _strip_chrome(
         removed = True
     if tags or attrs:
         for node in content.css(", ".join(tags + attrs)):
-            if node is not content:
+            # <main> is the page's main content by definition: a class word in it ("a
+            # no-cookie-banner layout") names the page's state, never a box of chrome.
+            if node is not content and node.tag not in _LANDMARKS:
                 if shown is not None and _may_show_metadata(node) and _within(node, content):
                     shown.extend(metadata_markup(node, own))
                 # remove() detaches without freeing, so nested matches stay safe to touch
