@@ -233,7 +233,6 @@ def _holds_ld_json(data: bytes) -> bool:
 
 _PLUS_LOOKS = 64
 # The regex engine's look for a literal runs through a long page faster than bytes.find.
-_ITEMPROP_RE = re.compile(rb"itemprop")
 
 
 def _linked_data(tree: LexborHTMLParser, data: bytes, url: str) -> PageMetadata | None:
@@ -410,7 +409,7 @@ def _parse(html: str, url: str) -> ParsedPage:
     # Structured data, read before any chrome goes: a script or a byline in the body is chrome
     # to the text. JSON-LD says of the page what microdata on its elements says again.
     linked_data = _linked_data(tree, data, url) if rec_hint else None
-    if rec_hint and _ITEMPROP_RE.search(data) is not None:  # b"itemprop" in data, faster
+    if rec_hint and b"itemprop" in data:
         linked_data = _merge(linked_data, microdata_metadata(tree, url))
     rec_url = recommendation_key(url) is not None
     listing_url = not rec_url and bool(_LISTING_URL_RE.search(url))
@@ -644,11 +643,11 @@ def _parse(html: str, url: str) -> ParsedPage:
     structure = _read_structure(list(blocks), bool(log), warnings)
     if structure.closing is None and status_line is not None:
         structure.closing = status_line
-    words = sum(len(b.split()) for b in blocks)
     is_rec = bool(log) or structure.has_labels or structure.closing is not None
     if not is_rec and rec_hint and blocks:
         # Text-only layout: only a recommendation URL tells us, so demand real text under a banner
         # or beside not-found prose (a theme's 404 or 410 page can list recent posts).
+        words = sum(len(b.split()) for b in blocks)
         is_rec = not (has_404_banner or not_found_text) or (
             words >= _MIN_WORDS_UNDER_BANNER
             and any(_RECOMMENDING_RE.search(b) is not None for b in blocks)
