@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 from scraper import discover
 from scraper import observe as obs
-from scraper.fetched import Attempt, FetchOutcome, FetchResult, decode_text
+from scraper.fetched import EMPTY_BODY, Attempt, FetchOutcome, FetchResult, decode_text
 from scraper.identity import Identify, PageIdentity
 from scraper.parse import parse_page
 from store.archive import KnownPage, PageResult, Provenance
@@ -113,7 +113,7 @@ def fetched_of(capture: Capture, max_page_bytes: int) -> FetchResult:
         error = f"body over max_page_bytes ({max_page_bytes})"
         return replace(result, outcome=FetchOutcome.TOO_LARGE, error=error)
     if not body and 200 <= capture.http_status < 300:
-        return replace(result, outcome=FetchOutcome.ERROR, error="empty body")
+        return replace(result, outcome=FetchOutcome.ERROR, error=EMPTY_BODY)
     text, encoding = decode_text(body, capture.content_type)
     return replace(result, body=body, text=text, encoding=encoding)
 

@@ -48,7 +48,7 @@ from tenacity.wait import wait_base
 
 from scraper.config import DEFAULTS, Config
 from scraper.errors import FetchAborted, SiteRefused, SiteUnreachable
-from scraper.fetched import Attempt, FetchOutcome, FetchResult, decode_text
+from scraper.fetched import EMPTY_BODY, Attempt, FetchOutcome, FetchResult, decode_text
 
 # httpcore imports trio when it is installed (selenium, in the test extra, brings it) for
 # async clients under trio, and httpx imports its own command line (pygments): this sync
@@ -1212,7 +1212,7 @@ class Fetcher:
             )
         body = answer.body or b""
         if not body and 200 <= answer.status < 300:
-            return replace(result, outcome=ERROR, error="empty body")
+            return replace(result, outcome=ERROR, error=EMPTY_BODY)
         text, encoding = decode_text(body, content_type)
         return replace(
             result,

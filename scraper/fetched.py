@@ -25,6 +25,11 @@ class FetchOutcome(StrEnum):
     ROBOTS_DISALLOWED = "robots_disallowed"
 
 
+# The error of a 2xx answer with no body at all: the fetch layer's and a capture's, read by
+# observe (the page's own error) and by scraper.interstitials (the same no-page everywhere).
+EMPTY_BODY = "empty body"
+
+
 @dataclass(frozen=True)
 class Attempt:
     """One HTTP request actually sent; every one becomes a row in `fetches`."""

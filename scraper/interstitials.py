@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+from scraper.fetched import EMPTY_BODY
 from store.archive import KnownPage, PageResult, ParsedRecord
 from store.states import Outcome
 
@@ -70,9 +71,9 @@ EMPTY = "empty"  # the shape of every empty 2xx answer
 
 
 def _empty_2xx(result: PageResult) -> bool:
-    """A 2xx answer with no body at all (the fetch layer's "empty body" error)."""
+    """A 2xx answer with no body at all (the fetch layer's EMPTY_BODY error)."""
     status = result.http_status or 0
-    return 200 <= status < 300 and result.body is None and result.error == "empty body"
+    return 200 <= status < 300 and result.body is None and result.error == EMPTY_BODY
 
 
 def _weak(parsed: ParsedRecord | None) -> bool:

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from scraper.discover import canonical_url
-from scraper.fetched import Attempt, FetchOutcome, FetchResult
+from scraper.fetched import EMPTY_BODY, Attempt, FetchOutcome, FetchResult
 from scraper.identity import Identify, PageIdentity
 from scraper.parse import OTHER_RECOMMENDATION, ParsedPage
 from store.archive import FetchRow, KnownPage, PageResult, ParsedRecord
@@ -114,7 +114,7 @@ def _verdict(
         return _Verdict(PageState.ERROR, Outcome.TOO_LARGE, error)
     if outcome == FetchOutcome.ERROR:
         # An empty 2xx body is the page's fault; a timeout or a 5xx may pass.
-        permanent = bool(error and "empty body" in error)
+        permanent = error == EMPTY_BODY
         return _Verdict(PageState.ERROR if permanent else None, Outcome.ERROR, error)
     if outcome == FetchOutcome.NOT_MODIFIED:
         return _not_modified(page, fetched, known)
