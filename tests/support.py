@@ -43,6 +43,20 @@ def hmicfrs(*args: str) -> Result:
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
+def crawl_both_states(folder: Path) -> tuple[Path, Path]:
+    """Crawl the fixture site in its initial state and then in its later one into a new
+    archive in `folder`, each crawl exiting 0; (config path, database path)."""
+    from tests.fixturesite import FixtureSite
+
+    db = folder / "archive.sqlite"
+    with FixtureSite(state="initial") as site:
+        config = write_config(folder / "config.yaml", site.base_url, db)
+        assert hmicfrs("crawl", "--config", str(config)).exit_code == 0
+        site.set_state("later")
+        assert hmicfrs("crawl", "--config", str(config)).exit_code == 0
+    return config, db
+
+
 def rows(db_path: Path | str, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
     conn = sqlite3.connect(db_path)
     conn.row_factory = sqlite3.Row

@@ -602,15 +602,9 @@ def test_a_crawl_writing_in_batches_keeps_the_derived_rows_as_the_old_views_read
     """The crawl writes pages in batches and rebuilds the batch's derived rows in one pass as
     it commits: after two crawls of the fixture site, in its two states, they read as the old
     views do, and as a page-at-a-time rebuild of every page gives."""
-    from tests.fixturesite import FixtureSite
-    from tests.support import hmicfrs, write_config
+    from tests.support import crawl_both_states
 
-    db = tmp_path / "a.sqlite"
-    with FixtureSite(state="initial") as site:
-        config = write_config(tmp_path / "config.yaml", site.base_url, db)
-        assert hmicfrs("crawl", "--config", str(config)).exit_code == 0
-        site.set_state("later")
-        assert hmicfrs("crawl", "--config", str(config)).exit_code == 0
+    _, db = crawl_both_states(tmp_path)
     archive = Archive(str(db))
     try:
         sizes = assert_same_as_old(archive)

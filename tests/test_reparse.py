@@ -16,7 +16,7 @@ from scraper.reparse import parse_stored
 from store.archive import Archive
 from tests import reparsekill
 from tests.fixturesite import FixtureSite
-from tests.support import ROOT, hmicfrs, rows, write_config
+from tests.support import ROOT, crawl_both_states, hmicfrs, rows, write_config
 
 PARSED_TABLES = {
     "recommendation_versions": "SELECT * FROM recommendation_versions ORDER BY snapshot_id",
@@ -35,14 +35,7 @@ def dump(db: Path) -> dict[str, list[dict]]:
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    tmp = tmp_path_factory.mktemp("reparse")
-    db = tmp / "archive.sqlite"
-    with FixtureSite(state="initial") as site:
-        config = write_config(tmp / "config.yaml", site.base_url, db)
-        assert hmicfrs("crawl", "--config", str(config)).exit_code == 0
-        site.set_state("later")
-        assert hmicfrs("crawl", "--config", str(config)).exit_code == 0
-    return config, db
+    return crawl_both_states(tmp_path_factory.mktemp("reparse"))
 
 
 def test_reparse_with_an_unchanged_parser_leaves_every_row_identical(crawled) -> None:
